@@ -1,0 +1,1 @@
+"""Qt-free engine: spec, catalog, data, model, trainer, run store, sweeps."""
