@@ -4,11 +4,16 @@ The single source of truth: the spec validates against it, the GUI builds its fo
 sweeps read parameter ranges from it and export generates code from it. Adding a layer is one
 `Entry`.
 
-FRAMEWORK ONLY — entries and factories are filled in by the catalog/model work (issue 2).
+Entries live in catalog_layers.py, catalog_losses.py, catalog_optim.py and
+catalog_schedules.py (imported at the bottom, so `from workbench.core import catalog` registers
+everything); metric entries are at the bottom of this file. Entry-level checks that involve
+several parameters (e.g. SGD's nesterov needs momentum) are `info["check"](params_with_defaults)
+-> [(param, message)]` and run from param_problems.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
@@ -25,7 +30,8 @@ class Param:
       int / float / bool / str  — plain values; low/high bound them (inclusive)
       choice                    — one of `choices`
       int_or_auto               — an int in [low, high] or the string "auto"
-      ints                      — an int or a list of ints (kernel_size=3 or [3, 5])
+      ints                      — an int or a list of ints (kernel_size=3 or [3, 5]); `choices`
+                                  may add named values (Conv padding='same')
       float_or_choice           — a float in [low, high] or one of `choices` (e.g. weight="balanced")
     `log` marks parameters best varied on a log scale (learning rates); `nullable` allows None.
     """
@@ -53,7 +59,7 @@ class Param:
             return None if value in self.choices else f"{self.allowed()} (got {value!r})"
         if k == "int_or_auto" and value == "auto":
             return None
-        if k == "float_or_choice" and value in self.choices:
+        if k in ("float_or_choice", "ints") and isinstance(value, str) and value in self.choices:
             return None
         if k == "ints" and isinstance(value, (list, tuple)):
             bad = [v for v in value if self._number_problem(v, integer=True)]
@@ -85,6 +91,8 @@ class Param:
             text = f"an integer{rng} or 'auto'"
         elif k == "ints":
             text = f"an integer{rng} or a list of them"
+            if self.choices:
+                text += ", or one of " + ", ".join(repr(c) for c in self.choices)
         elif k == "float_or_choice":
             text = f"a number{rng} or one of " + ", ".join(repr(c) for c in self.choices)
         elif k == "int":
@@ -128,7 +136,8 @@ class Entry:
         raise KeyError(name)
 
     def defaults(self) -> dict[str, Any]:
-        return {p.name: p.default for p in self.params}
+        # deep copy: list defaults (milestones) must not be shared with callers that edit them
+        return {p.name: copy.deepcopy(p.default) for p in self.params}
 
     def with_defaults(self, params: dict[str, Any]) -> dict[str, Any]:
         return {**self.defaults(), **params}
@@ -170,4 +179,32 @@ def param_problems(kind: EntryKind, name: str, params: dict[str, Any]) -> list[t
         msg = p.problem(value)
         if msg:
             problems.append((key, msg))
+    check = entry.info.get("check")
+    if check is not None and not problems:
+        problems.extend(check(entry.with_defaults(params)))
     return problems
+
+
+# ---- metrics (computed by workbench.core.metrics; keys as they appear in the logs) -------------
+
+
+def _metric(name: str, task: str, help_: str, higher_is_better: bool | None) -> None:
+    register(Entry(name=name, kind="metric", group=task.capitalize(), help=help_,
+                   info={"task": task, "higher_is_better": higher_is_better}))
+
+
+_metric("accuracy", "classification", "fraction of samples whose predicted class is right", True)
+_metric("precision", "classification", "macro average over classes of TP / (TP + FP)", True)
+_metric("recall", "classification", "macro average over classes of TP / (TP + FN)", True)
+_metric("f1", "classification", "macro average over classes of the harmonic mean of precision and recall", True)
+_metric("confusion_matrix", "classification", "counts: row = true class, column = predicted class", None)
+_metric("mae", "regression", "mean absolute error", False)
+_metric("rmse", "regression", "root mean squared error", False)
+_metric("r2", "regression", "coefficient of determination (1 = perfect, 0 = predicting the mean)", True)
+
+
+# ---- entries and helpers (imported last: they use Param/Entry/register from above) ------------
+from workbench.core import catalog_layers as _layers  # noqa: E402,F401
+from workbench.core.catalog_losses import TaskLoss, default_loss, losses_for_task, make_loss  # noqa: E402,F401
+from workbench.core.catalog_optim import make_optimizer  # noqa: E402,F401
+from workbench.core.catalog_schedules import SchedulerHandle, lr_curve, make_scheduler  # noqa: E402,F401

@@ -34,6 +34,14 @@ class SpecError(ValueError):
         super().__init__("\n".join([head, *lines]))
 
 
+class _CatalogProblems(ValueError):
+    """Carries (path, message) pairs through pydantic (it keeps the exception in the error's ctx)."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("\n".join(f"{p}: {m}" for p, m in problems))
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -168,6 +176,16 @@ class TrainSpec(_Strict):
     checkpoint: bool = True
     num_threads: int | None = Field(None, ge=1)
 
+    @field_validator("batch_size", mode="before")
+    @classmethod
+    def _batch_form(cls, v):
+        # one clear message instead of one per union member; true/false are not sizes
+        if isinstance(v, str) and v.strip().isdigit():
+            return int(v)
+        if isinstance(v, bool) or not (isinstance(v, int) or v == "full"):
+            raise ValueError(f"must be a whole number ≥ 1, or 'full' for full-batch gradient descent (got {v!r})")
+        return v
+
     @field_validator("batch_size")
     @classmethod
     def _positive_batch(cls, v):
@@ -197,7 +215,7 @@ class ExperimentSpec(_Strict):
     def _check_against_catalog(self) -> "ExperimentSpec":
         problems = catalog_problems(self)
         if problems:
-            raise ValueError("\n".join(f"{p}: {m}" for p, m in problems))
+            raise _CatalogProblems(problems)
         return self
 
     # ---- serialization -------------------------------------------------------------------
@@ -339,10 +357,9 @@ def _problems_from_validation(err: ValidationError) -> list[tuple[str, str]]:
         msg = e["msg"]
         if e["type"] == "value_error":
             msg = msg.removeprefix("Value error, ")
-            # catalog problems come back pre-formatted as "path: message" lines
-            if all(": " in line for line in msg.splitlines()) and e["loc"] == ():
-                for line in msg.splitlines():
-                    p, m = line.split(": ", 1)
+            cause = (e.get("ctx") or {}).get("error")
+            if isinstance(cause, _CatalogProblems):  # catalog problems keep their own dotted paths
+                for p, m in cause.problems:
                     if (p, m) not in seen:
                         seen.add((p, m))
                         problems.append((p, m))

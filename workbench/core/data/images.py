@@ -1,0 +1,163 @@
+"""Image folders -> Dataset.
+
+Layout: <folder>/<class name>/<image files>, one subfolder per class (class names sorted).
+PNG, JPEG, BMP, GIF, TIFF and WebP are read with Pillow (first frame of animations), resized
+to data.image_size x data.image_size (stretched if not square), converted to grayscale (C=1)
+or RGB (C=3) by data.color_mode, and scaled to [0, 1]. Unreadable files are skipped and named
+in meta.notes; it is an error only when fewer than two classes keep any images.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from .types import DataError, Dataset, DatasetMeta
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+IGNORED_NAMES = {"thumbs.db", "desktop.ini"}
+LAYOUT_HELP = (
+    "An image dataset is a folder with one subfolder per class, each holding that class's images, e.g.\n"
+    "  shapes/circle/001.png, shapes/circle/002.png, ..., shapes/square/001.png, ..."
+)
+THREAD_MIN_FILES = 256
+MAX_LISTED_SKIPS = 10
+
+
+def _read_image(path: Path, size: int, mode: str) -> np.ndarray:
+    with Image.open(path) as img:
+        if img.format == "JPEG":
+            img.draft(mode, (size, size))  # decode at reduced scale: much faster for big photos
+            img = ImageOps.exif_transpose(img)
+        if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+            arr = np.asarray(img, dtype=np.float32)
+            top = 65535.0 if img.mode.startswith("I;16") else max(float(arr.max()), 1.0)
+            img = Image.fromarray(np.clip(arr / top * 255.0, 0, 255).astype(np.uint8))
+        elif img.mode == "RGBA" or (img.mode == "P" and "transparency" in img.info):
+            img = img.convert("RGBA")
+            background = Image.new("RGBA", img.size, (255, 255, 255, 255))
+            img = Image.alpha_composite(background, img)
+        img = img.convert(mode)
+        if img.size != (size, size):
+            img = img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        arr = np.asarray(img, dtype=np.uint8)
+    return arr[None, :, :] if arr.ndim == 2 else np.transpose(arr, (2, 0, 1))
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc).split("\n")[0]
+    return text[:120] or type(exc).__name__
+
+
+def _class_folders(root: Path) -> list[Path]:
+    try:
+        entries = sorted(root.iterdir(), key=lambda p: p.name)
+    except PermissionError:
+        raise DataError(f"{root}: permission denied; check the folder's permissions") from None
+    return [p for p in entries if p.is_dir() and not p.name.startswith(".")]
+
+
+def load_image_folder(root: Path, data, *, source: str | None = None) -> Dataset:
+    if data.task == "regression":
+        raise DataError(f"{root}: an image folder gives class labels, not numbers; set data.task to 'classification' or 'auto'")
+    size = data.image_size
+    mode = "L" if data.color_mode == "grayscale" else "RGB"
+    notes: list[str] = []
+    folders = _class_folders(root)
+    if not folders:
+        files = [p.name for p in root.iterdir() if p.is_file() and not p.name.startswith(".")]
+        tables = [f for f in files if Path(f).suffix.lower() in (".csv", ".tsv", ".txt", ".npz", ".npy")]
+        images = [f for f in files if Path(f).suffix.lower() in IMAGE_SUFFIXES]
+        if not files:
+            found = "it is empty"
+        elif tables:
+            found = f"it holds data files ({', '.join(sorted(tables)[:5])}); to load one, give its path, not the folder"
+        elif images:
+            found = f"it holds {len(images)} images but no class subfolders; sort them into one subfolder per class"
+        else:
+            found = f"it holds no class subfolders ({len(files)} other files)"
+        raise DataError(f"{root} is a folder, but not an image dataset: {found}.\n{LAYOUT_HELP}")
+
+    jobs: list[tuple[Path, int]] = []
+    other_files: list[str] = []
+    names: list[str] = []
+    empty_classes: list[str] = []
+    for folder in folders:
+        files = sorted(
+            (p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")), key=lambda p: p.name
+        )
+        imgs = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
+        other_files += [p.name for p in files if p.suffix.lower() not in IMAGE_SUFFIXES and p.name.lower() not in IGNORED_NAMES]
+        if not imgs:
+            nested = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
+            empty_classes.append(folder.name + (" (it has subfolders)" if nested else ""))
+            continue
+        jobs += [(p, len(names)) for p in imgs]
+        names.append(folder.name)
+    if not jobs:
+        nested_hint = ""
+        if any("subfolders" in e for e in empty_classes):
+            nested_hint = (" Its subfolders hold further folders - if this is e.g. train/ and test/, "
+                           "point at one of them (the folder whose subfolders are the classes).")
+        raise DataError(f"{root}: no images found in its subfolders ({', '.join(empty_classes)}).{nested_hint}\n{LAYOUT_HELP}")
+
+    def read(job: tuple[Path, int]):
+        try:
+            return _read_image(job[0], size, mode), None
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is skipped and reported
+            return None, f"{job[0].relative_to(root)}: {_describe(exc)}"
+
+    if len(jobs) >= THREAD_MIN_FILES and (os.cpu_count() or 1) > 1:
+        with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+            results = list(pool.map(read, jobs, chunksize=32))
+    else:
+        results = [read(j) for j in jobs]
+
+    pixels = [r for r, _ in results if r is not None]
+    labels = np.array([j[1] for j, (r, _) in zip(jobs, results) if r is not None], dtype=np.int64)
+    skipped = [why for _, why in results if why is not None]
+    if skipped:
+        listed = "; ".join(skipped[:MAX_LISTED_SKIPS]) + (f"; and {len(skipped) - MAX_LISTED_SKIPS} more" if len(skipped) > MAX_LISTED_SKIPS else "")
+        notes.append(f"skipped {len(skipped)} unreadable file{'s' if len(skipped) > 1 else ''}: {listed}")
+    if empty_classes:
+        notes.append(f"left out folder{'s' if len(empty_classes) > 1 else ''} with no images: {', '.join(empty_classes)}")
+    if other_files:
+        exts = sorted({Path(f).suffix.lower() or f for f in other_files})
+        notes.append(f"ignored {len(other_files)} files that are not images ({', '.join(exts[:5])})")
+
+    counts = np.bincount(labels, minlength=len(names)) if len(labels) else np.zeros(len(names), int)
+    lost = [names[i] for i in range(len(names)) if counts[i] == 0]
+    if lost:
+        notes.append(f"left out class{'es' if len(lost) > 1 else ''} with no readable images: {', '.join(lost)}")
+        remap = np.cumsum(counts > 0) - 1
+        labels = remap[labels]
+        names = [n for i, n in enumerate(names) if counts[i] > 0]
+        counts = counts[counts > 0]
+    if len(names) < 2:
+        if not names:
+            raise DataError(f"{root}: none of the images could be read ({len(skipped)} files failed: {'; '.join(skipped[:3])})")
+        raise DataError(
+            f"{root}: only one class ('{names[0]}') has images; a classifier needs at least two class "
+            f"subfolders with images.\n{LAYOUT_HELP}"
+        )
+    X = np.stack(pixels).astype(np.float32)
+    X *= 1.0 / 255.0
+    notes.append(f"{len(X)} images resized to {size}x{size}, {'grayscale' if mode == 'L' else 'RGB'}, pixels scaled to [0, 1]")
+    meta = DatasetMeta(
+        source=source or str(root),
+        kind="image",
+        task="classification",
+        class_names=names,
+        feature_names=[],
+        input_shape=tuple(int(s) for s in X.shape[1:]),
+        target_name="class",
+        target_width=len(names),
+        n_samples=int(len(X)),
+        notes=notes,
+        class_counts=[int(c) for c in counts],
+    )
+    return Dataset(X=np.ascontiguousarray(X), y=labels, meta=meta)

@@ -1,0 +1,102 @@
+"""Dataset -> PreparedData: a deterministic (stratified) split and standardisation.
+
+Classification splits are stratified: each class contributes val/test rows in proportion to
+its size (largest-remainder rounding, so the totals match the requested fractions), and every
+class keeps at least one training row (a class with a single sample goes to train only).
+Standardisation is fitted on the training rows only: per feature for tables, per channel for
+images; a constant feature keeps std 1 so nothing is divided by zero. Regression targets are
+not standardised.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .types import DataError, Dataset, PreparedData, Split
+
+MIN_STD = 1e-8
+
+
+def _allocate(counts: np.ndarray, fraction: float, caps: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """How many rows each class gives: about counts*fraction, at most caps, totals rounded."""
+    ideal = counts * fraction
+    take = np.minimum(np.floor(ideal), caps).astype(int)
+    wanted = min(int(round(counts.sum() * fraction)), int(caps.sum()))
+    remainder = ideal - take
+    order = np.lexsort((rng.random(len(counts)), -remainder))
+    i = 0
+    while take.sum() < wanted and i < 2 * len(order):
+        c = order[i % len(order)]
+        if take[c] < caps[c]:
+            take[c] += 1
+        i += 1
+    return take
+
+
+def split_indices(dataset: Dataset, val: float, test: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    n = len(dataset.y)
+    if dataset.meta.task == "classification":
+        y = dataset.y
+        n_classes = max(len(dataset.meta.class_names), int(y.max()) + 1 if n else 0)
+        counts = np.bincount(y, minlength=n_classes)
+        present = counts > 0
+        caps = np.where(present, counts - 1, 0)
+        n_test = _allocate(counts, test, caps, rng)
+        n_val = _allocate(counts, val, caps - n_test, rng)
+        parts: tuple[list, list, list] = ([], [], [])
+        for c in np.flatnonzero(present):
+            idx = rng.permutation(np.flatnonzero(y == c))
+            t, v = n_test[c], n_val[c]
+            parts[2].append(idx[:t])
+            parts[1].append(idx[t : t + v])
+            parts[0].append(idx[t + v :])
+        train, val_idx, test_idx = (rng.permutation(np.concatenate(p)) if p else np.array([], int) for p in parts)
+        return train, val_idx, test_idx
+    order = rng.permutation(n)
+    n_test = min(int(round(n * test)), max(n - 1, 0))
+    n_val = min(int(round(n * val)), max(n - 1 - n_test, 0))
+    return order[n_test + n_val :], order[n_test : n_test + n_val], order[:n_test]
+
+
+def fit_standardizer(X: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    axes = (0,) if kind == "tabular" else (0, *range(2, X.ndim))
+    mean = X.mean(axis=axes, dtype=np.float64)
+    std = X.std(axis=axes, dtype=np.float64)
+    std = np.where(std < MIN_STD, 1.0, std)
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+def _apply(X: np.ndarray, mean: np.ndarray, std: np.ndarray, kind: str) -> np.ndarray:
+    shape = (1, -1) if kind == "tabular" else (1, -1, *([1] * (X.ndim - 2)))
+    return (X - mean.reshape(shape)) / std.reshape(shape)
+
+
+def _split(X: np.ndarray, y: np.ndarray) -> Split:
+    return Split(
+        X=torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)),
+        y=torch.from_numpy(np.ascontiguousarray(y, dtype=np.int64 if y.ndim == 1 else np.float32)),
+    )
+
+
+def prepare(dataset: Dataset, data) -> PreparedData:
+    """Split `dataset` by data.split / data.seed and standardise it if data.standardize."""
+    if len(dataset.y) == 0:
+        raise DataError(f"{dataset.meta.source}: the dataset has no samples")
+    train, val, test = split_indices(dataset, data.split.val, data.split.test, data.seed)
+    X = dataset.X
+    mean = std = None
+    if data.standardize:
+        mean, std = fit_standardizer(X[train], dataset.meta.kind)
+        X = _apply(X, mean, std, dataset.meta.kind)
+    y = dataset.y
+    return PreparedData(
+        train=_split(X[train], y[train]),
+        val=_split(X[val], y[val]),
+        test=_split(X[test], y[test]),
+        meta=dataset.meta,
+        mean=mean,
+        std=std,
+        augment=data.augment.model_copy() if data.augment is not None else None,
+    )

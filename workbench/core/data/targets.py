@@ -1,0 +1,102 @@
+"""Turning a target column into labels: infer the task, encode classes, count them.
+
+Task inference (when data.task is "auto"):
+  * any non-numeric value                              -> classification (class names sorted)
+  * all values whole numbers and either exactly 2 distinct values, or at most 20 distinct
+    values with on average at least 5 rows per value (N >= 5 * distinct)  -> classification
+  * anything else (fractional numbers, or many distinct whole numbers)   -> regression
+The inferred task is written to meta.notes together with how to override it (data.task).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .types import DataError
+
+MAX_AUTO_CLASSES = 20
+MIN_ROWS_PER_CLASS = 5
+MAX_FORCED_CLASSES = 1000
+
+
+def _fmt_number(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
+def _looks_like_classes(values: np.ndarray) -> tuple[bool, int]:
+    """values: float64 1-D without NaN. (whole numbers with few levels?, number of levels)."""
+    levels = np.unique(values)
+    whole = bool(np.all(np.mod(values, 1.0) == 0))
+    n = len(values)
+    few = len(levels) == 2 or (len(levels) <= MAX_AUTO_CLASSES and n >= MIN_ROWS_PER_CLASS * len(levels))
+    return whole and few, len(levels)
+
+
+def encode_target(
+    values: np.ndarray,
+    *,
+    task: str,
+    target_name: str,
+    where: str,
+    notes: list[str],
+    class_names: list[str] | None = None,
+) -> tuple[np.ndarray, str, list[str]]:
+    """Encode a 1-D target.
+
+    values: float64 (numeric target) or an array of str (text target).
+    Returns (y, task, class_names): y int64 (N,) for classification, float32 (N, 1) for regression.
+    `where` names the file for messages; `class_names` forces known names (samples).
+    """
+    numeric = values.dtype.kind in "fiub"
+    how_to = "set data.task (--task) to 'classification' or 'regression' to override"
+    if task == "auto":
+        if not numeric:
+            task = "classification"
+            notes.append(f"task: classification (target '{target_name}' holds text labels)")
+        else:
+            is_cls, n_levels = _looks_like_classes(values.astype(np.float64))
+            if is_cls:
+                task = "classification"
+                notes.append(
+                    f"task: classification (target '{target_name}' holds {n_levels} distinct whole numbers); {how_to}"
+                )
+            else:
+                task = "regression"
+                notes.append(f"task: regression (target '{target_name}' holds numbers); {how_to}")
+
+    if task == "regression":
+        if not numeric:
+            examples = ", ".join(repr(v) for v in list(dict.fromkeys(values.tolist()))[:3])
+            raise DataError(
+                f"{where}: the target column '{target_name}' holds text ({examples}, ...), which cannot be "
+                "a regression target. Set data.task (--task) to 'classification' or 'auto', "
+                "or choose a numeric target column (data.target / --target)."
+            )
+        return values.astype(np.float32).reshape(-1, 1), task, []
+
+    # classification
+    if numeric:
+        levels, y = np.unique(values.astype(np.float64), return_inverse=True)
+        names = [_fmt_number(v) for v in levels]
+    else:
+        levels, y = np.unique(values.astype(str), return_inverse=True)
+        names = [str(v) for v in levels]
+    if class_names is not None and len(class_names) == len(names):
+        names = list(class_names)
+    if len(names) > MAX_FORCED_CLASSES:
+        raise DataError(
+            f"{where}: the target column '{target_name}' has {len(names)} different values - too many "
+            "for classification. Set data.task (--task) to 'regression', or choose another target "
+            "column (data.target / --target)."
+        )
+    if len(names) < 2:
+        only = names[0] if names else "(nothing)"
+        raise DataError(
+            f"{where}: the target column '{target_name}' has a single class ('{only}'); a classifier needs "
+            "at least two. Choose another target column (data.target / --target) or add rows of other classes."
+        )
+    return y.astype(np.int64).reshape(-1), task, names
+
+
+def class_counts(y: np.ndarray, n_classes: int) -> list[int]:
+    return [int(c) for c in np.bincount(y, minlength=n_classes)]
