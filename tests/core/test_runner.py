@@ -1,0 +1,71 @@
+"""ProcessRun / WarmPool: a run in a spawned child process (each test spawns one; ~2 s each)."""
+
+from __future__ import annotations
+
+import time
+
+from tests.core import trainer_support as ts
+from workbench.core.events import BatchProgress, EpochEnd, RunFailed, RunFinished, RunStarted, RunStopped
+from workbench.core.runner import ProcessRun, WarmPool
+
+
+def collect(run, timeout=120.0):
+    out, end = [], time.perf_counter() + timeout
+    while not run.finished and time.perf_counter() < end:
+        out += run.events(timeout=0.2)
+    return out
+
+
+def spec(epochs=2, **kw):
+    return ts.mlp_spec(epochs=epochs, **kw).with_values({"data.source": "sample:xor", "data.n_samples": 200})
+
+
+def test_events_cross_the_process_boundary(tmp_path):
+    run = ProcessRun(spec(), store_path=tmp_path / "runs.db", threads=1)
+    run.start()
+    events = collect(run)
+    assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunFinished), events[-1]
+    assert sum(isinstance(e, EpochEnd) for e in events) == 2
+    assert run.exitcode == 0
+    from workbench.core.runs import RunStore
+    with RunStore(tmp_path / "runs.db") as store:
+        (rec,) = store.list_runs()
+        assert rec.status == "finished"
+
+
+def test_stop_ends_quickly_and_pause_works():
+    run = ProcessRun(spec(epochs=100_000, batch_size=1), progress_interval=0.05, threads=1)
+    run.start()
+    events = []
+    while not any(isinstance(e, BatchProgress) for e in events):
+        events += run.events(timeout=0.5)
+        assert not run.finished, events[-1]
+    run.pause()
+    time.sleep(0.3)
+    run.resume()
+    time.sleep(0.2)
+    t0 = time.perf_counter()
+    run.stop()
+    events += collect(run, timeout=15)
+    assert time.perf_counter() - t0 < 5
+    assert isinstance(events[-1], RunStopped)
+    names = [type(e).__name__ for e in events]
+    assert "Paused" in names and "Resumed" in names
+
+
+def test_child_crash_becomes_run_failed_and_parent_survives():
+    run = ProcessRun(spec(), _test_exit_after=(2, 3))  # os._exit(3) after two events
+    run.start()
+    events = collect(run, timeout=60)
+    assert isinstance(events[-1], RunFailed)
+    assert "ended unexpectedly (exit code 3)" in events[-1].message
+    assert run.exitcode == 3 and run.events(0) == []
+
+
+def test_failing_data_source_yields_data_message(tmp_path):
+    bad = spec().with_values({"data.source": str(tmp_path / "absent.csv")})
+    with WarmPool(warm_delay=0.0) as pool:
+        run = pool.start_run(bad)
+        events = collect(run, timeout=60)
+    assert len(events) == 1 and isinstance(events[0], RunFailed)
+    assert "absent.csv" in events[0].message
