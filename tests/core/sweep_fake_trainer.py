@@ -1,0 +1,56 @@
+"""A scripted stand-in for workbench.core.trainer.train, for sweep tests (runs in sweep workers).
+
+No model, no data: each epoch yields an EpochEnd whose val_loss follows a fixed curve of the
+trial's learning rate, so tests know the values in advance. Directives go in spec.name as
+`key=value` words:
+
+    delay=0.05       seconds per epoch (checks control.stop between epochs)
+    crash_lr=0.02    raise an exception when lr == 0.02 (a crashing trial)
+    fail_lr=0.02     end with a RunFailed when lr == 0.02
+    die_lr=0.02      the worker process exits (os._exit) during epoch 2 when lr == 0.02
+    hang=1           ignore stop requests (for the kill path)
+
+Curve: val_loss(epoch) = 10 * lr + 1 / epoch + 0.001 * train.seed; val_accuracy = 1 - val_loss / 10.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from workbench.core.events import EpochEnd, RunFailed, RunFinished, RunStopped
+
+
+def _directives(name: str) -> dict[str, str]:
+    return dict(w.split("=", 1) for w in name.split() if "=" in w)
+
+
+def curve(lr: float, epoch: int, seed: int = 0) -> float:
+    return 10 * lr + 1 / epoch + 0.001 * seed
+
+
+def train(spec, *, control=None, **_ignored):
+    d = _directives(spec.name)
+    lr = float(spec.optimizer.params.get("lr", 0.01))
+    delay = float(d.get("delay", 0.0))
+    match = lambda key: key in d and abs(float(d[key]) - lr) < 1e-12  # noqa: E731
+    if match("crash_lr"):
+        raise RuntimeError(f"scripted crash at lr={lr}")
+    t0 = time.monotonic()
+    logs: dict[str, float] = {}
+    for epoch in range(1, spec.train.epochs + 1):
+        if match("die_lr") and epoch == 2:
+            os._exit(3)
+        if delay:
+            time.sleep(delay)
+        if control is not None and control.stop_requested and "hang" not in d:
+            yield RunStopped(epochs=epoch - 1, metrics=logs, duration=time.monotonic() - t0, reason="stopped")
+            return
+        if match("fail_lr") and epoch == 2:
+            yield RunFailed(message=f"scripted failure at lr={lr}: the loss exploded", epochs=epoch)
+            return
+        v = curve(lr, epoch, spec.train.seed)
+        logs = {"loss": v, "val_loss": v, "val_accuracy": 1 - v / 10, "lr": lr}
+        yield EpochEnd(epoch=epoch, step=epoch, logs=dict(logs), lr=lr, samples_per_s=0.0,
+                       elapsed=time.monotonic() - t0, epoch_seconds=delay)
+    yield RunFinished(epochs=spec.train.epochs, metrics=dict(logs), duration=time.monotonic() - t0)
