@@ -69,3 +69,24 @@ def test_failing_data_source_yields_data_message(tmp_path):
         events = collect(run, timeout=60)
     assert len(events) == 1 and isinstance(events[0], RunFailed)
     assert "absent.csv" in events[0].message
+
+
+def test_child_crash_reports_the_tail_of_its_stderr():
+    run = ProcessRun(spec(), _test_exit_after=(2, 5, "some warning\nRuntimeError: the native thing broke\n"))
+    run.start()
+    events = collect(run, timeout=60)
+    end = events[-1]
+    assert isinstance(end, RunFailed) and "ended unexpectedly (exit code 5)" in end.message
+    assert "Its last error output: RuntimeError: the native thing broke" in end.message
+    assert "some warning" in end.details and "the native thing broke" in end.details
+    assert run.exitcode == 5 and run.events(0) == []
+
+
+def test_native_crash_leaves_a_traceback_in_details():
+    run = ProcessRun(spec(), _test_exit_after=(2, "segv"))
+    run.start()
+    events = collect(run, timeout=60)
+    end = events[-1]
+    assert isinstance(end, RunFailed) and "killed by signal 11" in end.message, end
+    assert "Segmentation fault" in end.message
+    assert "Segmentation fault" in end.details and "most recent call first" in end.details

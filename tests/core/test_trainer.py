@@ -346,3 +346,76 @@ def test_image_data_with_augmentation_runs():
     ev = run_all(spec, data=data)
     assert isinstance(ev[-1], RunFinished), ev[-1]
     assert not any(k.startswith("test_") for k in ev[-1].metrics)  # empty test split: no test_*
+
+
+@pytest.mark.parametrize("fold_steps,loss", [(3, "CrossEntropyLoss"), (256, "CrossEntropyLoss"),
+                                             (2, "BCEWithLogitsLoss")])
+def test_training_accuracy_and_loss_equal_a_step_by_step_count(monkeypatch, fold_steps, loss):
+    """The engine keeps per-step outputs and folds them in batches; the epoch's 'accuracy' and
+    'loss' must be exactly what counting after every step gives (partial last batch included)."""
+    from workbench.core import catalog, trainer
+    from workbench.core.model import build_model
+
+    monkeypatch.setattr(trainer, "FOLD_STEPS", fold_steps)
+    data = ts.spiral_data(n=300)
+    spec = ts.mlp_spec(epochs=2, batch_size=32, optimizer={"type": "SGD", "lr": 0.1},
+                       terminate_on_nan=False).with_values({"loss": {"type": loss}})
+    if loss == "BCEWithLogitsLoss":  # two classes, ONE logit (class 1 when > 0)
+        spec = ts.parse_spec({**spec.to_dict(), "model": {"layers": [
+            {"type": "Linear", "out_features": 16}, {"type": "ReLU"}, {"type": "Linear", "out_features": 1}]}})
+    n = len(data.train.X)
+    assert n % 32 not in (0, 1)  # a partial last batch
+    events = run_all(spec, data=data)
+    assert isinstance(events[-1], RunFinished), events[-1]
+    ends = [e for e in events if isinstance(e, EpochEnd)]
+    if loss == "BCEWithLogitsLoss":
+        assert list(events[-1].metrics) and ends[0].logs["accuracy"] > 0
+
+    torch.manual_seed(spec.train.seed)
+    model, _ = build_model(spec, data.meta)
+    loss_fn = catalog.make_loss(spec.loss, data.meta, data.train.y)
+    optim = catalog.make_optimizer(spec.optimizer, model.parameters())
+    X, y = data.train.X, data.train.y
+    for epoch, end in zip((1, 2), ends):
+        perm = epoch_permutation(n, spec.train.seed, epoch)
+        correct, loss_sum = 0, 0.0
+        for a, b in batch_slices(n, 32):
+            idx = perm[a:b]
+            out = model(X[idx])
+            step_loss = loss_fn(out, y[idx])
+            optim.zero_grad()
+            step_loss.backward()
+            optim.step()
+            pred = out.argmax(1) if out.shape[1] > 1 else (out[:, 0] > 0).long()
+            correct += int((pred == y[idx]).sum())
+            loss_sum += float(step_loss.detach()) * (b - a)
+        assert end.logs["accuracy"] == correct / n
+        assert end.logs["loss"] == pytest.approx(loss_sum / n, rel=1e-5)
+
+
+def test_out_of_memory_releases_the_runs_tensors_before_the_cache_is_emptied(monkeypatch):
+    """After an OOM the engine drops its model, optimizer, data copies and the callbacks' weight
+    snapshots BEFORE it empties the CUDA cache (in `_release_device_memory`), so the memory goes
+    back to the driver, not just to PyTorch's cache. Checked on the CPU: no big tensor is alive."""
+    import gc
+
+    from workbench.core import trainer
+
+    def oom(self, *a, **k):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(torch.optim.SGD, "step", oom)
+    big = 2**20  # the 1024x1024 hidden layer's weight; nothing else in this run is that large
+    alive = {}
+    original = trainer._Training._release_device_memory
+
+    def release_and_look(self):
+        original(self)
+        gc.collect()
+        alive["n"] = sum(1 for o in gc.get_objects() if issubclass(type(o), torch.Tensor) and o.numel() >= big)
+
+    monkeypatch.setattr(trainer._Training, "_release_device_memory", release_and_look)
+    spec = ts.mlp_spec(hidden=(1024, 1024), epochs=1, batch_size=16, optimizer={"type": "SGD", "lr": 0.1})
+    ev = run_all(spec, data=ts.spiral_data(n=100))
+    assert isinstance(ev[-1], RunFailed) and "out of memory at batch size 16" in ev[-1].message
+    assert alive["n"] == 0

@@ -19,6 +19,12 @@ A thread in the child reads control messages and applies them to a TrainControl.
 If the child dies without a terminal event (a crash, os._exit, the OOM killer), the parent
 synthesizes a RunFailed; if it was asked to stop and had to be killed, a RunStopped. The parent
 never blocks on a dead child.
+
+The child's stderr (file descriptor 2, so native libraries' messages too) goes into a third pipe;
+a daemon thread in the parent passes it on to the parent's own stderr, as before, and keeps its
+last `STDERR_TAIL_BYTES`. When the child dies, that tail is the synthesized RunFailed's details
+(its last line also ends the message), so a person sees why. The child enables faulthandler, so
+a native crash (a segfault in a library) leaves a Python traceback in that tail.
 """
 
 from __future__ import annotations
@@ -33,13 +39,25 @@ from workbench.core.events import Event, RunFailed, RunStopped, TerminalEvent, e
 
 _CTX = mp.get_context("spawn")
 STOP_GRACE_SECONDS = 10.0
+STDERR_TAIL_BYTES = 16 * 1024  # how much of a child's last stderr output is kept for RunFailed
 
 
 # ---- child side ----------------------------------------------------------------------------------
-def _child_main(job_conn, event_conn, warm_delay: float) -> None:
+def _child_main(job_conn, event_conn, warm_delay: float, stderr_conn=None) -> None:
     """Entry point of the child process."""
+    import faulthandler
     import signal
+    import sys
 
+    if stderr_conn is not None:
+        # everything written to fd 2 (Python and native code) goes to the parent's reader thread
+        try:
+            sys.stderr.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+        os.dup2(stderr_conn.fileno(), 2)
+        stderr_conn.close()
+    faulthandler.enable()  # a native crash prints a Python traceback to fd 2 (-> RunFailed.details)
     # Ctrl-C in a terminal reaches the whole process group; the parent decides (it calls stop()).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A spare child waits before the heavy imports so it does not compete with a run starting
@@ -88,7 +106,9 @@ def _run_job(job: dict[str, Any], job_conn, event_conn) -> None:
 
     threading.Thread(target=read_control, name="workbench-control", daemon=True).start()
 
-    exit_after = job.get("test_exit_after")  # test hook: (events_sent, exit_code)
+    # test hook: (events_sent, exit_code[, text written to stderr first]); exit_code "segv"
+    # crashes the process with a segmentation fault instead
+    exit_after = job.get("test_exit_after")
     sent = 0
 
     def send(ev: Event) -> None:
@@ -96,6 +116,11 @@ def _run_job(job: dict[str, Any], job_conn, event_conn) -> None:
         event_conn.send(("event", ev.to_dict()))
         sent += 1
         if exit_after is not None and sent >= exit_after[0]:
+            if len(exit_after) > 2 and exit_after[2]:
+                os.write(2, str(exit_after[2]).encode())
+            if exit_after[1] == "segv":
+                import faulthandler
+                faulthandler._sigsegv()
             os._exit(int(exit_after[1]))
 
     try:
@@ -128,18 +153,87 @@ def _run_job(job: dict[str, Any], job_conn, event_conn) -> None:
 
 
 # ---- parent side ---------------------------------------------------------------------------------
+class _StderrTail:
+    """Reads a child's stderr pipe on a daemon thread: passes it on to our stderr and keeps the
+    last `limit` bytes. Never raises; ends at EOF (every copy of the write end closed)."""
+
+    def __init__(self, conn, limit: int = STDERR_TAIL_BYTES) -> None:
+        self._conn = conn
+        self._limit = limit
+        self._buf = bytearray()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._read, name="workbench-run-stderr", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        import sys
+
+        fd = self._conn.fileno()
+        try:
+            while True:
+                try:
+                    chunk = os.read(fd, 65536)
+                except InterruptedError:
+                    continue
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                with self._lock:
+                    self._buf += chunk
+                    if len(self._buf) > self._limit:
+                        del self._buf[: len(self._buf) - self._limit]
+                try:  # the person at a terminal still sees the child's warnings
+                    out = sys.stderr
+                    if out is not None:
+                        out.write(chunk.decode("utf-8", "replace"))
+                        out.flush()
+                except Exception:  # noqa: BLE001 — a closed or odd stderr must not end the reader
+                    pass
+        finally:
+            try:
+                self._conn.close()
+            except OSError:
+                pass
+
+    def text(self, wait: float = 0.0) -> str:
+        """The kept tail; waits up to `wait` seconds for the pipe to reach EOF first."""
+        if wait > 0:
+            self._thread.join(wait)
+        with self._lock:
+            data = bytes(self._buf)
+        text = data.decode("utf-8", "replace")
+        if len(data) >= self._limit and "\n" in text:
+            text = text.split("\n", 1)[1]  # drop the partial first line
+        return text
+
+
+_TELLING = ("Error", "error", "Fatal", "Exception", "Killed", "Aborted", "memory", "Segmentation")
+
+
+def _telling_line(text: str) -> str:
+    """The line of a stderr tail that best says what went wrong: the last one that names an
+    error, else the last non-empty one."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    line = next((ln for ln in reversed(lines) if any(w in ln for w in _TELLING)), lines[-1] if lines else "")
+    return line if len(line) <= 300 else line[:297] + "..."
+
+
 class _Child:
-    """A spawned child process and its two pipes."""
+    """A spawned child process, its two message pipes and its stderr pipe."""
 
     def __init__(self, warm_delay: float = 0.0) -> None:
         job_r, self.job_w = _CTX.Pipe(duplex=False)
         self.event_r, event_w = _CTX.Pipe(duplex=False)
-        self.process = _CTX.Process(target=_child_main, args=(job_r, event_w, warm_delay),
+        stderr_r, stderr_w = _CTX.Pipe(duplex=False)  # used as raw byte pipes (fileno only)
+        self.process = _CTX.Process(target=_child_main, args=(job_r, event_w, warm_delay, stderr_w),
                                     name="workbench-run", daemon=True)
         self.process.start()
         # the child owns these ends now; closing ours lets EOF show when it dies
         job_r.close()
         event_w.close()
+        stderr_w.close()
+        self.stderr = _StderrTail(stderr_r)
         self.spawned_at = time.perf_counter()
         self.ready = False
 
@@ -164,7 +258,7 @@ class ProcessRun:
                  store_path: str | os.PathLike | None = None, *, resume_from: str | os.PathLike | None = None,
                  progress_interval: float = 0.25, threads: int | None = None, name: str | None = None,
                  parent_id: int | None = None, sweep_id: int | None = None, tags: tuple[str, ...] = (),
-                 _child: _Child | None = None, _test_exit_after: tuple[int, int] | None = None) -> None:
+                 _child: _Child | None = None, _test_exit_after: tuple | None = None) -> None:
         self.spec = spec
         self.job = {
             "spec": spec.to_dict() if hasattr(spec, "to_dict") else spec,
@@ -257,7 +351,14 @@ class ProcessRun:
                     if code in (-9, 137) else
                     " This can happen when a native library crashes or memory runs out; try a smaller batch "
                     "size or model, or the CPU device.")
-            ev = RunFailed(message=f"The training process ended unexpectedly ({why}).{hint}", details="")
+            tail = self._child.stderr.text(wait=1.0).rstrip()
+            last = _telling_line(tail)
+            message = f"The training process ended unexpectedly ({why}).{hint}"
+            if last:
+                message += f" Its last error output: {last}"
+            details = (f"Last error output of the training process (stderr):\n{tail}\n" if tail
+                       else "The training process wrote nothing to stderr before it ended.\n")
+            ev = RunFailed(message=message, details=details)
         self._terminal = ev
         return ev
 

@@ -10,12 +10,26 @@ Why it is shaped like this (it is measured against a hand-written PyTorch loop):
   per-sample DataLoader and no per-batch gather;
 - the training loss is accumulated ON the device and read back (`.item()`, a device sync) only
   when a BatchProgress is due (`progress_interval`, at most 20 times a second), never per batch;
-- per step the loop does one `time.perf_counter()` and one comparison beyond the PyTorch work;
+- per step the loop launches NO work of its own on the device: it keeps the step's (detached)
+  loss and output tensors in a short list and folds them into the epoch's sums in one batched
+  pass (stack + sum for the loss; cat + argmax + compare + sum for the accuracy) at a read-back,
+  at the epoch's end, or every `FOLD_STEPS` steps (fewer when the outputs are large, at most
+  `FOLD_BYTES` held). A small model is launch/dispatch-bound, so the five tiny ops per step the
+  loss and accuracy used to cost (add_, argmax, eq, sum, add_) were measurable: H100, 2-64-64-2
+  MLP at batch 256 went from 0.93 to 1.04 of a hand-written loop's samples/s. The numbers are
+  the same as counting step by step (tests check it);
+- per step the loop does one `time.perf_counter()`, two list appends and two comparisons
+  beyond the PyTorch work;
   control (pause/stop/LR) is looked at every `CONTROL_INTERVAL` seconds, which is "between
   steps" for a person and free for the loop;
 - validation runs in eval mode under no_grad on the whole val split in a few big batches;
-  the training accuracy is the running accuracy of the epoch's batches (Keras-style), counted
-  on the device (no extra pass over the training data).
+  the training accuracy is the running accuracy of the epoch's batches (Keras-style): the
+  fraction of this epoch's training rows that the model classified correctly in the forward pass
+  of the step that trained on them (train mode, so with dropout active and with weights that
+  changed during the epoch; augmented inputs when augmentation is on). It is every row of the
+  epoch, not a sample, and costs no extra pass over the training data. LBFGS (closure
+  optimizers) and one-hot loss targets instead report the accuracy of an eval-mode pass over
+  the first `TRAIN_METRIC_SAMPLES` training rows at the epoch's end.
 
 `train` never raises for run problems: bad data, an impossible model, an unusable device, out
 of memory, an exception in a callback: each ends the run with one RunFailed whose message a
@@ -83,6 +97,8 @@ MIN_READBACK_INTERVAL = 0.05  # at most 20 loss read-backs (device syncs) a seco
 CONTROL_INTERVAL = 0.02  # how often pause/stop/set_lr are looked at
 TRAIN_METRIC_SAMPLES = 2048  # LBFGS only: train accuracy from an eval pass over this many rows
 EVAL_CHUNK = 8192  # rows per forward pass when evaluating val/test
+FOLD_STEPS = 256  # fold the kept per-step losses/outputs into the epoch's sums at least this often
+FOLD_BYTES = 32 << 20  # ... and before the kept outputs exceed this many bytes
 
 
 # ---- batch order (public so a test can reproduce the engine by hand) ---------------------------
@@ -175,6 +191,8 @@ class _Training:
         self.paused_seconds = 0.0
         self.started = False
         self.epochs_done = 0
+        self.ctx: _LoopState | None = None
+        self._oom = False
 
     # ---- outer shell: exactly one terminal event ----------------------------------------------
     def events(self) -> Iterator[Event]:
@@ -201,6 +219,27 @@ class _Training:
         finally:
             if n_threads:
                 torch.set_num_threads(prev_threads)
+            self._release_device_memory()
+
+    def _release_device_memory(self) -> None:
+        """The run is over: drop the engine's own device copies of the data and hand cached GPU
+        blocks back to the driver. The model stays with whoever holds run.model, except after an
+        out of memory failure: then the half-trained model, optimizer state and the garbage of
+        the failure go too (after on_run_end has seen them), so the memory is free for the next
+        run or another program at once."""
+        self.ctx = None
+        try:
+            if self._oom:
+                import gc
+                run = self.run
+                run.model = run.optimizer = run.scheduler = run.scaler = None
+                # the built-in callbacks' weight snapshots (TerminateOnNaN, EarlyStopping) too
+                self.callbacks = []
+                gc.collect()
+            if self.run.device.type == "cuda":
+                torch.cuda.empty_cache()
+        except Exception:  # noqa: BLE001 — a broken CUDA context must not mask the run's outcome
+            pass
 
     def _end_callbacks(self, terminal: TerminalEvent, quiet: bool = False, skip: Callback | None = None):
         first: _CallbackFailed | None = None
@@ -235,11 +274,10 @@ class _Training:
         elif isinstance(inner, (DataError, ModelError, DeviceError, CheckpointError, SpecError)):
             message = text
         elif _is_oom(inner):
-            where = "GPU" if self.run.device.type in ("cuda", "mps") else "memory"
-            message = (f"out of {where} memory at batch size {self.batch_size or '?'}; lower the batch size"
+            where = "GPU memory" if self.run.device.type in ("cuda", "mps") else "memory"
+            message = (f"out of {where} at batch size {self.batch_size or '?'}; lower the batch size"
                        " (or use a smaller model)")
-            if self.run.device.type == "cuda":
-                torch.cuda.empty_cache()
+            self._oom = True  # memory is given back when the run's frames are gone (see events())
         elif "Expected more than 1 value per channel when training" in text:
             message = ("BatchNorm cannot train on batches of one sample; use a batch size of at least 2 "
                        "or remove the BatchNorm layers")
@@ -367,6 +405,9 @@ class _Training:
         partial: dict[str, float] = {}
         for epoch in range(start_epoch + 1, t.epochs + 1):
             partial = yield from self._epoch(epoch)
+            if self.control is not None and not (self.ctx.user_stop or run.stop_requested):
+                # An epoch shorter than CONTROL_INTERVAL never reaches the in-loop check.
+                yield from self._handle_control(epoch, run.step)
             if self.ctx.user_stop or run.stop_requested:
                 break
         return self._terminal(partial)
@@ -433,10 +474,12 @@ class _Training:
             from workbench.core.data import augment_batch
             aug_gen = c.aug_generator(spec.train.seed, epoch)
 
-        acc = torch.zeros((), device=c.device, dtype=torch.float32)  # sum of loss * n this epoch
         track_acc = c.meta.task == "classification" and not c.needs_closure and c.ytr.ndim == 1
-        correct = torch.zeros((), device=c.device, dtype=torch.int64)
-        wide = c.out_width != 1
+        bs = self.batch_size
+        out_bytes = bs * max(1, c.out_width) * 4
+        sums = _EpochSums(c.device, bs, yp[:n_used], fold_steps=max(1, min(FOLD_STEPS, FOLD_BYTES // out_bytes)))
+        keep_loss, keep_out = sums.losses.append, sums.outs.append
+        fold_at = sums.fold_steps
         seen = 0
         last_sum, last_seen = 0.0, 0
         step = run.step
@@ -478,10 +521,15 @@ class _Training:
                     opt.step()
             if sched_batch:
                 c.sched.step()
-            acc.add_(loss.detach(), alpha=nb)
-            if track_acc:  # running accuracy (Keras-style), on the device: no sync
-                pred = out.detach().argmax(1) if wide else (out.detach()[:, 0] > 0)
-                correct.add_((pred == yb).sum())
+            # no device work here: keep the tensors, fold them in batches (see the module doc)
+            if nb == bs:
+                keep_loss(loss.detach())
+            else:  # the epoch's last, partial batch
+                sums.add_partial_loss(loss.detach(), nb)
+            if track_acc:
+                keep_out(out.detach())
+            if b % fold_at == 0:
+                sums.fold()
             seen += nb
             step += 1
             now = perf()
@@ -491,7 +539,7 @@ class _Training:
             next_control = now + CONTROL_INTERVAL
             run.step = step
             if now >= next_progress:
-                total_sum = acc.item()  # the only device sync in the loop
+                total_sum = sums.loss_sum()  # the only device sync in the loop
                 active = now - t_epoch - (self.paused_seconds - paused_at_start)
                 ev = BatchProgress(
                     epoch=epoch, batch=b, batches=batches, step=step,
@@ -505,20 +553,20 @@ class _Training:
                 yield ev
                 yield from self._side_events()
                 if run.stop_requested:
-                    return self._partial_logs(acc, seen)
+                    return self._partial_logs(sums, seen)
             if control is not None:
                 yield from self._handle_control(epoch, step)
                 if c.user_stop:
-                    return self._partial_logs(acc, seen)
+                    return self._partial_logs(sums, seen)
         del last_progress
         run.step = step
         train_seconds = time.perf_counter() - t_epoch - (self.paused_seconds - paused_at_start)
 
         # ---- epoch end ----------------------------------------------------------------------
-        logs: dict[str, float] = {"loss": acc.item() / max(1, seen)}
+        logs: dict[str, float] = {"loss": sums.loss_sum() / max(1, seen)}
         lr_used = run.lr
         if track_acc:
-            logs["accuracy"] = correct.item() / max(1, seen)
+            logs["accuracy"] = sums.correct_count() / max(1, seen)
         elif c.meta.task == "classification" and len(c.train_sub):
             logs["accuracy"] = self._evaluate(c.train_sub, "", loss=False)["accuracy"]
         if len(c.val):
@@ -557,8 +605,8 @@ class _Training:
         loss = opt.step(closure)
         return loss if isinstance(loss, torch.Tensor) else torch.tensor(float(loss), device=c.device)
 
-    def _partial_logs(self, acc: torch.Tensor, seen: int) -> dict[str, float]:
-        return {"loss": acc.item() / seen} if seen else {}
+    def _partial_logs(self, sums: "_EpochSums", seen: int) -> dict[str, float]:
+        return {"loss": sums.loss_sum() / seen} if seen else {}
 
     def _handle_control(self, epoch: int, step: int) -> Iterator[Event]:
         control, run, c = self.control, self.run, self.ctx
@@ -659,6 +707,52 @@ class _LoopState:
             self._aug_gen = torch.Generator(device=self.device)
         self._aug_gen.manual_seed(_epoch_seed(seed + 1, epoch))
         return self._aug_gen
+
+
+class _EpochSums:
+    """The epoch's training loss sum and correct count, on the device, fed in batches.
+
+    The loop appends each full batch's detached mean loss to `losses` and each step's detached
+    output to `outs` (plain list appends: no device work per step); `fold()` turns what was kept
+    into a few batched kernels. Outputs are matched to their targets by position: step k's output
+    belongs to rows [k*bs, k*bs+nb) of the epoch's permuted targets `y_epoch`.
+    """
+
+    def __init__(self, device: torch.device, batch_size: int, y_epoch: torch.Tensor, fold_steps: int):
+        self.batch_size = batch_size
+        self.y_epoch = y_epoch
+        self.fold_steps = fold_steps
+        self.losses: list[torch.Tensor] = []
+        self.outs: list[torch.Tensor] = []
+        self.loss_acc = torch.zeros((), device=device, dtype=torch.float32)  # sum of loss * rows
+        self.correct = torch.zeros((), device=device, dtype=torch.int64)
+        self.rows_counted = 0  # rows of y_epoch already compared
+
+    def add_partial_loss(self, loss: torch.Tensor, rows: int) -> None:
+        self.loss_acc.add_(loss.float(), alpha=rows)
+
+    def fold(self) -> None:
+        if self.losses:
+            kept = self.losses[0] if len(self.losses) == 1 else torch.stack(self.losses)
+            self.loss_acc.add_(kept.float().sum(), alpha=self.batch_size)
+            self.losses.clear()
+        if self.outs:
+            out = self.outs[0] if len(self.outs) == 1 else torch.cat(self.outs)
+            self.outs.clear()
+            n = out.shape[0]
+            # a 1-wide output (BCEWithLogits, 2 classes) predicts class 1 when its logit is > 0
+            pred = out.argmax(1) if out.ndim == 2 and out.shape[1] > 1 else out.reshape(n, -1)[:, 0] > 0
+            a = self.rows_counted
+            self.correct.add_((pred == self.y_epoch[a:a + n]).sum())
+            self.rows_counted = a + n
+
+    def loss_sum(self) -> float:
+        self.fold()
+        return self.loss_acc.item()
+
+    def correct_count(self) -> int:
+        self.fold()
+        return int(self.correct.item())
 
 
 class _EvalSet:
