@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -337,6 +338,7 @@ class RunRecorder(Callback):
         self.tags = tuple(tags)
         self.run_id: int | None = None
         self._artifacts: set[tuple[str, str]] = set()
+        self._started = time.perf_counter()
 
     def _create(self, run: RunContext, **extra: Any) -> int:
         self.run_id = self.store.create_run(run.spec, name=self.name, parent_id=self.parent_id,
@@ -345,6 +347,7 @@ class RunRecorder(Callback):
         return self.run_id
 
     def on_run_start(self, run, event):
+        self._started = time.perf_counter()
         self._create(run, device=event.device, task=event.task, total_params=event.total_params)
         self.store.log_event(self.run_id, "started", event.start_epoch, run.step, {
             "device": event.device, "device_name": event.device_name, "precision": event.precision,
@@ -354,7 +357,10 @@ class RunRecorder(Callback):
 
     def on_epoch_end(self, run, epoch, logs):
         if self.run_id is not None:
-            self.store.log_epoch(self.run_id, epoch, logs)
+            # step and elapsed let overlays of past runs share the live plot's step/time axes
+            self.store.log_epoch(self.run_id, epoch, {
+                **logs, "step": float(run.step), "elapsed": time.perf_counter() - self._started,
+            })
 
     def on_event(self, run, event):
         if self.run_id is None:
