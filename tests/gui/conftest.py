@@ -1,0 +1,121 @@
+"""GUI test fixtures: offscreen Qt, isolated settings, run store and app data per test.
+
+QT_QPA_PLATFORM must be set before anything imports Qt, so it is set at the top of this file.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import itertools  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QSettings  # noqa: E402
+
+_counter = itertools.count()
+
+TINY_SPEC = {
+    "name": "tiny",
+    "data": {"source": "sample:spiral", "n_samples": 200},
+    "model": {"layers": [{"type": "Linear", "out_features": 16}, {"type": "Tanh"},
+                         {"type": "Linear", "out_features": "auto"}]},
+    "loss": {"type": "CrossEntropyLoss"},
+    "optimizer": {"type": "Adam", "lr": 0.01},
+    "train": {"epochs": 3, "batch_size": 32, "device": "cpu", "checkpoint": False},
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _torch_warm():
+    """Import torch and torch._dynamo (the first optimizer imports it) once, up front."""
+    import torch
+
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _themed_app(qapp):
+    """The application looks as it does for a person: Fusion, our palette and style sheet."""
+    from workbench.gui.theme import apply_theme
+
+    apply_theme(qapp, dark=False)
+    yield qapp
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Every test gets its own QSettings file, run store and app data folder."""
+    settings_dir = tmp_path / "settings"
+    settings_dir.mkdir()
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(settings_dir))
+    QCoreApplication.setOrganizationName(f"WorkbenchTest{next(_counter)}")
+    QCoreApplication.setApplicationName("workbench")
+    monkeypatch.setenv("WORKBENCH_STORE", str(tmp_path / "runs.db"))
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(tmp_path / "appdata"))
+    yield tmp_path
+
+
+@pytest.fixture
+def tiny_spec():
+    from workbench.core.spec import parse_spec
+
+    return parse_spec(TINY_SPEC)
+
+
+@pytest.fixture
+def in_process_runs():
+    """A run factory that trains in a thread of the test process (fast to start, easy to break)."""
+    from workbench.gui.worker import InProcessRun
+
+    def factory(spec, base_dir, store_path, train_fn=None):
+        run = InProcessRun(spec, base_dir=base_dir, store_path=store_path, train_fn=train_fn)
+        run.start()
+        return run
+
+    return factory
+
+
+@pytest.fixture
+def make_session(qtbot, tiny_spec, in_process_runs):
+    """Session(spec, run_factory) that is shut down (threads joined) after the test."""
+    from workbench.gui.session import Session
+
+    made = []
+
+    def make(spec=None, run_factory=in_process_runs, **kwargs):
+        session = Session(spec if spec is not None else tiny_spec, run_factory=run_factory, **kwargs)
+        made.append(session)
+        return session
+
+    yield make
+    for session in made:
+        session.shutdown()
+
+
+@pytest.fixture
+def make_window(qtbot, make_session):
+    """A shown MainWindow around a Session; closed without prompts after the test."""
+    from workbench.gui.main_window import MainWindow
+
+    made = []
+
+    def make(session=None, show=True, **session_kwargs):
+        session = session or make_session(**session_kwargs)
+        window = MainWindow(session)
+        made.append(window)  # closed below, not by qtbot: closing may ask questions
+        if show:
+            window.resize(1366, 768)  # the smallest screen we promise to fit
+            window.show()
+            qtbot.waitExposed(window)
+        return window
+
+    yield make
+    for window in made:
+        window.shutdown()
+        window.close()
+        window.deleteLater()

@@ -1,0 +1,161 @@
+"""Data panel: samples, files, the preview, loader errors in words and the split/noise controls."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from panel_support import OFFSCREEN_POPUPS, choose, make_session, press_key, save_shot, wait_idle
+from workbench.gui.panels.data_panel import DataPanel
+
+pytestmark = OFFSCREEN_POPUPS
+
+
+@pytest.fixture
+def session(qtbot, tmp_path):
+    s = make_session(qtbot, tmp_path)
+    yield s
+    s.shutdown()
+
+
+@pytest.fixture
+def panel(qtbot, session):
+    p = DataPanel(session)
+    qtbot.addWidget(p)
+    p.resize(400, 680)
+    p.show()
+    return p
+
+
+def _csv(path, rows):
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_spiral_on_start_shows_scatter_classes_and_split(qtbot, session, panel):
+    assert panel.view_tabs.currentWidget() is panel.plot_widget
+    x, y = panel.scatter.getData()
+    assert len(x) == session.dataset.meta.n_samples == 500
+    assert "500 rows · 2 features" in panel.info_label.text()
+    assert panel.class_balance.lines() == ["0: 250 (50 %)", "1: 250 (50 %)"]
+    assert panel.sample_combo.currentData() == "spiral"
+    assert panel.val_value.text() == "15 %" and "train 350 · val 75 · test 75" in panel.split_sizes_label.text()
+    assert not panel.error_label.isVisible()
+    save_shot(panel, "data_panel_spiral")
+
+
+def test_picking_a_sample_loads_it_and_n_samples_changes_the_point_count(qtbot, session, panel):
+    choose(qtbot, panel.sample_combo, "moons")
+    wait_idle(qtbot, session)
+    assert session.spec.data.source == "sample:moons"
+    assert len(panel.scatter.getData()[0]) == 500
+    assert panel.noise_slider.isVisible() and panel.noise_value.text() == "0.10"  # moons' default noise
+
+    spin = panel.n_samples_spin
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, "200")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    wait_idle(qtbot, session)
+    assert session.spec.data.n_samples == 200
+    assert len(panel.scatter.getData()[0]) == 200
+
+    press_key(qtbot, panel.noise_slider, Qt.Key.Key_PageUp)  # +0.05
+    wait_idle(qtbot, session)
+    assert session.spec.data.noise == pytest.approx(0.15)
+    assert panel.noise_value.text() == "0.15"
+
+
+def test_split_sliders_edit_the_spec_with_live_labels(qtbot, session, panel):
+    press_key(qtbot, panel.val_slider, Qt.Key.Key_Right)
+    assert session.spec.data.split.val == pytest.approx(0.16)
+    assert panel.val_value.text() == "16 %"
+    # while dragging only the labels follow; letting go edits the spec
+    panel.test_slider.setSliderDown(True)
+    panel.test_slider.setSliderPosition(30)
+    assert panel.test_value.text() == "30 %" and session.spec.data.split.test == pytest.approx(0.15)
+    assert "val 80 · test 150" in panel.split_sizes_label.text()
+    panel.test_slider.setSliderDown(False)
+    assert session.spec.data.split.test == pytest.approx(0.30)
+    session.undo_stack.undo()
+    assert panel.test_slider.value() == 15
+
+
+def test_csv_shows_a_table_and_the_target_picker_changes_the_target(qtbot, tmp_path, session, panel):
+    path = _csv(tmp_path / "flowers.csv", ["height,width,color,species"]
+                + [f"{1 + i % 7},{2 + i % 5},{'red' if i % 2 else 'blue'},{'a' if i % 3 else 'b'}" for i in range(40)])
+    panel.load_path(path)
+    wait_idle(qtbot, session)
+    assert panel.view_tabs.currentWidget() is panel.table
+    model = panel.table_model
+    assert model.rowCount() == 40 and model.columnCount() == 4
+    assert model.headerData(3, Qt.Orientation.Horizontal) == "species (target)"
+    assert model.data(model.index(0, 2)) == "blue"
+    assert [panel.target_combo.itemText(i) for i in range(panel.target_combo.count())] == [
+        "height", "width", "color", "species"]
+    assert panel.target_combo.currentText() == "species" and panel.target_combo.isVisible()
+    assert "classification of 'species' into 2 classes" in panel.info_label.text()
+    assert panel.missing_combo.isVisible()  # a table file: the missing-value policy applies
+    save_shot(panel, "data_panel_csv")
+
+    choose(qtbot, panel.target_combo, "height")
+    wait_idle(qtbot, session)
+    assert session.spec.data.target == "height"
+    assert session.dataset.meta.target_name == "height"
+    assert model.headerData(0, Qt.Orientation.Horizontal) == "height (target)"
+
+    choose(qtbot, panel.task_combo, "regression")
+    wait_idle(qtbot, session)
+    assert session.spec.data.task == "regression"
+    assert "regression of 'height'" in panel.info_label.text()
+
+
+def test_loader_error_is_shown_in_words_and_the_last_data_stays(qtbot, tmp_path, session, panel):
+    path = _csv(tmp_path / "holes.csv", ["a,b,label", "1,2,x", "3,,y", "5,6,x", "7,8,y", "9,,x", "1,1,y"])
+    panel.load_path(path)
+    wait_idle(qtbot, session)
+    assert session.dataset is None
+    assert panel.error_label.isVisible()
+    text = panel.error_label.text()
+    assert "missing" in text.lower() and "holes.csv" in text
+    assert panel.stale_label.isVisible() and "sample:spiral" in panel.stale_label.text()
+    assert len(panel.scatter.getData()[0]) == 500  # the spiral is still on screen
+    assert panel.missing_combo.isVisible()
+    save_shot(panel, "data_panel_error")
+
+    choose(qtbot, panel.missing_combo, "drop")
+    wait_idle(qtbot, session)
+    assert session.dataset is not None and session.dataset.meta.n_samples == 4
+    assert not panel.error_label.isVisible() and not panel.stale_label.isVisible()
+    assert panel.table_model.rowCount() >= 4
+
+
+def test_a_missing_file_is_an_error_in_words(qtbot, tmp_path, session, panel):
+    panel.load_path(tmp_path / "nope.csv")
+    wait_idle(qtbot, session)
+    assert panel.error_label.isVisible() and "nope.csv" in panel.error_label.text()
+    choose(qtbot, panel.sample_combo, "xor")
+    wait_idle(qtbot, session)
+    assert not panel.error_label.isVisible() and session.dataset.meta.source == "sample:xor"
+
+
+def test_images_show_a_grid_with_class_names(qtbot, tmp_path, session, panel):
+    rng = np.random.default_rng(0)
+    X = rng.random((30, 1, 8, 8)).astype("float32")
+    y = np.arange(30) % 3
+    np.savez(tmp_path / "tiny.npz", X=X, y=y)
+    panel.load_path(tmp_path / "tiny.npz")
+    wait_idle(qtbot, session)
+    assert session.dataset.meta.kind == "image"
+    assert panel.view_tabs.currentWidget() is panel.image_grid
+    assert not panel.view_tabs.isTabVisible(0) and not panel.view_tabs.isTabVisible(1)
+    assert panel.image_grid.image_count() == 30 and panel.image_grid.visible_count() > 0
+    assert "30 images 8×8, 1 channel" in panel.info_label.text()
+
+
+def test_sample_thumbnails_are_drawn(qtbot, session, panel):
+    panel.thumbnails().flush()
+    index = panel.sample_combo.findData("spiral")
+    assert not panel.sample_combo.itemIcon(index).isNull()
+    assert panel.thumbnails().pending() == []

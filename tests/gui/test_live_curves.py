@@ -1,0 +1,411 @@
+"""LiveCurves fed scripted core events: what a person sees on the plots."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtTest import QTest
+
+from workbench.core.events import (BatchProgress, EpochEnd, LRChanged, RunFinished, RunStarted)
+from workbench.gui.plots.decimate import PeakPyramid
+from workbench.gui.plots.live_curves import LiveCurves
+from workbench.gui.plots.redraw import BASE_MS, MAX_MS
+from workbench.gui.plots.overfitting import find_overfitting
+from workbench.gui.plots.smoothing import Ema, debiased_ema, debiased_ema_reference
+
+SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+STEPS = 10  # steps per epoch in the scripted runs
+
+
+def started(task: str = "classification", epochs: int = 10) -> RunStarted:
+    return RunStarted(
+        name="test", spec_json="{}", device="cpu", device_name="CPU", precision="fp32",
+        task=task, class_names=["a", "b"] if task == "classification" else [], n_train=320,
+        n_val=80, n_test=0, epochs=epochs, batch_size=32, steps_per_epoch=STEPS, summary=[],
+        total_params=100, total_flops=100, memory_bytes=1000)
+
+
+def batch(epoch: int, b: int, loss: float, lr: float = 0.01) -> BatchProgress:
+    step = (epoch - 1) * STEPS + b
+    return BatchProgress(epoch=epoch, batch=b, batches=STEPS, step=step, loss=loss, lr=lr,
+                         samples_per_s=1000.0, elapsed=step * 0.01)
+
+
+def epoch_end(epoch: int, loss: float, val_loss: float, metric: float = 0.5,
+              key: str = "accuracy", lr: float = 0.01) -> EpochEnd:
+    logs = {"loss": loss, "val_loss": val_loss, key: metric, "val_" + key: metric - 0.05,
+            "lr": lr}
+    return EpochEnd(epoch=epoch, step=epoch * STEPS, logs=logs, lr=lr, samples_per_s=1000.0,
+                    elapsed=epoch * STEPS * 0.01, epoch_seconds=0.1)
+
+
+def run_events(train, val, batches_per_epoch: int = 2, task: str = "classification"):
+    """A run whose epoch-level losses are `train` / `val`; a few BatchProgress per epoch."""
+    key = "accuracy" if task == "classification" else "r2"
+    events = [started(task, len(train))]
+    for e, (tr, va) in enumerate(zip(train, val), start=1):
+        for b in np.linspace(STEPS / batches_per_epoch, STEPS, batches_per_epoch):
+            events.append(batch(e, int(b), tr * (1.1 - 0.1 * b / STEPS)))
+        events.append(epoch_end(e, tr, va, metric=1 - tr / 2, key=key))
+    return events
+
+
+@pytest.fixture
+def curves(qtbot):
+    w = LiveCurves()
+    qtbot.addWidget(w)
+    w.resize(900, 640)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def n_points(item) -> int:
+    x, y = item.getOriginalDataset()
+    return 0 if y is None else len(y)
+
+
+def shot(widget, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    widget.grab().save(str(SHOTS / f"plots_{name}.png"))
+
+
+FALLING = [1.0 / (e + 1) for e in range(8)]
+
+
+def test_points_in_each_curve(curves, qtbot):
+    curves.handle_events(run_events(FALLING, [v + 0.1 for v in FALLING]))
+    qtbot.waitUntil(lambda: curves.redraw_count >= 1, timeout=2000)
+    s = curves.series
+    assert n_points(s["batch_loss"].curve) == 16
+    for key in ("train_loss", "val_loss", "train_metric", "val_metric"):
+        assert n_points(s[key].curve) == 8, key
+    assert n_points(s["lr"].curve) == 16 + 8  # from BatchProgress and EpochEnd
+    x, y = s["val_loss"].raw.getOriginalDataset()
+    np.testing.assert_allclose(y, [v + 0.1 for v in FALLING])
+    np.testing.assert_allclose(x, np.arange(1, 9) * STEPS)  # x axis: step by default
+    assert curves.metric_plot.getAxis("left").labelText == "accuracy"
+
+
+def test_smoothing_debiased_and_raw_faint_beneath(curves):
+    rng = np.random.default_rng(1)
+    losses = 1.0 + rng.normal(0, 0.2, 40)
+    events = [started()] + [batch(1 + i // STEPS, 1 + i % STEPS, float(v))
+                            for i, v in enumerate(losses)]
+    curves.handle_events(events)
+    curves.set_smoothing(0.8)
+    curves.flush()
+    s = curves.series["batch_loss"]
+    _, raw = s.raw.getOriginalDataset()
+    _, smooth = s.curve.getOriginalDataset()
+    np.testing.assert_allclose(raw, losses)
+    assert s.raw.isVisible() and s.raw.opts["pen"].color().alpha() < 100  # faint
+    assert s.curve.zValue() > s.raw.zValue()  # smoothed drawn on top
+    assert smooth[0] == pytest.approx(losses[0])  # debiased: first point is the raw point
+    w = 0.8
+    second = (w * (1 - w) * losses[0] + (1 - w) * losses[1]) / (1 - w**2)
+    assert smooth[1] == pytest.approx(second)
+    np.testing.assert_allclose(smooth, debiased_ema_reference(losses.tolist(), w))
+    assert np.std(np.diff(smooth)) < np.std(np.diff(raw)) / 2
+    # Off: the curve shows the raw values and the faint copy goes away.
+    curves.set_smoothing(0.0)
+    curves.flush()
+    np.testing.assert_allclose(s.curve.getOriginalDataset()[1], losses)
+    assert not s.raw.isVisible()
+
+
+def test_smoothing_vectorised_matches_loop_incremental_and_nan():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=3000) + np.linspace(3, 0, 3000)
+    x[[5, 700, 2999]] = np.nan
+    for w in (0.0, 0.3, 0.9, 0.99):
+        expected = debiased_ema_reference(x.tolist(), w)
+        np.testing.assert_allclose(debiased_ema(x, w), expected, rtol=1e-9, atol=1e-12)
+        ema = Ema(w)
+        parts = [ema.update(x[a:b]) for a, b in ((0, 1), (1, 6), (6, 1000), (1000, 3000))]
+        np.testing.assert_allclose(np.concatenate(parts), expected, rtol=1e-9, atol=1e-12)
+
+
+def test_log_toggle_keeps_original_data(curves):
+    curves.handle_events(run_events(FALLING, FALLING))
+    curves.set_smoothing(0.0)
+    curves.flush()
+    curves.log_check.click()
+    curves.flush()
+    assert curves.log_y and curves.loss_plot.getAxis("left").logMode
+    item = curves.series["train_loss"].curve
+    np.testing.assert_allclose(item.getOriginalDataset()[1], FALLING)
+    np.testing.assert_allclose(item.getData()[1], np.log10(FALLING))  # displayed: log10
+    assert not curves.metric_plot.getAxis("left").logMode
+    curves.set_log_y(False)
+    curves.flush()
+    np.testing.assert_allclose(item.getData()[1], FALLING)
+
+
+def test_x_axis_switch(curves):
+    curves.handle_events(run_events(FALLING, FALLING))
+    item = curves.series["train_loss"].curve
+    for mode, expected in (("epoch", np.arange(1, 9)), ("time", np.arange(1, 9) * STEPS * 0.01),
+                           ("step", np.arange(1, 9) * STEPS)):
+        curves.x_axis_combo.setCurrentIndex(curves.x_axis_combo.findData(mode))
+        curves.flush()
+        assert curves.x_axis == mode
+        np.testing.assert_allclose(item.getOriginalDataset()[0], expected)
+        assert curves.lr_plot.getAxis("bottom").labelText.startswith(mode)
+    curves.set_x_axis("epoch")
+    curves.flush()
+    x, _ = curves.series["batch_loss"].curve.getOriginalDataset()
+    np.testing.assert_allclose(x[:2], [0.5, 1.0])  # batches sit inside their epoch
+    lo, hi = curves.lr_plot.vb.viewRange()[0]
+    assert lo <= 0.5 and hi >= 8  # following: everything in view
+
+
+def test_nan_leaves_a_gap(curves):
+    val = list(FALLING)
+    val[3] = float("nan")
+    events = run_events(FALLING, val)
+    events.insert(3, batch(1, 7, float("nan")))
+    curves.handle_events(events)
+    curves.flush()
+    item = curves.series["val_loss"].curve
+    assert np.isnan(item.getOriginalDataset()[1][3])
+    assert item.opts["connect"] == "finite"
+    assert curves.series["train_loss"].curve.opts["connect"] == "all"  # finite: fast path
+    curves.set_log_y(True)
+    curves.flush()
+    assert not curves.grab().isNull()  # painting with gaps works
+    assert np.isnan(curves.series["batch_loss"].curve.getOriginalDataset()[1]).sum() == 1
+
+
+def test_lr_change_marker_on_every_panel(curves):
+    events = run_events(FALLING[:3], FALLING[:3])
+    events.append(LRChanged(epoch=4, step=3 * STEPS, lr=0.003, previous=0.01))
+    events += run_events(FALLING[3:], FALLING[3:])[1:]  # (no second RunStarted)
+    curves.handle_events(events)
+    curves.flush()
+    assert len(curves.lr_markers.items) == 1
+    coords, lines = curves.lr_markers.items[0]
+    assert len(lines) == 3 and all(line.value() == 3 * STEPS for line in lines)
+    assert lines[0].label.toPlainText() == "lr → 0.003"
+    assert all(line.pen.style() == Qt.PenStyle.DashLine for line in lines)
+    assert {line.getViewBox() for line in lines} == {p.vb for p in curves.plots}
+    curves.set_x_axis("epoch")
+    assert lines[0].value() == pytest.approx(3.0)
+    shot(curves, "lr_marker")
+    curves.handle_event(started())
+    assert curves.lr_markers.items == []
+
+
+def test_overfitting_marked_from_scripted_sequence(curves):
+    train = [1.0, 0.8, 0.6, 0.5, 0.4, 0.35, 0.3, 0.25, 0.2]
+    val = [1.0, 0.85, 0.7, 0.65, 0.7, 0.72, 0.75, 0.8, 0.85]  # rises from epoch 5 on
+    curves.handle_events(run_events(train, val))
+    curves.flush()
+    assert curves.overfitting_epoch == 5
+    assert curves.overfit_mark.region.isVisible()
+    assert curves.overfit_mark.line.label.toPlainText() == "overfitting from epoch 5"
+    lo, hi = curves.overfit_mark.region.getRegion()
+    assert (lo, hi) == (4 * STEPS, 9 * STEPS)  # from the turn to the last epoch
+    shot(curves, "overfitting")
+
+
+def test_no_overfitting_while_validation_falls(curves):
+    curves.handle_events(run_events(FALLING, [v * 1.2 for v in FALLING]))
+    curves.flush()
+    assert curves.overfitting_epoch is None
+    assert not curves.overfit_mark.region.isVisible()
+    # Rising for fewer epochs than the patience is not overfitting either; rising while the
+    # training loss rises too is divergence, not overfitting.
+    assert find_overfitting(range(1, 6), [5, 4, 3, 2, 1], [5, 4, 3, 3.5, 3.6], 3) is None
+    assert find_overfitting(range(1, 7), [5, 4, 5, 6, 7, 8], [5, 4, 5, 6, 7, 8], 3) is None
+    assert find_overfitting(range(1, 6), [5, 4, 3, 2, 1], [5, 6, 7, 8, 9], 2) == 2
+
+
+def test_overlays_distinct_colours_and_clear(curves):
+    curves.handle_events(run_events(FALLING, FALLING))
+    rows = [[{"epoch": e, "loss": 1 / (e + k), "val_loss": 1.1 / (e + k), "accuracy": 0.5,
+              "val_accuracy": 0.45, "lr": 0.01} for e in range(1, 9)] for k in range(1, 6)]
+    curves.show_runs([(f"run {k}", r, None) for k, r in enumerate(rows)]
+                     + [("mine", rows[0], QColor("#123456"))])
+    curves.set_x_axis("epoch")
+    curves.flush()
+    colours = [o.color.name() for o in curves.overlays]
+    assert len(set(colours)) == 6 and colours[-1] == "#123456"
+    live = {curves.series[k].curve.opts["pen"].color().name() for k in ("train_loss", "val_loss")}
+    assert not live & set(colours)
+    legend = [label.text for _, label in curves.loss_legend.items]
+    assert "run 0" in legend and "mine" in legend
+    first = curves.overlays[0].items[0][1]
+    np.testing.assert_allclose(first.getOriginalDataset()[0], np.arange(1, 9))
+    shot(curves, "overlays")
+    curves.clear_overlays()
+    assert curves.overlays == []
+    legend = [label.text for _, label in curves.loss_legend.items]
+    assert "run 0" not in legend and "train" in legend
+    assert first.scene() is None
+
+
+def test_redraw_only_when_data_changed(curves, qtbot):
+    curves.handle_events(run_events(FALLING, FALLING))
+    qtbot.waitUntil(lambda: curves.redraw_count == 1, timeout=2000)
+    qtbot.wait(200)  # ~6 timer periods with nothing new
+    assert curves.redraw_count == 1
+    assert not curves._scheduler.timer.isActive()  # idle: no wake-ups
+    # A burst of 2000 events is still one redraw per timer tick, not one per event.
+    for i in range(2000):
+        curves.handle_event(batch(9 + i // STEPS, 1 + i % STEPS, 0.1))
+    qtbot.waitUntil(lambda: curves.redraw_count == 2, timeout=2000)
+    qtbot.wait(100)
+    assert curves.redraw_count == 2
+    assert n_points(curves.series["batch_loss"].curve) == 16 + 2000
+
+
+def test_crosshair_readout_after_mouse_move(curves, qtbot):
+    curves.handle_events(run_events(FALLING, [v + 0.1 for v in FALLING]))
+    curves.set_smoothing(0.0)
+    curves.flush()
+    qtbot.wait(50)
+    vb = curves.loss_plot.vb
+    scene_pos = vb.mapViewToScene(QPointF(4 * STEPS, 0.5))
+    pos = curves._glw.mapFromScene(scene_pos)
+    QTest.mouseMove(curves._glw.viewport(), pos)
+    qtbot.waitUntil(lambda: curves.readout.text().startswith("step"), timeout=2000)
+    text = curves.readout.text()
+    assert f"train {FALLING[3]:.4g}" in text and f"validation {FALLING[3] + 0.1:.4g}" in text
+    assert "accuracy:" in text and "lr 0.01" in text
+    assert all(line.isVisible() for line in curves.crosshair.lines)
+    assert curves.crosshair.lines[0].value() == pytest.approx(4 * STEPS, abs=1.0)
+    shot(curves, "crosshair")
+
+
+def test_follow_after_manual_zoom(curves):
+    curves.handle_events(run_events(FALLING, FALLING))
+    curves.flush()
+    assert curves.following and not curves.follow_button.isVisible()
+    curves.loss_plot.vb.scaleBy((0.5, 0.5))  # what the mouse wheel does
+    curves.loss_plot.vb.sigRangeChangedManually.emit([True, True])
+    assert not curves.following and curves.follow_button.isVisible()
+    before = curves.lr_plot.vb.viewRange()[0]
+    curves.handle_events(run_events(FALLING + [0.1, 0.09], FALLING + [0.1, 0.09])[-3:])
+    curves.flush()
+    assert curves.lr_plot.vb.viewRange()[0] == before  # zoomed: stays put
+    curves.follow_button.click()
+    assert curves.following and not curves.follow_button.isVisible()
+    assert curves.lr_plot.vb.viewRange()[0][1] >= 10 * STEPS
+
+
+def test_regression_shows_r2_and_terminal_event(curves):
+    events = run_events(FALLING, FALLING, task="regression")
+    events.append(RunFinished(epochs=8, metrics={}, duration=1.0))
+    curves.handle_events(events)
+    curves.flush()
+    assert curves.task == "regression"
+    assert curves.metric_plot.getAxis("left").labelText == "R²"
+    _, y = curves.series["train_metric"].curve.getOriginalDataset()
+    assert len(y) == 8 and np.isfinite(y).all()
+    assert not curves.live
+
+
+def test_dark_palette_and_screenshots(curves, qtbot):
+    rng = np.random.default_rng(3)
+    train = [1.2 * math.exp(-e / 6) + 0.1 for e in range(30)]
+    val = [t + 0.05 + max(0, e - 18) * 0.02 for e, t in enumerate(train)]
+    events = [started(epochs=30)]
+    for e in range(1, 31):
+        for b in range(2, STEPS + 1, 2):
+            events.append(batch(e, b, train[e - 1] + float(rng.normal(0, 0.05))))
+        events.append(epoch_end(e, train[e - 1], val[e - 1], metric=1 - train[e - 1] / 2))
+        if e == 12:
+            events.append(LRChanged(epoch=13, step=e * STEPS, lr=0.003, previous=0.01))
+    curves.handle_events(events)
+    curves.flush()
+    shot(curves, "light")
+    dark = QPalette()
+    for role, color in ((QPalette.ColorRole.Window, "#202124"), (QPalette.ColorRole.Base, "#181818"),
+                        (QPalette.ColorRole.Text, "#e8e8e8"),
+                        (QPalette.ColorRole.WindowText, "#e8e8e8"),
+                        (QPalette.ColorRole.Button, "#303134"),
+                        (QPalette.ColorRole.ButtonText, "#e8e8e8")):
+        dark.setColor(role, QColor(color))
+    curves.setPalette(dark)
+    curves.flush()
+    assert curves._glw.backgroundBrush().color().name() == "#181818"
+    assert curves.loss_plot.getAxis("left").textPen().color().name() == "#e8e8e8"
+    train_pen = curves.series["train_loss"].curve.opts["pen"].color()
+    assert train_pen.lightnessF() > 0.5  # readable on dark
+    shot(curves, "dark")
+    curves.setPalette(QPalette())
+
+
+def test_peak_pyramid_incremental_matches_whole_and_keeps_extremes():
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=30_001)
+    y[1000:1003] = np.nan
+    x = np.arange(y.size, dtype=np.float64)
+    whole, grown = PeakPyramid(), PeakPyramid()
+    whole.update(y)
+    for end in (1, 2, 7, 500, 12_345, 12_346, 30_001):  # appended in uneven parts
+        grown.update(y[:end])
+    for i0, i1, buckets in ((0, 30_001, 400), (5000, 9000, 300), (29_000, 30_001, 100)):
+        xa, ya = whole.decimate(x, y, i0, i1, buckets)
+        xb, yb = grown.decimate(x, y, i0, i1, buckets)
+        np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(ya, yb)
+        assert ya.size <= 2 * buckets + 2
+        assert np.nanmax(ya) == np.nanmax(y[i0:i1]) and np.nanmin(ya) == np.nanmin(y[i0:i1])
+        assert xa[0] <= x[i0] and np.all(np.diff(xa) >= 0)
+    xs, ys = whole.decimate(x, y, 100, 300, 400)  # few points: the points themselves
+    np.testing.assert_array_equal(ys, y[100:300])
+
+
+def test_long_curve_draws_about_two_points_per_pixel_of_the_view(curves):
+    n = 200_000
+    steps = np.arange(1, n + 1, dtype=np.float64)
+    loss = 1 + np.sin(steps / 5000) + np.where(steps % 997 == 0, 5.0, 0.0)  # narrow spikes
+    curves.run.batches.extend(np.column_stack([steps, steps / 1000, steps / 100, loss]))
+    curves.flush()
+    item = curves.series["batch_loss"].curve
+    pixels = curves.lr_plot.vb.width()
+    assert len(item.getOriginalDataset()[1]) <= 2 * pixels + 4
+    assert curves.series["batch_loss"].raw.getOriginalDataset()[1].max() == loss.max()  # spikes survive
+    assert item.opts["connect"] == "all"  # finite data: pyqtgraph's finite scan skipped
+    # Zoomed in: only the view, and its own points once there are few enough.
+    curves.lr_plot.setXRange(1000, 1200, padding=0)
+    curves.lr_plot.vb.sigRangeChangedManually.emit([True, False])  # as a mouse zoom would
+    curves.flush()
+    x, y = curves.series["batch_loss"].raw.getOriginalDataset()
+    assert x[0] <= 1000 and x[-1] >= 1200 and len(x) < 210
+    np.testing.assert_allclose(y, loss[int(x[0]) - 1:int(x[-1])])
+    # A nan gap in a long curve (rows appended later): connect="finite", the gap stays.
+    curves.follow()
+    more = np.arange(n + 1, n + 40_001, dtype=np.float64)
+    more_loss = 1.5 + 0.2 * np.sin(more / 700)
+    more_loss[10_000:20_000] = np.nan
+    curves.run.batches.extend(np.column_stack([more, more / 1000, more / 100, more_loss]))
+    curves.flush()
+    assert item.opts["connect"] == "finite"
+    x, y = curves.series["batch_loss"].raw.getOriginalDataset()
+    assert len(y) <= 2 * pixels + 4
+    in_gap = (x > n + 10_500) & (x < n + 19_000)
+    assert in_gap.any() and np.isnan(y[in_gap]).all()
+    shot(curves, "long_curve")
+
+
+def test_redraw_backs_off_when_painting_is_slow_and_recovers(curves, qtbot):
+    sched = curves._scheduler
+    sched.painted(400.0)  # one very slow frame
+    assert sched.interval_ms == MAX_MS
+    sched.painted(2.0)  # at once: the slow frame still counts
+    assert sched.interval_ms > 200
+    qtbot.wait(1500)  # forgotten within a second or so
+    sched.painted(2.0)
+    assert sched.interval_ms == BASE_MS
+    # A frame that requests nothing new leaves the timer idle.
+    curves.handle_events(run_events(FALLING, FALLING))
+    qtbot.waitUntil(lambda: curves.redraw_count >= 1, timeout=2000)
+    qtbot.waitUntil(lambda: not sched.timer.isActive(), timeout=2000)

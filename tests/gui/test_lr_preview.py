@@ -1,0 +1,52 @@
+"""LrPreview: the schedule preview plot of the training panel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from workbench.gui.plots.lr_preview import LrPreview
+
+SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+
+
+@pytest.fixture
+def preview(qtbot):
+    w = LrPreview()
+    qtbot.addWidget(w)
+    w.resize(320, 120)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def test_curve_points_and_fixed_height(preview):
+    values = [0.1 * 0.5 * (1 + np.cos(np.pi * e / 20)) for e in range(20)]
+    preview.set_curve(values)
+    x, y = preview.curve.getOriginalDataset()
+    np.testing.assert_allclose(x, np.arange(1, 21))
+    np.testing.assert_allclose(y, values)
+    assert preview.height() == 120 and preview.maximumHeight() == 120
+    assert preview.log_y  # cosine to ~0: spans more than a decade
+    SHOTS.mkdir(exist_ok=True)
+    preview.grab().save(str(SHOTS / "plots_lr_preview_cosine.png"))
+
+
+def test_linear_when_within_a_decade(preview):
+    preview.set_curve([0.01] * 5 + [0.005] * 5 + [0.0025] * 5)
+    assert not preview.log_y
+    preview.set_curve([0.01 * 0.1 ** (e / 10) for e in range(15)])  # 0.01 .. 0.0004
+    assert preview.log_y
+    SHOTS.mkdir(exist_ok=True)
+    preview.grab().save(str(SHOTS / "plots_lr_preview_log.png"))
+
+
+def test_empty_single_and_nan(preview):
+    preview.set_curve([])
+    assert preview.curve.getOriginalDataset() == (None, None)
+    preview.set_curve([0.01])
+    assert len(preview.curve.getOriginalDataset()[1]) == 1
+    preview.set_curve([0.01, float("nan"), 0.005])
+    assert not preview.grab().isNull()

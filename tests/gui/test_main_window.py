@@ -1,0 +1,195 @@
+"""The main window: what a person sees on launch, the buttons' states, menus, shortcuts,
+settings, the training panel, projects and autosave."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication, QDockWidget
+
+from helpers import answer_modal, choose, wait_ready
+from workbench.core.events import RunFinished
+
+
+def menu_texts(window):
+    return {a.text().replace("&", "") for a in window.menuBar().actions()}
+
+
+def test_opens_ready_to_train(qtbot, make_window):
+    window = make_window(spec=None)
+    wait_ready(qtbot, window.session)
+    assert menu_texts(window) == {"File", "Edit", "Run", "View"}
+    assert window.train_button.isEnabled()
+    assert not window.pause_button.isEnabled() and not window.stop_button.isEnabled()
+    assert window.reason_label.text() == ""
+    assert window.windowTitle().startswith("Untitled")
+    docks = {d.windowTitle() for d in window.findChildren(QDockWidget)}
+    assert docks == {"Data", "Model", "Training", "Runs"}
+
+
+def test_fits_a_1366x768_screen(qtbot, make_window):
+    window = make_window()
+    window.resize(1366, 768)
+    qtbot.wait(50)
+    assert window.minimumSizeHint().width() <= 1366 and window.minimumSizeHint().height() <= 768
+    assert window.width() <= 1366 and window.height() <= 768
+    body = window.training_panel.widget()
+    assert body.width() <= window.training_panel.viewport().width()  # nothing cut off on the right
+
+
+def test_train_shortcut_runs_and_buttons_follow_the_state(qtbot, make_window):
+    window = make_window()
+    wait_ready(qtbot, window.session)
+    events = []
+    window.session.run_event.connect(events.append)
+    qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert not window.train_button.isEnabled()
+    qtbot.waitUntil(lambda: any(isinstance(e, RunFinished) for e in events), timeout=8000)
+    qtbot.waitUntil(lambda: window.session.state == "idle")
+    assert window.train_button.isEnabled()
+    assert "Finished 3 epochs" in window.progress.text()
+    assert "Finished" in window.statusBar().currentMessage()
+
+
+def test_invalid_model_disables_train_with_the_reason(qtbot, make_window):
+    window = make_window()
+    wait_ready(qtbot, window.session)
+    window.session.set_layers([{"type": "Conv2d", "out_channels": 4}])
+    wait_ready(qtbot, window.session)
+    assert not window.train_button.isEnabled()
+    assert "Layer 1 (Conv2d)" in window.reason_label.text()
+    qtbot.waitUntil(window.reason_label.isVisible)  # the toolbar lays out on the next turn
+    assert window.reason_label.width() > 200
+    assert "Layer 1 (Conv2d)" in window.train_action.toolTip()
+    window.undo_action.trigger()
+    wait_ready(qtbot, window.session)
+    assert window.train_button.isEnabled() and window.reason_label.text() == ""
+    assert not window.reason_label.isVisible()
+
+
+def test_training_panel_edits_go_through_the_session(qtbot, make_window):
+    window = make_window()
+    panel = window.training_panel
+    choose(qtbot, panel.optimizer.combo, "SGD")
+    assert window.session.spec.optimizer.type == "SGD"
+    assert window.session.spec.optimizer.params["lr"] == 0.01  # kept across the switch
+    assert panel.optimizer.form.entry.name == "SGD"
+    panel.epochs.setFocus()
+    panel.epochs.selectAll()
+    qtbot.keyClicks(panel.epochs, "12")
+    qtbot.keyClick(panel.epochs, Qt.Key.Key_Return)
+    assert window.session.spec.train.epochs == 12
+    qtbot.mouseClick(panel.full_batch, Qt.MouseButton.LeftButton)
+    assert window.session.spec.train.batch_size == "full" and not panel.batch.isEnabled()
+    window.undo_action.trigger()
+    assert window.session.spec.train.batch_size == 32 and panel.batch.isEnabled()
+    assert not panel.full_batch.isChecked()
+
+
+def test_loss_choices_follow_the_task(qtbot, make_window):
+    window = make_window()
+    wait_ready(qtbot, window.session)
+    combo = window.training_panel.loss.combo
+    names = [combo.itemText(i) for i in range(combo.count())]
+    assert "CrossEntropyLoss" in names and "MSELoss" not in names
+    window.session.load_data("sample:sine")
+    wait_ready(qtbot, window.session)
+    names = [combo.itemText(i) for i in range(combo.count())]
+    assert "MSELoss" in names and "CrossEntropyLoss" not in names
+    assert combo.currentText() == "MSELoss"
+
+
+def test_schedule_shows_its_lr_preview(qtbot, make_window):
+    window = make_window()
+    panel = window.training_panel
+    assert not panel.lr_preview.isVisible()
+    choose(qtbot, panel.schedule.combo, "StepLR")
+    assert window.session.spec.schedule.type == "StepLR"
+    assert panel.lr_preview.isVisible() and panel.schedule.form is not None
+    qtbot.waitUntil(lambda: len(panel.lr_preview.values) == window.session.spec.train.epochs, timeout=8000)
+    qtbot.mouseClick(panel.warmup_check, Qt.MouseButton.LeftButton)
+    assert window.session.spec.schedule.warmup is not None
+
+
+def test_device_combo_lists_only_present_devices(qtbot, make_window):
+    from workbench.core.device import available_devices
+
+    window = make_window()
+    combo = window.training_panel.device
+    keys = [combo.itemData(i) for i in range(combo.count())]
+    assert keys == ["auto"] + [k for k, _ in available_devices()]
+    assert any("CPU" in combo.itemText(i) for i in range(combo.count()))
+
+
+def test_settings_remember_layout_and_theme(qtbot, make_window, make_session):
+    window = make_window()
+    window.runs_dock.hide()
+    window.dark_action.trigger()
+    assert QApplication.instance().property("workbench_dark") is True
+    window.shutdown()
+    window.dark_action.trigger()  # back to light for the other tests
+    settings = QSettings()
+    assert settings.value("view/dark", type=bool) is False
+    again = make_window(show=False)
+    assert again.runs_dock.isHidden()
+
+
+def test_save_open_recent_and_title(qtbot, make_window, tmp_path, monkeypatch):
+    from workbench.gui import prompts
+
+    window = make_window()
+    window.session.edit({"train.epochs": 7})
+    assert window.windowTitle().startswith("Untitled •")
+    path = tmp_path / "exp.json"
+    monkeypatch.setattr(prompts, "ask_save_project", lambda parent, suggested: str(path))
+    window.save_action.trigger()
+    assert json.loads(path.read_text())["train"]["epochs"] == 7
+    assert window.windowTitle() == "exp.json — Workbench"
+    assert window.project.recent_files() == [str(path.resolve())]
+    window.project.recent_menu.aboutToShow.emit()
+    assert any("exp.json" in a.text() for a in window.project.recent_menu.actions())
+
+
+def test_unsaved_changes_prompt_can_cancel_new(qtbot, make_window):
+    window = make_window()
+    window.session.edit({"train.epochs": 8})
+    asked = []
+    answer_modal(qtbot, "cancelButton", asked)
+    window.new_action.trigger()
+    assert "Save the changes" in asked[0]
+    assert window.session.spec.train.epochs == 8  # cancelled: nothing lost
+    answer_modal(qtbot, "discardButton")
+    window.new_action.trigger()
+    assert window.session.spec.train.epochs != 8 and not window.session.is_dirty
+
+
+def test_autosave_is_written_and_restored(qtbot, make_window, make_session):
+    window = make_window()
+    window.session.edit({"train.epochs": 42})
+    window.project.autosave()
+    saved = json.loads(window.project.autosave_path.read_text())
+    assert saved["spec"]["train"]["epochs"] == 42 and saved["project"] is None
+    again = make_window(spec=None)
+    assert again.project.restore_autosave()
+    assert again.session.spec.train.epochs == 42 and again.session.is_dirty
+    assert "Restored" in again.statusBar().currentMessage()
+
+
+def test_main_opens_the_window_and_quits_cleanly(qtbot, monkeypatch):
+    from workbench.gui import app as app_module
+
+    shown = []
+    real_create = app_module.create_window
+
+    def spy(project=None):
+        window = real_create(project)
+        shown.append(window)
+        return window
+
+    monkeypatch.setattr(app_module, "create_window", spy)
+    monkeypatch.setenv("WORKBENCH_QUIT_AFTER_MS", "800")
+    assert app_module.main([]) == 0
+    window = shown[0]
+    assert window.session.spec.data.source == "sample:spiral"
+    assert not window.isVisible() and window.session.state == "idle"

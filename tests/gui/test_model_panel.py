@@ -1,0 +1,221 @@
+"""Model panel: palette -> stack, reorder, duplicate, remove, undo/redo, parameters, the live
+summary, the red layer with its message, and templates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from panel_support import OFFSCREEN_POPUPS, click_item, item_center, load, make_session, save_shot, wait_idle
+from workbench.gui.panels.layer_palette import LAYER_NAME_MIME
+from workbench.gui.panels.model_panel import ModelPanel
+
+pytestmark = OFFSCREEN_POPUPS
+
+SPEC = {
+    "name": "t",
+    "data": {"source": "sample:spiral", "n_samples": 100},
+    "model": {"layers": [{"type": "Linear", "out_features": 8}, {"type": "ReLU"},
+                         {"type": "Linear", "out_features": "auto"}]},
+    "train": {"epochs": 1, "batch_size": 32},
+}
+
+
+@pytest.fixture
+def session(qtbot, tmp_path):
+    s = make_session(qtbot, tmp_path, SPEC)
+    yield s
+    s.shutdown()
+
+
+@pytest.fixture
+def panel(qtbot, session):
+    p = ModelPanel(session)
+    qtbot.addWidget(p)
+    p.resize(760, 440)
+    p.show()
+    qtbot.waitExposed(p)
+    return p
+
+
+def types(session):
+    return [layer.type for layer in session.spec.model.layers]
+
+
+def stack_texts(panel):
+    return [panel.stack.topLevelItem(i).text(0) for i in range(panel.stack.topLevelItemCount())]
+
+
+def test_stack_and_summary_show_the_spec(qtbot, session, panel):
+    assert stack_texts(panel) == ["1  Linear 8", "2  ReLU", "3  Linear auto"]
+    assert [panel.stack.topLevelItem(i).text(1) for i in range(3)] == ["8", "8", "2"]
+    view = panel.summary_view
+    assert view.row_texts(0) == ["1", "Linear", "8", "24", "32"]  # 2*8 + 8 params, 2*2*8 FLOPs
+    assert view.row_texts(2)[3] == "18"
+    assert "<b>42</b> parameters" in view.totals_label.text()
+    assert "memory" in view.totals_label.text()
+    assert panel.validity_label.text() == "✓ Ready to train"
+    save_shot(panel, "model_panel_normal")
+
+
+def test_double_click_in_palette_adds_after_the_selected_layer(qtbot, session, panel):
+    click_item(qtbot, panel.stack, panel.stack.topLevelItem(0))
+    click_item(qtbot, panel.palette, panel.palette.item_for("Dropout"), double=True)
+    wait_idle(qtbot, session)
+    assert types(session) == ["Linear", "Dropout", "ReLU", "Linear"]
+    assert panel.stack.selected_path() == (1,)
+    assert panel.params_box.title() == "Layer 2: Dropout"
+    assert panel.summary_view.table.rowCount() == 4
+
+
+def test_up_down_duplicate_remove_and_undo_redo(qtbot, session, panel):
+    click_item(qtbot, panel.stack, panel.stack.topLevelItem(1))  # ReLU
+    qtbot.mouseClick(panel.up_button, Qt.MouseButton.LeftButton)
+    assert types(session) == ["ReLU", "Linear", "Linear"]
+    assert panel.stack.selected_path() == (0,) and not panel.up_button.isEnabled()
+    qtbot.mouseClick(panel.down_button, Qt.MouseButton.LeftButton)
+    assert types(session) == ["Linear", "ReLU", "Linear"]
+    qtbot.mouseClick(panel.duplicate_button, Qt.MouseButton.LeftButton)
+    assert types(session) == ["Linear", "ReLU", "ReLU", "Linear"]
+    assert panel.stack.selected_path() == (2,)
+    qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
+    assert types(session) == ["Linear", "ReLU"]
+    assert "Remove" in panel.undo_button.toolTip()
+
+    qtbot.mouseClick(panel.undo_button, Qt.MouseButton.LeftButton)
+    assert types(session) == ["Linear", "ReLU", "Linear"]
+    qtbot.mouseClick(panel.undo_button, Qt.MouseButton.LeftButton)
+    assert types(session) == ["Linear", "ReLU", "ReLU", "Linear"]
+    assert panel.redo_button.isEnabled()
+    qtbot.mouseClick(panel.redo_button, Qt.MouseButton.LeftButton)
+    assert types(session) == ["Linear", "ReLU", "Linear"]
+    assert stack_texts(panel)[2] == "3  Linear auto"
+
+
+def test_delete_key_removes_the_selected_layer(qtbot, session, panel):
+    click_item(qtbot, panel.stack, panel.stack.topLevelItem(1))
+    qtbot.keyClick(panel.stack, Qt.Key.Key_Delete)
+    assert types(session) == ["Linear", "Linear"]
+
+
+def _drop(widget, pos: QPoint, mime: QMimeData):
+    """The events a drag ending over `widget` at `pos` delivers."""
+    actions = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+    buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(pos, actions, mime, buttons, mods)
+    QApplication.sendEvent(widget.viewport(), enter)
+    assert enter.isAccepted()
+    move = QDragMoveEvent(pos, actions, mime, buttons, mods)
+    QApplication.sendEvent(widget.viewport(), move)
+    assert move.isAccepted()
+    drop = QDropEvent(QPointF(pos), actions, mime, buttons, mods)
+    QApplication.sendEvent(widget.viewport(), drop)
+    assert drop.isAccepted()
+
+
+def test_drag_from_palette_and_reorder_by_drag(qtbot, session, panel):
+    # a palette item dropped on the lower half of the first layer goes after it
+    mime = panel.palette.mimeData([panel.palette.item_for("Tanh")])
+    assert bytes(mime.data(LAYER_NAME_MIME)) == b"Tanh"
+    _drop(panel.stack, item_center(panel.stack, panel.stack.topLevelItem(0), 0.8), mime)
+    assert types(session) == ["Linear", "Tanh", "ReLU", "Linear"]
+
+    # drag the last layer onto the top half of the first: it moves to the top
+    mime = panel.stack.mimeData([panel.stack.topLevelItem(3)])
+    _drop(panel.stack, item_center(panel.stack, panel.stack.topLevelItem(0), 0.2), mime)
+    assert types(session) == ["Linear", "Linear", "Tanh", "ReLU"]
+    assert session.spec.model.layers[0].params == {"out_features": "auto"}
+    assert panel.stack.selected_path() == (0,)
+
+    # dropped below every row: appended
+    mime = panel.palette.mimeData([panel.palette.item_for("Sigmoid")])
+    _drop(panel.stack, QPoint(20, panel.stack.viewport().height() - 5), mime)
+    assert types(session)[-1] == "Sigmoid"
+    session.undo_stack.undo()
+    session.undo_stack.undo()
+    assert types(session) == ["Linear", "Tanh", "ReLU", "Linear"]
+
+
+def test_residual_block_children_add_and_drop_into(qtbot, session, panel):
+    click_item(qtbot, panel.stack, panel.stack.topLevelItem(1))
+    click_item(qtbot, panel.palette, panel.palette.item_for("Residual"), double=True)
+    wait_idle(qtbot, session)
+    block = session.spec.model.layers[2]
+    assert block.type == "Residual"
+    assert [layer.type for layer in block.layers] == ["Linear", "ReLU"]
+    assert block.layers[0].params["out_features"] == 8  # keeps the width flowing into it
+    item = panel.stack.topLevelItem(2)
+    assert item.childCount() == 2 and item.child(0).text(0) == "3.1  Linear 8"
+    # select an inner layer; adding goes inside the block
+    click_item(qtbot, panel.stack, item.child(1))
+    click_item(qtbot, panel.palette, panel.palette.item_for("Dropout"), double=True)
+    assert [layer.type for layer in session.spec.model.layers[2].layers] == ["Linear", "ReLU", "Dropout"]
+    # dropping on the middle of the block puts the layer inside, at its end
+    item = panel.stack.topLevelItem(2)
+    mime = panel.palette.mimeData([panel.palette.item_for("Tanh")])
+    _drop(panel.stack, item_center(panel.stack, item, 0.5), mime)
+    wait_idle(qtbot, session)
+    assert [layer.type for layer in session.spec.model.layers[2].layers] == ["Linear", "ReLU", "Dropout", "Tanh"]
+    # the summary lists inner layers indented under the block
+    rows = [panel.summary_view.row_texts(r)[:2] for r in range(panel.summary_view.table.rowCount())]
+    assert ["3.4", "    Tanh"] in rows
+    assert panel.validity_label.text() == "✓ Ready to train"
+
+
+def test_editing_a_parameter_updates_spec_and_summary(qtbot, session, panel):
+    click_item(qtbot, panel.stack, panel.stack.topLevelItem(0))
+    spin = panel._form.editor("out_features")
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, "16")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    wait_idle(qtbot, session)
+    assert session.spec.model.layers[0].params["out_features"] == 16
+    assert panel.stack.topLevelItem(0).text(0) == "1  Linear 16"
+    assert panel.summary_view.row_texts(0)[2:4] == ["16", "48"]
+    assert panel._form.editor("out_features") is spin  # the form was kept, not rebuilt
+    session.undo_stack.undo()
+    wait_idle(qtbot, session)
+    assert spin.value() == 8
+
+
+def test_linear_on_images_without_flatten_is_red_with_the_message(qtbot, tmp_path, session, panel):
+    X = np.random.default_rng(0).random((40, 1, 8, 8)).astype("float32")
+    np.savez(tmp_path / "img.npz", X=X, y=np.arange(40) % 2)
+    load(qtbot, session, str(tmp_path / "img.npz"))
+    red = panel.stack.error_items()
+    assert [panel.stack.indexOfTopLevelItem(i) for i in red] == [0]
+    assert panel.stack.is_red(red[0])
+    assert "Flatten" in red[0].toolTip(0)
+    assert panel.summary_view.is_row_red(0) and not panel.summary_view.is_row_red(1)
+    assert panel.summary_view.error_label.isVisible() and "Flatten" in panel.summary_view.error_label.text()
+    assert panel.validity_label.text().startswith("Train is disabled")
+    assert session.validity[0] is False
+    save_shot(panel, "model_panel_error")
+
+    # the CNN template fits images; the fix for the red layer is undoable
+    assert panel.template_actions["cnn"].isEnabled()
+    panel.template_actions["cnn"].trigger()
+    wait_idle(qtbot, session)
+    assert types(session)[:3] == ["Conv2d", "ReLU", "MaxPool2d"]
+    assert panel.stack.error_items() == []
+    assert panel.validity_label.text() == "✓ Ready to train"
+    session.undo_stack.undo()
+    wait_idle(qtbot, session)
+    assert len(panel.stack.error_items()) == 1
+
+
+@pytest.mark.parametrize("key", ["linear", "mlp", "residual_mlp"])
+def test_templates_fit_tabular_data(qtbot, session, panel, key):
+    assert not panel.template_actions["cnn"].isEnabled()
+    assert "needs image data" in panel.template_actions["cnn"].text()
+    panel.template_actions[key].trigger()
+    wait_idle(qtbot, session)
+    assert session.spec.model.layers[-1].params == {"out_features": "auto"}
+    assert panel.stack.error_items() == []
+    assert session.validity == (True, "")
+    assert "Use template" in session.undo_stack.undoText()

@@ -1,0 +1,214 @@
+"""Edits of a layer list (plain dicts, as in the spec) addressed by paths, and the templates.
+
+A path is a tuple of indices: (2,) is the third top-level layer, (2, 0) the first inner layer of
+that (Residual) layer. Every function returns a new list; the input is never changed.
+No Qt here, so the model panel's logic is testable on its own.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+Path = tuple[int, ...]
+Layers = list[dict[str, Any]]
+
+
+def _children(layers: Layers, parent: Path) -> Layers:
+    node = layers
+    for i in parent:
+        layer = node[i]
+        if layer.get("layers") is None:
+            layer["layers"] = []
+        node = layer["layers"]
+    return node
+
+
+def get(layers: Layers, path: Path) -> dict[str, Any]:
+    node = layers
+    for i in path[:-1]:
+        node = node[i]["layers"]
+    return node[path[-1]]
+
+
+def exists(layers: Layers, path: Path) -> bool:
+    try:
+        get(layers, path)
+        return bool(path)
+    except (IndexError, KeyError, TypeError):
+        return False
+
+
+def siblings_count(layers: Layers, parent: Path) -> int:
+    return len(_children(copy.deepcopy(layers), parent))
+
+
+def _find(layers: Layers, target: object, prefix: Path = ()) -> Path | None:
+    for i, layer in enumerate(layers):
+        if layer is target:
+            return (*prefix, i)
+        inner = layer.get("layers")
+        if inner:
+            found = _find(inner, target, (*prefix, i))
+            if found is not None:
+                return found
+    return None
+
+
+def insert(layers: Layers, parent: Path, row: int, layer: dict[str, Any]) -> tuple[Layers, Path]:
+    out = copy.deepcopy(layers)
+    siblings = _children(out, parent)
+    row = max(0, min(row, len(siblings)))
+    siblings.insert(row, copy.deepcopy(layer))
+    return out, (*parent, row)
+
+
+def remove(layers: Layers, path: Path) -> tuple[Layers, Path | None]:
+    """Remove the layer at `path`; returns the path to select next (its neighbour), if any."""
+    out = copy.deepcopy(layers)
+    siblings = _children(out, path[:-1])
+    del siblings[path[-1]]
+    if siblings:
+        return out, (*path[:-1], min(path[-1], len(siblings) - 1))
+    return out, (path[:-1] or None)
+
+
+def replace(layers: Layers, path: Path, layer: dict[str, Any]) -> Layers:
+    out = copy.deepcopy(layers)
+    _children(out, path[:-1])[path[-1]] = copy.deepcopy(layer)
+    return out
+
+
+def duplicate(layers: Layers, path: Path) -> tuple[Layers, Path]:
+    """A copy of the layer right after it."""
+    return insert(layers, path[:-1], path[-1] + 1, get(layers, path))
+
+
+def move(layers: Layers, source: Path, parent: Path, row: int) -> tuple[Layers, Path] | None:
+    """Move the layer at `source` to position `row` of `parent` (row counted before the move).
+    None when impossible (a block into itself)."""
+    if parent[: len(source)] == source:
+        return None
+    out = copy.deepcopy(layers)
+    moving = get(out, source)
+    marker: dict[str, Any] = {"type": "__marker__"}
+    target = _children(out, parent)
+    target.insert(max(0, min(row, len(target))), marker)
+    old_path = _find(out, moving)  # found by identity: the marker may have shifted its path
+    if old_path is None:
+        return None
+    old_siblings = _children(out, old_path[:-1])
+    del old_siblings[old_path[-1]]
+    target[target.index(marker)] = moving
+    new_path = _find(out, moving)
+    return (out, new_path) if new_path is not None else None
+
+
+def shift(layers: Layers, path: Path, delta: int) -> tuple[Layers, Path] | None:
+    """Move a layer up (delta -1) or down (+1) among its siblings; None at the end."""
+    siblings = _children(copy.deepcopy(layers), path[:-1])
+    new_index = path[-1] + delta
+    if not 0 <= new_index < len(siblings):
+        return None
+    out = copy.deepcopy(layers)
+    sib = _children(out, path[:-1])
+    sib[path[-1]], sib[new_index] = sib[new_index], sib[path[-1]]
+    return out, (*path[:-1], new_index)
+
+
+def flatten_paths(layers: Layers, prefix: Path = ()) -> list[Path]:
+    """Every path, depth first, in display order."""
+    paths: list[Path] = []
+    for i, layer in enumerate(layers):
+        paths.append((*prefix, i))
+        if layer.get("layers"):
+            paths.extend(flatten_paths(layer["layers"], (*prefix, i)))
+    return paths
+
+
+def params_of(layer: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in layer.items() if k not in ("type", "layers")}
+
+
+# The size parameter of a layer reads best bare: "Linear 64", "Conv2d 16, kernel_size=5".
+_SIZE_PARAMS = ("out_features", "out_channels", "hidden_size", "embedding_dim")
+
+
+def label(layer: dict[str, Any]) -> str:
+    """What a person reads in the stack: the type and its explicit parameters, compactly."""
+    params = params_of(layer)
+    parts = [_short(params.pop(name)) for name in _SIZE_PARAMS if name in params][:1]
+    parts += [f"{k}={_short(v)}" for k, v in params.items()]
+    return f"{layer['type']} {', '.join(parts)}" if parts else layer["type"]
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return "(" + ", ".join(_short(v) for v in value) + ")"
+    if value is None:
+        return "none"
+    return str(value)
+
+
+# ---- new layers -----------------------------------------------------------------------------
+def new_layer(name: str, in_shape: tuple[int, ...] | None = None) -> dict[str, Any]:
+    """A layer from the palette. Parameters stay implicit (the catalog defaults) except that a
+    Residual block starts with inner layers that keep the shape of what flows into it."""
+    if name != "Residual":
+        return {"type": name}
+    if in_shape is not None and len(in_shape) == 3:
+        inner = [{"type": "Conv2d", "out_channels": int(in_shape[0]), "kernel_size": 3, "padding": 1},
+                 {"type": "ReLU"}]
+    else:
+        width = int(in_shape[0]) if in_shape and len(in_shape) == 1 else 32
+        inner = [{"type": "Linear", "out_features": width}, {"type": "ReLU"}]
+    return {"type": "Residual", "layers": inner}
+
+
+# ---- templates ----------------------------------------------------------------------------------
+TEMPLATES: dict[str, str] = {
+    "linear": "Linear / logistic regression",
+    "mlp": "MLP (2 hidden layers)",
+    "cnn": "Small CNN (LeNet-style, images)",
+    "residual_mlp": "Residual MLP",
+}
+
+TEMPLATE_HELP: dict[str, str] = {
+    "linear": "One Linear layer: linear regression with MSELoss, logistic regression with CrossEntropyLoss.",
+    "mlp": "Two hidden layers of 64 with ReLU, then an output layer sized to the data.",
+    "cnn": "Two convolution + pooling stages, then a small MLP head. For image data.",
+    "residual_mlp": "A hidden layer of 64 and two residual blocks (x + f(x)), then the output layer.",
+}
+
+
+def template(name: str, image_input: bool = False) -> Layers:
+    """The layers of a template. The last Linear uses out_features='auto' so the template fits
+    any dataset; a Flatten goes first when the input is images (except for the CNN)."""
+    out: Layers
+    if name == "linear":
+        out = [{"type": "Linear", "out_features": "auto"}]
+    elif name == "mlp":
+        out = [{"type": "Linear", "out_features": 64}, {"type": "ReLU"},
+               {"type": "Linear", "out_features": 64}, {"type": "ReLU"},
+               {"type": "Linear", "out_features": "auto"}]
+    elif name == "cnn":
+        return [{"type": "Conv2d", "out_channels": 6, "kernel_size": 3, "padding": 1}, {"type": "ReLU"},
+                {"type": "MaxPool2d", "kernel_size": 2},
+                {"type": "Conv2d", "out_channels": 16, "kernel_size": 3, "padding": 1}, {"type": "ReLU"},
+                {"type": "MaxPool2d", "kernel_size": 2},
+                {"type": "Flatten"},
+                {"type": "Linear", "out_features": 120}, {"type": "ReLU"},
+                {"type": "Linear", "out_features": 84}, {"type": "ReLU"},
+                {"type": "Linear", "out_features": "auto"}]
+    elif name == "residual_mlp":
+        block = {"type": "Residual", "layers": [{"type": "Linear", "out_features": 64}, {"type": "ReLU"},
+                                                 {"type": "Linear", "out_features": 64}]}
+        out = [{"type": "Linear", "out_features": 64}, {"type": "ReLU"},
+               copy.deepcopy(block), {"type": "ReLU"},
+               copy.deepcopy(block), {"type": "ReLU"},
+               {"type": "Linear", "out_features": "auto"}]
+    else:
+        raise KeyError(f"unknown template {name!r}; allowed: {', '.join(TEMPLATES)}")
+    return ([{"type": "Flatten"}] + out) if image_input else out

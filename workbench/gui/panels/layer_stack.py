@@ -1,0 +1,224 @@
+"""The layer stack: the model's layers in order, Residual blocks with their inner layers as
+children, each with its output shape; a layer that cannot take its input is red with the reason.
+
+It edits nothing itself: drops are reported as signals (a palette layer dropped at a position,
+or a layer moved) and the panel turns them into one `session` change. Drops are handled here
+rather than by Qt's internal move so that the spec, not the tree, decides the order.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import QMimeData, QPoint, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTreeWidget, QTreeWidgetItem, QWidget
+
+from workbench.gui.panels import layer_ops
+from workbench.gui.panels.layer_palette import LAYER_NAME_MIME
+
+LAYER_PATH_MIME = "application/x-workbench-layer-path"
+PATH_ROLE = Qt.ItemDataRole.UserRole
+ERROR_ROLE = Qt.ItemDataRole.UserRole + 1
+ERROR_COLOR = QColor("#d93025")
+
+
+def shape_text(shape: tuple[int, ...] | None) -> str:
+    if not shape:
+        return "—"
+    return "×".join(str(d) for d in shape)
+
+
+def info_for(summary: Any, path: tuple[int, ...]) -> Any:
+    """The LayerInfo of the layer at `path` (inner layers via LayerInfo.inner), or None."""
+    if summary is None:
+        return None
+    infos = summary.layers
+    info = None
+    for i in path:
+        if i >= len(infos):
+            return None
+        info = infos[i]
+        infos = getattr(info, "inner", None) or []
+    return info
+
+
+class LayerStack(QTreeWidget):
+    dropped_new = Signal(str, object, int)     # layer name, parent path, row
+    dropped_move = Signal(object, object, int)  # source path, parent path, row
+    delete_pressed = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setColumnCount(2)
+        self.setHeaderLabels(["Layer", "Output"])
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.setIndentation(14)
+        self.setRootIsDecorated(True)
+        self.setUniformRowHeights(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.setDropIndicatorShown(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self._layers: list[dict] = []
+
+    # ---- content -----------------------------------------------------------------------------
+    def show_layers(self, layers: list[dict], summary: Any, select: tuple[int, ...] | None) -> None:
+        """Rebuild from the spec's layers and the summary; select `select` if given."""
+        self._layers = layers
+        self.blockSignals(True)
+        try:
+            self.clear()
+            self._add_items(self.invisibleRootItem(), layers, (), summary)
+            self.expandAll()
+        finally:
+            self.blockSignals(False)
+        item = self.item_at_path(select) if select else None
+        if item is not None:
+            self.setCurrentItem(item)
+        self.itemSelectionChanged.emit()
+
+    def _add_items(self, parent: QTreeWidgetItem, layers: list[dict], prefix: tuple[int, ...], summary: Any) -> None:
+        for i, layer in enumerate(layers):
+            path = (*prefix, i)
+            info = info_for(summary, path)
+            number = ".".join(str(p + 1) for p in path)
+            item = QTreeWidgetItem(parent, [f"{number}  {layer_ops.label(layer)}", shape_text(getattr(info, "out_shape", None))])
+            item.setData(0, PATH_ROLE, path)
+            flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+            if layer.get("type") == "Residual":
+                flags |= Qt.ItemFlag.ItemIsDropEnabled
+                font = QFont(self.font())
+                font.setBold(True)
+                item.setFont(0, font)
+            item.setFlags(flags)
+            item.setToolTip(0, layer_ops.label(layer))
+            if info is not None:
+                item.setToolTip(1, f"output per sample: {shape_text(info.out_shape)}")
+            error = getattr(info, "error", None)
+            if error:
+                self._mark_error(item, error)
+            if layer.get("layers"):
+                self._add_items(item, layer["layers"], path, summary)
+
+    def _mark_error(self, item: QTreeWidgetItem, message: str) -> None:
+        item.setData(0, ERROR_ROLE, message)
+        background = QColor(ERROR_COLOR)
+        background.setAlpha(40)
+        for col in range(2):
+            item.setForeground(col, QBrush(ERROR_COLOR))
+            item.setBackground(col, QBrush(background))
+            item.setToolTip(col, message)
+        item.setIcon(0, self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
+
+    def layers(self) -> list[dict]:
+        return self._layers
+
+    def item_at_path(self, path: tuple[int, ...] | None) -> QTreeWidgetItem | None:
+        if not path:
+            return None
+        item = None
+        parent = self.invisibleRootItem()
+        for i in path:
+            if i >= parent.childCount():
+                return None
+            item = parent.child(i)
+            parent = item
+        return item
+
+    def selected_path(self) -> tuple[int, ...] | None:
+        items = self.selectedItems()
+        return tuple(items[0].data(0, PATH_ROLE)) if items else None
+
+    def error_items(self) -> list[QTreeWidgetItem]:
+        found = []
+
+        def walk(parent: QTreeWidgetItem) -> None:
+            for i in range(parent.childCount()):
+                child = parent.child(i)
+                if child.data(0, ERROR_ROLE):
+                    found.append(child)
+                walk(child)
+
+        walk(self.invisibleRootItem())
+        return found
+
+    def is_red(self, item: QTreeWidgetItem) -> bool:
+        return item.foreground(0).color() == ERROR_COLOR
+
+    # ---- keyboard ----------------------------------------------------------------------------
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.selected_path():
+            self.delete_pressed.emit()
+            return
+        super().keyPressEvent(event)
+
+    # ---- drag and drop -----------------------------------------------------------------------
+    def mimeTypes(self) -> list[str]:  # noqa: N802
+        return [LAYER_PATH_MIME, LAYER_NAME_MIME]
+
+    def mimeData(self, items) -> QMimeData:  # noqa: N802
+        mime = QMimeData()
+        if items:
+            mime.setData(LAYER_PATH_MIME, json.dumps(list(items[0].data(0, PATH_ROLE))).encode("utf-8"))
+        return mime
+
+    @staticmethod
+    def _ours(mime: QMimeData) -> bool:
+        return mime.hasFormat(LAYER_PATH_MIME) or mime.hasFormat(LAYER_NAME_MIME)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if self._ours(event.mimeData()):
+            event.setDropAction(Qt.DropAction.CopyAction if event.mimeData().hasFormat(LAYER_NAME_MIME)
+                                else Qt.DropAction.MoveAction)
+            event.accept()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        if not self._ours(event.mimeData()):
+            event.ignore()
+            return
+        super().dragMoveEvent(event)  # auto-scroll and the drop indicator
+        event.setDropAction(Qt.DropAction.CopyAction if event.mimeData().hasFormat(LAYER_NAME_MIME)
+                            else Qt.DropAction.MoveAction)
+        event.accept()
+
+    def drop_target(self, pos: QPoint) -> tuple[tuple[int, ...], int]:
+        """(parent path, row) for a drop at `pos`: above or below the row under the cursor, or
+        into a Residual block when dropped on its middle."""
+        item = self.itemAt(pos)
+        if item is None:
+            return (), self.topLevelItemCount()
+        path = tuple(item.data(0, PATH_ROLE))
+        rect = self.visualItemRect(item)
+        offset = pos.y() - rect.top()
+        is_block = layer_ops.get(self._layers, path).get("type") == "Residual"
+        if is_block and rect.height() * 0.25 < offset < rect.height() * 0.75:
+            return path, item.childCount()
+        row = path[-1] + (1 if offset >= rect.height() / 2 else 0)
+        return path[:-1], row
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        mime = event.mimeData()
+        if not self._ours(mime):
+            event.ignore()
+            return
+        parent, row = self.drop_target(event.position().toPoint())
+        if mime.hasFormat(LAYER_NAME_MIME):
+            name = bytes(mime.data(LAYER_NAME_MIME)).decode("utf-8")
+            self.dropped_new.emit(name, parent, row)
+        else:
+            source = tuple(json.loads(bytes(mime.data(LAYER_PATH_MIME)).decode("utf-8")))
+            self.dropped_move.emit(source, parent, row)
+        # The spec change rebuilds the tree; Qt must not move or delete anything itself.
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
+        self.setState(QAbstractItemView.State.NoState)
+        self.viewport().update()

@@ -1,0 +1,449 @@
+"""The model panel: palette -> stack of layers -> parameters of the selected layer, with the live
+summary (shapes, parameters, FLOPs, memory) and the reason Train is disabled.
+
+It holds no state: each change is one undoable session change. Structural changes (add, move,
+duplicate, remove, template) are separate undo steps named after what they did; parameter edits
+go through `session.set_layers`, whose undo steps merge while a person keeps typing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QAction, QIcon
+from PySide6.QtWidgets import (
+    QApplication,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core import catalog
+from workbench.core.spec import SpecError
+from workbench.gui.panels import layer_ops
+from workbench.gui.panels.layer_palette import LayerPalette
+from workbench.gui.panels.layer_stack import ERROR_COLOR, LayerStack, info_for
+from workbench.gui.panels.model_summary_view import ModelSummaryView
+from workbench.gui.widgets.param_form import ParamForm
+
+_ICONS = {
+    "add": QStyle.StandardPixmap.SP_ArrowRight,
+    "up": QStyle.StandardPixmap.SP_ArrowUp,
+    "down": QStyle.StandardPixmap.SP_ArrowDown,
+    "duplicate": QStyle.StandardPixmap.SP_FileDialogNewFolder,
+    "remove": QStyle.StandardPixmap.SP_TrashIcon,
+    "undo": QStyle.StandardPixmap.SP_ArrowBack,
+    "redo": QStyle.StandardPixmap.SP_ArrowForward,
+}
+
+
+def _icon(name: str) -> QIcon:
+    try:
+        from workbench.gui.theme import icon
+
+        found = icon(name)
+        if not found.isNull():
+            return found
+    except Exception:  # the theme module is optional here
+        pass
+    return QApplication.style().standardIcon(_ICONS[name])
+
+
+def _spec_error_words(err: Exception) -> str:
+    if isinstance(err, SpecError) and err.problems:
+        return "; ".join(f"{p}: {m}" if p else m for p, m in err.problems)
+    return str(err)
+
+
+class ModelPanel(QWidget):
+    """Constructor: ModelPanel(session, parent=None). Public: add_layer(name), apply_template(key)."""
+
+    def __init__(self, session: Any, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self._summary = getattr(session, "summary", None)
+        self._form: ParamForm | None = None
+        self._form_key: tuple | None = None
+        self._select_next: tuple[int, ...] | None = None
+        self._build()
+        session.spec_changed.connect(self._spec_changed)
+        session.summary_changed.connect(self._summary_changed)
+        session.validity_changed.connect(self._validity_changed)
+        if hasattr(session, "dataset_changed"):
+            session.dataset_changed.connect(lambda _ds: self._update_template_menu())
+        self._spec_changed(session.spec)
+        self._update_template_menu()
+        if self._summary is not None:
+            self._summary_changed(self._summary)
+        validity = getattr(session, "validity", None)
+        if validity is not None:
+            self._validity_changed(*validity)
+
+    # ---- building ------------------------------------------------------------------------
+    def _tool(self, icon: str, tip: str, slot, name: str) -> QToolButton:
+        button = QToolButton()
+        button.setIcon(_icon(icon))
+        button.setToolTip(tip)
+        button.setObjectName(name)
+        button.setAutoRaise(True)
+        button.clicked.connect(slot)
+        self._icon_names[button] = icon
+        return button
+
+    def _build(self) -> None:
+        self._icon_names: dict[QToolButton, str] = {}
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
+        outer.setSpacing(4)
+
+        # top row: templates, undo, redo
+        top = QHBoxLayout()
+        top.setSpacing(4)
+        self.template_button = QToolButton()
+        self.template_button.setText("Templates")
+        self.template_button.setToolTip("Replace the layers with a ready-made model (undo brings yours back)")
+        self.template_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.template_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.template_menu = QMenu(self.template_button)
+        self.template_actions: dict[str, QAction] = {}
+        for key, title in layer_ops.TEMPLATES.items():
+            action = self.template_menu.addAction(title)
+            action.setToolTip(layer_ops.TEMPLATE_HELP[key])
+            action.triggered.connect(lambda _checked=False, k=key: self.apply_template(k))
+            self.template_actions[key] = action
+        self.template_menu.setToolTipsVisible(True)
+        self.template_button.setMenu(self.template_menu)
+        top.addWidget(self.template_button)
+        top.addStretch(1)
+        stack = self.session.undo_stack
+        self.undo_button = self._tool("undo", "Undo", stack.undo, "undoButton")
+        self.redo_button = self._tool("redo", "Redo", stack.redo, "redoButton")
+        # signal arguments only: the stack may be mid-destruction when it emits at shutdown
+        stack.canUndoChanged.connect(self.undo_button.setEnabled)
+        stack.canRedoChanged.connect(self.redo_button.setEnabled)
+        stack.undoTextChanged.connect(self._undo_text_changed)
+        stack.redoTextChanged.connect(self._redo_text_changed)
+        top.addWidget(self.undo_button)
+        top.addWidget(self.redo_button)
+        outer.addLayout(top)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        self.splitter = splitter
+
+        # palette
+        self.palette_view = LayerPalette()
+        self.palette_view.setMinimumWidth(120)
+        self.palette = self.palette_view.tree
+        self.palette.add_requested.connect(self.add_layer)
+        splitter.addWidget(self.palette_view)
+
+        # stack + buttons
+        stack_box = QWidget()
+        stack_layout = QVBoxLayout(stack_box)
+        stack_layout.setContentsMargins(0, 0, 0, 0)
+        stack_layout.setSpacing(2)
+        self.stack = LayerStack()
+        self.stack.setMinimumWidth(170)
+        self.stack.itemSelectionChanged.connect(self._selection_changed)
+        self.stack.dropped_new.connect(self._dropped_new)
+        self.stack.dropped_move.connect(self._dropped_move)
+        self.stack.delete_pressed.connect(self.remove_selected)
+        stack_layout.addWidget(self.stack, 1)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(0)
+        self.add_button = self._tool("add", "Add the layer selected in the palette (or double-click it)",
+                                     self._add_from_palette, "addButton")
+        self.up_button = self._tool("up", "Move the selected layer up", lambda: self.shift_selected(-1), "upButton")
+        self.down_button = self._tool("down", "Move the selected layer down", lambda: self.shift_selected(1), "downButton")
+        self.duplicate_button = self._tool("duplicate", "Duplicate the selected layer", self.duplicate_selected,
+                                           "duplicateButton")
+        self.remove_button = self._tool("remove", "Remove the selected layer (Delete)", self.remove_selected,
+                                        "removeButton")
+        for b in (self.add_button, self.up_button, self.down_button, self.duplicate_button, self.remove_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        stack_layout.addLayout(buttons)
+
+        # parameters of the selected layer, under the stack
+        middle = QSplitter(Qt.Orientation.Vertical)
+        middle.setChildrenCollapsible(False)
+        middle.addWidget(stack_box)
+        self.params_box = QGroupBox("Parameters")
+        params_layout = QVBoxLayout(self.params_box)
+        params_layout.setContentsMargins(6, 4, 6, 4)
+        self.params_scroll = QScrollArea()
+        self.params_scroll.setWidgetResizable(True)
+        self.params_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.params_hint = QLabel("Select a layer to see its parameters.")
+        self.params_hint.setWordWrap(True)
+        self.params_hint.setEnabled(False)
+        self.params_scroll.setWidget(self.params_hint)
+        params_layout.addWidget(self.params_scroll)
+        self.params_box.setMinimumHeight(110)
+        middle.addWidget(self.params_box)
+        middle.setStretchFactor(0, 3)
+        middle.setStretchFactor(1, 2)
+        splitter.addWidget(middle)
+
+        # the live summary
+        self.summary_view = ModelSummaryView()
+        self.summary_view.setMinimumWidth(220)
+        splitter.addWidget(self.summary_view)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 4)
+        splitter.setStretchFactor(2, 4)
+        splitter.setSizes([140, 300, 320])
+        outer.addWidget(splitter, 1)
+
+        # why Train is disabled / edit problems
+        self.message_label = QLabel()
+        self.message_label.setObjectName("editProblem")
+        self.message_label.setWordWrap(True)
+        self.message_label.setStyleSheet(f"QLabel {{ color: {ERROR_COLOR.name()}; }}")
+        self.message_label.hide()
+        outer.addWidget(self.message_label)
+        self.validity_label = QLabel()
+        self.validity_label.setObjectName("validity")
+        self.validity_label.setWordWrap(True)
+        self.validity_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        outer.addWidget(self.validity_label)
+        self._update_undo()
+
+    # ---- public --------------------------------------------------------------------------
+    def layers(self) -> list[dict]:
+        return [layer_ops_dict(layer) for layer in self.session.spec.model.layers]
+
+    def add_layer(self, name: str) -> None:
+        """Add a palette layer after the selected one (inside its block), or at the end."""
+        selected = self.stack.selected_path()
+        layers = self.layers()
+        if selected is None:
+            parent, row = (), len(layers)
+        else:
+            parent, row = selected[:-1], selected[-1] + 1
+        self._insert_new(name, parent, row)
+
+    def apply_template(self, key: str) -> None:
+        images = self._input_is_images()
+        layers = layer_ops.template(key, image_input=images)
+        self._commit(layers, f"Use template {layer_ops.TEMPLATES[key]}", select=None)
+
+    def shift_selected(self, delta: int) -> None:
+        path = self.stack.selected_path()
+        if path is None:
+            return
+        result = layer_ops.shift(self.layers(), path, delta)
+        if result is not None:
+            layers, new_path = result
+            name = layer_ops.get(layers, new_path)["type"]
+            self._commit(layers, f"Move {name} {'up' if delta < 0 else 'down'}", select=new_path)
+
+    def duplicate_selected(self) -> None:
+        path = self.stack.selected_path()
+        if path is not None:
+            layers, new_path = layer_ops.duplicate(self.layers(), path)
+            self._commit(layers, f"Duplicate {layer_ops.get(layers, new_path)['type']}", select=new_path)
+
+    def remove_selected(self) -> None:
+        path = self.stack.selected_path()
+        if path is not None:
+            name = layer_ops.get(self.layers(), path)["type"]
+            layers, next_path = layer_ops.remove(self.layers(), path)
+            self._commit(layers, f"Remove {name}", select=next_path)
+
+    # ---- changes -------------------------------------------------------------------------
+    def _in_shape_at(self, parent: tuple[int, ...], row: int) -> tuple[int, ...] | None:
+        """The per-sample shape flowing into position (parent, row), from the summary."""
+        summary = self._summary
+        if parent == () and row > 0:
+            info = info_for(summary, (row - 1,))
+            if info is not None and info.out_shape:
+                return tuple(info.out_shape)
+        if summary is not None and parent == () and row == 0:
+            return tuple(summary.input_shape)
+        meta = getattr(self.session, "meta", None) or getattr(getattr(self.session, "dataset", None), "meta", None)
+        return tuple(meta.input_shape) if meta is not None else None
+
+    def _insert_new(self, name: str, parent: tuple[int, ...], row: int) -> None:
+        layer = layer_ops.new_layer(name, self._in_shape_at(parent, row))
+        layers, path = layer_ops.insert(self.layers(), parent, row, layer)
+        self._commit(layers, f"Add {name}", select=path)
+
+    def _add_from_palette(self) -> None:
+        name = self.palette.selected_name()
+        if name:
+            self.add_layer(name)
+        else:
+            self._show_message("Select a layer in the palette first (or double-click it there).")
+
+    def _dropped_new(self, name: str, parent: tuple[int, ...], row: int) -> None:
+        self._insert_new(name, tuple(parent), row)
+
+    def _dropped_move(self, source: tuple[int, ...], parent: tuple[int, ...], row: int) -> None:
+        result = layer_ops.move(self.layers(), tuple(source), tuple(parent), row)
+        if result is None:
+            self._show_message("A block cannot be moved into itself.")
+            return
+        layers, new_path = result
+        if layers == self.layers():
+            return
+        self._commit(layers, f"Move {layer_ops.get(layers, new_path)['type']}", select=new_path)
+
+    def _commit(self, layers: list[dict], text: str, select: tuple[int, ...] | None) -> None:
+        """One structural change = one named undo step."""
+        try:
+            new = self.session.spec.with_values({"model.layers": layers})
+        except (SpecError, ValueError) as err:
+            self._show_message(_spec_error_words(err))
+            return
+        self._show_message("")
+        self._select_next = select
+        self.session.set_spec(new, text=text)
+        self._select_next = None
+
+    def _params_edited(self, path: tuple[int, ...], layer_type: str, values: dict) -> None:
+        layers = self.layers()
+        if not layer_ops.exists(layers, path) or layer_ops.get(layers, path)["type"] != layer_type:
+            return
+        old = layer_ops.get(layers, path)
+        new_layer = {"type": layer_type, **values}
+        if old.get("layers") is not None:
+            new_layer["layers"] = old["layers"]
+        self._select_next = path
+        error = self.session.set_layers(layer_ops.replace(layers, path, new_layer))
+        self._select_next = None
+        self._show_message(error or "")
+
+    def _show_message(self, text: str) -> None:
+        self.message_label.setText(text)
+        self.message_label.setVisible(bool(text))
+
+    # ---- reacting to the session ------------------------------------------------------------
+    def _spec_changed(self, spec: Any) -> None:
+        select = self._select_next if self._select_next is not None else self.stack.selected_path()
+        layers = [layer_ops_dict(layer) for layer in spec.model.layers]
+        if select is not None and not layer_ops.exists(layers, select):
+            select = None
+        self.stack.show_layers(layers, self._summary, select)
+        self._selection_changed()
+
+    def _summary_changed(self, summary: Any) -> None:
+        self._summary = summary
+        self.stack.show_layers(self.layers(), summary, self.stack.selected_path())
+        batch = self.session.spec.train.batch_size
+        self.summary_view.show_summary(summary, batch if isinstance(batch, int) else None)
+        validity = getattr(self.session, "validity", None)
+        if validity is not None:
+            self._validity_changed(*validity)
+
+    def _validity_changed(self, ok: bool, reason: str) -> None:
+        if ok:
+            self.validity_label.setText("✓ Ready to train")
+            self.validity_label.setStyleSheet("QLabel { color: #1a7f37; }")
+        else:
+            layer_error = getattr(self._summary, "error", None)
+            if layer_error and layer_error in reason:  # the message is already under the summary
+                reason = "a layer cannot take its input (in red above); fix or remove it"
+            self.validity_label.setText(f"Train is disabled: {reason}")
+            self.validity_label.setStyleSheet(f"QLabel {{ color: {ERROR_COLOR.name()}; }}")
+
+    def _selection_changed(self) -> None:
+        path = self.stack.selected_path()
+        layers = self.layers()
+        has = path is not None and layer_ops.exists(layers, path)
+        self.up_button.setEnabled(has and path[-1] > 0)
+        self.down_button.setEnabled(has and layer_ops.shift(layers, path, 1) is not None)
+        self.duplicate_button.setEnabled(has)
+        self.remove_button.setEnabled(has)
+        self._show_form(path if has else None, layers)
+
+    def _show_form(self, path: tuple[int, ...] | None, layers: list[dict]) -> None:
+        if path is None:
+            self._form, self._form_key = None, None
+            self.params_box.setTitle("Parameters")
+            self.params_hint = QLabel("Select a layer to see its parameters.")
+            self.params_hint.setWordWrap(True)
+            self.params_hint.setEnabled(False)
+            self.params_scroll.setWidget(self.params_hint)
+            return
+        layer = layer_ops.get(layers, path)
+        key = (path, layer["type"])
+        values = layer_ops.params_of(layer)
+        if self._form is not None and self._form_key == key:
+            self._form.set_values(values)  # same field the person is editing: keep it (and its focus)
+        else:
+            try:
+                entry = catalog.get_entry("layer", layer["type"])
+            except KeyError as err:
+                self.params_scroll.setWidget(QLabel(str(err)))
+                self._form, self._form_key = None, None
+                return
+            form = ParamForm(entry, values)
+            form.values_changed.connect(lambda v, p=path, t=layer["type"]: self._params_edited(p, t, v))
+            self._form, self._form_key = form, key
+            holder = QWidget()
+            holder_layout = QVBoxLayout(holder)
+            holder_layout.setContentsMargins(0, 0, 0, 0)
+            help_label = QLabel(entry.help)
+            help_label.setWordWrap(True)
+            help_label.setEnabled(False)
+            holder_layout.addWidget(help_label)
+            holder_layout.addWidget(form)
+            if layer["type"] == "Residual":
+                note = QLabel("Its inner layers are listed under it in the stack; drop or add layers there.")
+                note.setWordWrap(True)
+                holder_layout.addWidget(note)
+            holder_layout.addStretch(1)
+            self.params_scroll.setWidget(holder)
+        number = ".".join(str(p + 1) for p in path)
+        self.params_box.setTitle(f"Layer {number}: {layer['type']}")
+
+    def _update_undo(self) -> None:
+        stack = self.session.undo_stack
+        self.undo_button.setEnabled(stack.canUndo())
+        self.redo_button.setEnabled(stack.canRedo())
+        self._undo_text_changed(stack.undoText())
+        self._redo_text_changed(stack.redoText())
+
+    def _undo_text_changed(self, text: str) -> None:
+        self.undo_button.setToolTip(f"Undo {text}".strip() + " (Ctrl+Z)")
+
+    def _redo_text_changed(self, text: str) -> None:
+        self.redo_button.setToolTip(f"Redo {text}".strip() + " (Ctrl+Shift+Z)")
+
+    def _input_is_images(self) -> bool:
+        meta = getattr(self.session, "meta", None) or getattr(getattr(self.session, "dataset", None), "meta", None)
+        return bool(meta is not None and len(tuple(meta.input_shape)) == 3)
+
+    def _update_template_menu(self) -> None:
+        images = self._input_is_images()
+        cnn = self.template_actions["cnn"]
+        cnn.setEnabled(images)
+        cnn.setText(layer_ops.TEMPLATES["cnn"] if images else f"{layer_ops.TEMPLATES['cnn']} — needs image data")
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            QTimer.singleShot(0, self._refresh_icons)
+
+    def _refresh_icons(self) -> None:
+        for button, name in self._icon_names.items():
+            button.setIcon(_icon(name))
+
+
+def layer_ops_dict(layer: Any) -> dict:
+    """A LayerSpec as the plain dict the spec file holds (inner layers included)."""
+    out = {"type": layer.type, **layer.params}
+    if layer.layers is not None:
+        out["layers"] = [layer_ops_dict(inner) for inner in layer.layers]
+    return out

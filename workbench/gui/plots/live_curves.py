@@ -1,0 +1,380 @@
+"""Live training curves: loss, the task metric and the learning rate of the current run.
+
+Events only append rows to numpy buffers (`LiveRun`) and ask for a frame; a `RedrawScheduler`
+(~30 Hz at most, idle when nothing changed, slower when drawing is slow) then hands the curves,
+created once, what is visible, peak-decimated to about the plot's pixel width (`Series`). So
+the redraw rate never depends on the event rate, nor its cost on the number of points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from workbench.core.events import Event
+
+from . import overlays as ov
+from .controls import X_AXES, ControlBar
+from .crosshair import Crosshair, fmt
+from .live_data import LiveRun
+from .markers import LrMarkers, OverfitMark
+from .palette import PlotColors, style_axes
+from .redraw import RedrawScheduler, TimedLayoutWidget
+from .series import Series
+from .view_range import follow_x, lr_y_range
+
+METRIC_LABELS = {"accuracy": "accuracy", "r2": "R²"}
+
+
+class LiveCurves(QWidget):
+    """Curves of the running experiment, plus overlays of other runs.
+
+    Feed it core events with `handle_event` / `handle_events`; overlay past runs with
+    `show_runs`. `overfitting_epoch` is the epoch the overfitting mark starts at, or None.
+    """
+
+    def __init__(self, parent: QWidget | None = None, *, overfit_patience: int = 3):
+        super().__init__(parent)
+        self.redraw_count = 0  # redraws that pushed data (tests and benchmarks read it)
+        self.run = LiveRun(overfit_patience)
+        self._x = "step"
+        self._following = True
+        self._lr_log = False
+        self._overlays: list[ov.Overlay] = []
+        self._scheduler = RedrawScheduler(self, self._redraw, self.isVisible)
+
+        self.controls = ControlBar(self)
+        c = self.controls
+        self.x_axis_combo, self.log_check = c.x_axis_combo, c.log_check
+        self.smoothing_slider, self.smoothing_label = c.smoothing_slider, c.smoothing_label
+        self.follow_button = c.follow_button
+        self.x_axis_combo.currentIndexChanged.connect(
+            lambda i: self.set_x_axis(self.x_axis_combo.itemData(i)))
+        self.log_check.toggled.connect(self.set_log_y)
+        self.smoothing_slider.valueChanged.connect(lambda v: self.set_smoothing(v / 100))
+        self.follow_button.clicked.connect(self.follow)
+        self.readout = QLabel(" ")
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+        self._build_plots()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.controls)
+        layout.addWidget(self._glw, 1)
+        layout.addWidget(self.readout)
+        self._apply_colors()
+        self._set_metric_label()
+
+    def _build_plots(self) -> None:
+        self._glw = TimedLayoutWidget()
+        self._glw.on_paint = self._scheduler.painted
+        self._glw.ci.layout.setSpacing(0)
+        self._glw.ci.setContentsMargins(2, 2, 8, 2)
+        self.loss_plot = self._glw.addPlot(row=0, col=0)
+        self.metric_plot = self._glw.addPlot(row=1, col=0)
+        self.lr_plot = self._glw.addPlot(row=2, col=0)
+        self.plots = (self.loss_plot, self.metric_plot, self.lr_plot)
+        for row, stretch in enumerate((5, 3, 2)):
+            self._glw.ci.layout.setRowStretchFactor(row, stretch)
+        self.loss_plot.setLabel("left", "loss")
+        self.lr_plot.setLabel("left", "learning rate")
+        self.lr_plot.setLabel("bottom", X_AXES[self._x])
+        for plot in self.plots:
+            plot.hideButtons()  # our Follow button replaces pyqtgraph's "A"
+            plot.setMenuEnabled(False)
+            plot.enableAutoRange(x=False, y=plot is not self.lr_plot)
+            plot.setAutoVisible(y=True)  # y fits what is visible when zoomed on x
+            plot.getAxis("left").setWidth(58)  # aligned panels
+            plot.getAxis("left").enableAutoSIPrefix(False)  # no "accuracy (x0.001)"
+            plot.vb.sigRangeChangedManually.connect(self._on_manual_range)
+            if plot is not self.lr_plot:
+                plot.setXLink(self.lr_plot)
+                plot.getAxis("bottom").setStyle(showValues=False)
+        # The curves draw only what is in view: a new x range or width needs a new frame.
+        self.lr_plot.vb.sigXRangeChanged.connect(self._scheduler.request)
+        self.lr_plot.vb.sigResized.connect(self._scheduler.request)
+        self.loss_legend = self.loss_plot.addLegend(offset=(-8, 8), colCount=2)
+        self.metric_legend = self.metric_plot.addLegend(offset=(-8, -8))
+        run = self.run
+        self.series = {
+            "batch_loss": Series(self.loss_plot, run.batches, "loss", "train (batches)",
+                                 "batch", width=1),
+            "train_loss": Series(self.loss_plot, run.epochs, "loss", "train", "train",
+                                 symbols=True),
+            "val_loss": Series(self.loss_plot, run.epochs, "val_loss", "validation", "val",
+                               symbols=True),
+            "train_metric": Series(self.metric_plot, run.epochs, "metric", "train", "train",
+                                   symbols=True),
+            "val_metric": Series(self.metric_plot, run.epochs, "val_metric", "validation",
+                                 "val", symbols=True),
+            "lr": Series(self.lr_plot, run.lrs, "lr", "learning rate", "lr", smoothable=False),
+        }
+        for s in self.series.values():
+            s.set_weight(self.smoothing)
+        self.crosshair = Crosshair(self.plots, self.readout, self._describe)
+        self.lr_markers = LrMarkers(self.plots)
+        self.overfit_mark = OverfitMark(self.loss_plot)
+        self._glw.scene().sigMouseMoved.connect(self.crosshair.on_mouse_moved)
+        self._glw.viewport().installEventFilter(self)
+
+    # -- public API ----------------------------------------------------------------------------
+    @property
+    def overfitting_epoch(self) -> int | None:
+        return self.run.overfit_epoch
+
+    @property
+    def overfit_patience(self) -> int:
+        return self.run.overfit_patience
+
+    @property
+    def x_axis(self) -> str:
+        return self._x
+
+    @property
+    def following(self) -> bool:
+        return self._following
+
+    @property
+    def task(self) -> str | None:
+        return self.run.task
+
+    @property
+    def live(self) -> bool:
+        """Between a RunStarted and its terminal event."""
+        return self.run.live
+
+    def handle_events(self, events: Iterable[Event]) -> None:
+        for event in events:
+            self.handle_event(event)
+
+    def handle_event(self, event: Event) -> None:
+        """RunStarted resets and sets the task; BatchProgress adds a step-level train loss and
+        learning rate; EpochEnd adds train/validation loss, metric and learning rate and checks
+        for overfitting; LRChanged adds a marker; a terminal event ends the live run. Nothing
+        is drawn here: the next frame shows it."""
+        kind = self.run.handle(event)
+        if kind is None:
+            return
+        if kind == "start":
+            self._forget_drawn()
+            self._set_metric_label()
+            if not self._following:
+                self.follow()
+        elif kind == "lr":
+            self.lr_markers.add(*self.run.lr_mark, self._x)
+        elif kind == "epoch" and self.metric_plot.getAxis("left").labelText != \
+                METRIC_LABELS[self.run.metric_key]:
+            self._set_metric_label()
+        self._scheduler.request()
+
+    def reset(self) -> None:
+        """Forget the live run (overlays stay)."""
+        self.run.reset()
+        self._forget_drawn()
+        self._scheduler.request()
+
+    def _forget_drawn(self) -> None:
+        for s in self.series.values():
+            s.reset()
+        self.lr_markers.clear()
+        self.overfit_mark.hide()
+
+    def show_runs(self, runs: Sequence[tuple[str, Sequence[dict], QColor | None]]) -> None:
+        """Overlay runs (label, epoch-log dicts as the run store gives them, colour or None for
+        the next distinct palette colour). Replaces the overlays shown before."""
+        self.clear_overlays()
+        auto = iter(PlotColors(self.palette()).overlay_colors(len(runs)))
+        for label, rows, color in runs:
+            c = next(auto)
+            key = ov.metric_key_for(rows, self.run.task)
+            overlay = ov.build_overlay(label, rows, color if color is not None else c, key)
+            ov.add_items(overlay, self.loss_plot, self.metric_plot, self.lr_plot)
+            ov.refresh(overlay, self._x)
+            self._overlays.append(overlay)
+        self._scheduler.request()
+
+    def clear_overlays(self) -> None:
+        for overlay in self._overlays:
+            ov.remove_items(overlay)
+        self._overlays.clear()
+        self._scheduler.request()
+
+    @property
+    def overlays(self) -> list[ov.Overlay]:
+        return list(self._overlays)
+
+    def set_x_axis(self, mode: str) -> None:
+        if mode not in X_AXES:
+            raise ValueError(f"x axis must be one of {', '.join(X_AXES)}, not {mode!r}")
+        if mode == self._x:
+            return
+        self._x = mode
+        self.x_axis_combo.setCurrentIndex(list(X_AXES).index(mode))
+        self.lr_plot.setLabel("bottom", X_AXES[mode])
+        for s in self.series.values():
+            s.invalidate()
+        for overlay in self._overlays:
+            ov.refresh(overlay, mode)
+        self.lr_markers.set_x_mode(mode)
+        self.follow()
+
+    def set_log_y(self, on: bool) -> None:
+        """Log scale for the loss plot (curves keep their original data)."""
+        if self.log_check.isChecked() != on:
+            self.log_check.setChecked(on)  # comes back here through toggled
+            return
+        self.loss_plot.setLogMode(x=False, y=on)
+        for s in self.series.values():
+            if s.plot is self.loss_plot:
+                s.invalidate()
+        self._scheduler.request()
+
+    @property
+    def log_y(self) -> bool:
+        return self.log_check.isChecked()
+
+    def set_smoothing(self, weight: float) -> None:
+        weight = min(max(float(weight), 0.0), 0.99)
+        if self.smoothing_slider.value() != round(weight * 100):
+            self.smoothing_slider.setValue(round(weight * 100))
+        self.smoothing_label.setText(f"{weight:.2f}")
+        for s in self.series.values():
+            s.set_weight(weight)
+        self._scheduler.request()
+
+    @property
+    def smoothing(self) -> float:
+        return self.smoothing_slider.value() / 100
+
+    def follow(self) -> None:
+        """Auto-range again: show every point and follow new ones."""
+        self._following = True
+        self.follow_button.setVisible(False)
+        for plot in (self.loss_plot, self.metric_plot):
+            plot.enableAutoRange(y=True)
+        self._update_x_range()
+        self._scheduler.request()
+
+    def flush(self) -> None:
+        """Redraw now (what the next frame would do)."""
+        self._scheduler.dirty = False
+        self._redraw()
+
+    # -- redraw ----------------------------------------------------------------------------------
+    def _redraw(self) -> None:
+        run = self.run
+        lr_log = run.lr_hi > 10 * run.lr_lo  # spans more than a decade
+        if lr_log != self._lr_log:
+            self._lr_log = lr_log
+            self.lr_plot.setLogMode(x=False, y=lr_log)
+            self.series["lr"].invalidate()
+        if self._following:
+            self._update_x_range()  # first: the curves draw what is in the new view
+        view = tuple(self.lr_plot.vb.viewRange()[0])
+        pixels = max(int(self.lr_plot.vb.width()), 200)
+        log_y = self.log_y
+        changed = False
+        for s in self.series.values():
+            log = (log_y and s.plot is self.loss_plot) or (lr_log and s.plot is self.lr_plot)
+            changed |= s.refresh(self._x, log, view, pixels)
+        if run.overfit_epoch is not None and len(run.epochs):
+            self.overfit_mark.show(run.overfit_epoch, run.epochs.column("epoch"),
+                                   run.epochs.column(self._x))
+        self.redraw_count += changed
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        self._scheduler.resume()
+
+    def _update_x_range(self) -> None:
+        r = self.run.x_range(self._x)
+        lo, hi = r if r else (np.inf, -np.inf)
+        for overlay in self._overlays:
+            o = overlay.x_range(self._x)
+            if o:
+                lo, hi = min(lo, o[0]), max(hi, o[1])
+        if not np.isfinite(lo):
+            lo, hi = 0.0, 1.0
+        new = follow_x(tuple(self.lr_plot.vb.viewRange()[0]), lo, hi)
+        if new is not None:
+            self.lr_plot.setXRange(*new, padding=0)
+        self._update_lr_range()
+
+    def _update_lr_range(self) -> None:
+        lo, hi = self.run.lr_lo, self.run.lr_hi
+        for overlay in self._overlays:
+            lr = overlay.columns["lr"]
+            lr = lr[np.isfinite(lr) & (lr > 0)]
+            if lr.size:
+                lo, hi = min(lo, lr.min()), max(hi, lr.max())
+        y0, y1, padding = lr_y_range(lo, hi, self._lr_log)
+        if (y0, y1, padding) != getattr(self, "_lr_y", None):
+            self._lr_y = (y0, y1, padding)
+            self.lr_plot.setYRange(y0, y1, padding=padding)
+
+    def _on_manual_range(self, *_args) -> None:
+        self._following = False
+        self.follow_button.setVisible(True)
+
+    # -- crosshair -------------------------------------------------------------------------------
+    def show_crosshair(self, x: float) -> None:
+        """Put the crosshair at x (data coordinates) and describe the values there."""
+        self.crosshair.show_at(x)
+
+    def _describe(self, x: float) -> str:
+        v = {k: s.value_near(self._x, x) for k, s in self.series.items()}
+        metric = METRIC_LABELS[self.run.metric_key]
+        parts = [f"{X_AXES[self._x].split(' ')[0]} {fmt(x)}",
+                 f"loss: train {fmt(v['train_loss'])}, validation {fmt(v['val_loss'])}, "
+                 f"batches {fmt(v['batch_loss'])}",
+                 f"{metric}: train {fmt(v['train_metric'])}, validation {fmt(v['val_metric'])}",
+                 f"lr {fmt(v['lr'])}"]
+        return "   ·   ".join(parts)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.Leave:
+            self.crosshair.hide()
+        return False
+
+    # -- colours ---------------------------------------------------------------------------------
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_colors()
+
+    def _apply_colors(self) -> None:
+        colors = PlotColors(self.palette())
+        self._colors = colors
+        colors.apply_global()
+        self._glw.setBackground(colors.background)
+        for plot in self.plots:
+            style_axes(plot, colors)
+        for legend in (self.loss_legend, self.metric_legend):
+            legend.setLabelTextColor(colors.foreground)
+            for _, label in legend.items:  # existing labels keep their colour otherwise
+                label.setText(label.text, color=colors.foreground)
+            legend.setBrush(colors.legend_brush())
+            legend.setPen(pg.mkPen(colors.faint(colors.foreground, 60)))
+        for s in self.series.values():
+            if s.role == "batch":
+                base = colors.role("train")
+                s.set_color(colors.faint(base, 150), colors.faint(base, 45))
+            else:
+                base = colors.role(s.role)
+                s.set_color(base, colors.faint(base, 70))
+            s.invalidate()
+        self.crosshair.set_color(colors.faint(colors.foreground, 120))
+        self.overfit_mark.set_colors(colors)
+        self.lr_markers.set_colors(colors)
+        self._scheduler.request()
+
+    def _set_metric_label(self) -> None:
+        self.metric_plot.setLabel("left", METRIC_LABELS[self.run.metric_key])
+        style_axes(self.metric_plot, self._colors)

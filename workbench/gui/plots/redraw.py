@@ -1,0 +1,85 @@
+"""When to redraw the live curves: at most ~30 times a second, only when something changed,
+and less often when drawing is slow, so plotting never starves the event loop.
+
+Each frame's cost is what `redraw` took plus the paint that follows it (the view reports its
+paint time). The next frame waits at least cost / BUDGET (the plot gets at most a quarter of
+the GUI thread), between BASE_MS and MAX_MS; a slow frame backs off at once and the estimate
+then halves every HALF_LIFE_S, so one hiccup (the first paint, say) is forgotten within a second.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QTimer
+
+BASE_MS = 33  # ~30 Hz
+MAX_MS = 500
+BUDGET = 0.25  # largest share of the GUI thread the plot may take
+HALF_LIFE_S = 0.25  # of the cost estimate after a slow frame
+
+
+class RedrawScheduler(QObject):
+    """`request()` after a change; `redraw` is called at the next frame (never re-entered)."""
+
+    def __init__(self, parent: QObject, redraw: Callable[[], None],
+                 can_draw: Callable[[], bool] = lambda: True):
+        super().__init__(parent)
+        self._redraw = redraw
+        self._can_draw = can_draw
+        self.dirty = False
+        self.cost_ms = 0.0  # decaying estimate of one frame's cost (redraw + paint)
+        self.interval_ms = BASE_MS
+        self._redraw_ms = 0.0  # the last redraw, until the paint that shows it
+        self._cost_at = time.perf_counter()
+        self.timer = QTimer(self)
+        # Single shot, armed after each frame: the interval counts from the end of the work.
+        # (setInterval on a running timer restarts it, so the interval is applied at start.)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self._tick)
+
+    def request(self) -> None:
+        self.dirty = True
+        if not self.timer.isActive() and self._can_draw():
+            self.timer.start(self.interval_ms)
+
+    def resume(self) -> None:
+        """Start the timer if there is something to draw (e.g. the widget was shown)."""
+        if self.dirty and not self.timer.isActive():
+            self.timer.start(self.interval_ms)
+
+    def painted(self, ms: float) -> None:
+        """The view took `ms` to paint: with the redraw before it, one frame's cost."""
+        self._note_cost(self._redraw_ms + ms)
+        self._redraw_ms = 0.0
+
+    def _tick(self) -> None:
+        if not self.dirty or not self._can_draw():
+            return  # idle: no wake-ups until the next request
+        t0 = time.perf_counter()
+        self.dirty = False
+        self._redraw()
+        self.dirty = False  # (range changes made by the redraw itself need no second frame)
+        self._redraw_ms = (time.perf_counter() - t0) * 1e3
+        self._note_cost(self._redraw_ms)
+        self.timer.start(self.interval_ms)  # one more tick: stops there if nothing changed
+
+    def _note_cost(self, ms: float) -> None:
+        now = time.perf_counter()
+        decayed = self.cost_ms * 0.5 ** ((now - self._cost_at) / HALF_LIFE_S)
+        self.cost_ms, self._cost_at = max(ms, decayed), now
+        self.interval_ms = int(min(max(BASE_MS, self.cost_ms / BUDGET), MAX_MS))
+
+
+class TimedLayoutWidget(pg.GraphicsLayoutWidget):
+    """A GraphicsLayoutWidget that reports how long each paint took (`on_paint(ms)`)."""
+
+    on_paint: Callable[[float], None] | None = None
+
+    def paintEvent(self, ev) -> None:  # noqa: N802 (Qt name)
+        t0 = time.perf_counter()
+        super().paintEvent(ev)
+        if self.on_paint is not None:
+            self.on_paint((time.perf_counter() - t0) * 1e3)

@@ -1,0 +1,217 @@
+"""Project files: New / Open / Save / Save As, recent files, the unsaved-changes prompt and
+autosave.
+
+Autosave writes {"project": path or null, "saved_at": time, "spec": {...}} to
+<app data>/autosave.json a few seconds after an unsaved change; a clean save or an explicit
+"Don't save" removes it. On the next start it is restored when it is newer than the project
+it came from (a crash or a kill never loses work).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal, Slot
+from PySide6.QtWidgets import QMenu, QWidget
+
+from workbench.core.spec import SpecError, parse_spec
+from workbench.gui import prompts
+from workbench.gui.session import Session, describe_spec_error
+
+MAX_RECENT = 8
+AUTOSAVE_SECONDS = 5
+
+
+def app_data_dir() -> Path:
+    """$WORKBENCH_DATA_DIR (tests) or Qt's AppDataLocation."""
+    env = os.environ.get("WORKBENCH_DATA_DIR")
+    if env:
+        return Path(env)
+    return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+
+
+class ProjectController(QObject):
+    status = Signal(str)  # a message for the status bar
+    title_changed = Signal(str)
+
+    def __init__(self, session: Session, window: QWidget, settings: QSettings):
+        super().__init__(window)
+        self.session = session
+        self.window = window
+        self.settings = settings
+        self.recent_menu = QMenu("Open &Recent", window)
+        self.recent_menu.setObjectName("recentMenu")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self.autosave_path = app_data_dir() / "autosave.json"
+        self._autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_SECONDS * 1000)
+        self._autosave_timer.timeout.connect(self.autosave)
+        session.spec_changed.connect(self._spec_changed)
+        session.dirty_changed.connect(lambda _d: self.title_changed.emit(self.title()))
+        session.project_changed.connect(lambda _p: self.title_changed.emit(self.title()))
+
+    # ---- names --------------------------------------------------------------------------
+    def display_name(self) -> str:
+        path = self.session.project_path
+        return path.name if path is not None else "Untitled"
+
+    def title(self) -> str:
+        return f"{self.display_name()}{' •' if self.session.is_dirty else ''} — Workbench"
+
+    # ---- actions ------------------------------------------------------------------------
+    @Slot()
+    def new(self) -> None:
+        if not self.maybe_save():
+            return
+        self.session.new_project()
+        self.remove_autosave()
+        self.status.emit("New project")
+
+    @Slot()
+    def open(self) -> None:
+        if not self.maybe_save():
+            return
+        start = str(self.session.project_path.parent) if self.session.project_path else ""
+        path = prompts.ask_open_project(self.window, start)
+        if path:
+            self.open_path(path, ask=False)
+
+    def open_path(self, path: str | os.PathLike, ask: bool = True) -> bool:
+        if ask and not self.maybe_save():
+            return False
+        error = self.session.open_project(path)
+        if error:
+            prompts.show_error(self.window, "Cannot open the project", f"{path}:\n{error}")
+            self.forget_recent(str(path))
+            return False
+        self.add_recent(str(Path(path).resolve()))
+        self.remove_autosave()
+        self.status.emit(f"Opened {path}")
+        return True
+
+    @Slot()
+    def save(self) -> bool:
+        if self.session.project_path is None:
+            return self.save_as()
+        return self._save_to(self.session.project_path)
+
+    @Slot()
+    def save_as(self) -> bool:
+        current = self.session.project_path
+        suggested = str(current) if current else str(Path.home() / f"{self.session.spec.name}.json")
+        path = prompts.ask_save_project(self.window, suggested)
+        return self._save_to(Path(path)) if path else False
+
+    def _save_to(self, path: Path) -> bool:
+        error = self.session.save_project(path)
+        if error:
+            prompts.show_error(self.window, "Cannot save the project", error)
+            return False
+        self.add_recent(str(Path(path).resolve()))
+        self.remove_autosave()
+        self.status.emit(f"Saved {path}")
+        return True
+
+    def maybe_save(self) -> bool:
+        """Before the current project goes away: True to go on, False to cancel."""
+        if not self.session.is_dirty:
+            return True
+        answer = prompts.ask_unsaved(self.window, self.display_name())
+        if answer == "save":
+            return self.save()
+        if answer == "discard":
+            self.remove_autosave()
+            return True
+        return False
+
+    # ---- recent files -------------------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recentFiles", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def add_recent(self, path: str) -> None:
+        files = [path] + [f for f in self.recent_files() if f != path]
+        self.settings.setValue("recentFiles", files[:MAX_RECENT])
+
+    def forget_recent(self, path: str) -> None:
+        self.settings.setValue("recentFiles", [f for f in self.recent_files() if f != path])
+
+    @Slot()
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        files = self.recent_files()
+        for i, path in enumerate(files):
+            action = self.recent_menu.addAction(f"&{i + 1}  {Path(path).name}")
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _checked=False, p=path: self.open_path(p))
+        if not files:
+            none = self.recent_menu.addAction("No recent projects")
+            none.setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list", lambda: self.settings.setValue("recentFiles", []))
+
+    # ---- autosave -----------------------------------------------------------------------
+    @Slot(object)
+    def _spec_changed(self, _spec) -> None:
+        if self.session.is_dirty:
+            self._autosave_timer.start()
+
+    @Slot()
+    def autosave(self) -> None:
+        if not self.session.is_dirty:
+            return
+        project = self.session.project_path
+        payload = {"project": str(project) if project else None, "saved_at": time.time(),
+                   "spec": self.session.spec_dict()}
+        try:
+            self.autosave_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.autosave_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(payload, indent=1), encoding="utf-8")
+            os.replace(tmp, self.autosave_path)
+        except OSError as err:
+            self.status.emit(f"Autosave failed: {err.strerror or err}")
+
+    def flush_autosave(self) -> None:
+        if self._autosave_timer.isActive():
+            self._autosave_timer.stop()
+            self.autosave()
+
+    def remove_autosave(self) -> None:
+        self._autosave_timer.stop()
+        try:
+            self.autosave_path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            pass
+
+    def restore_autosave(self) -> bool:
+        """Bring back unsaved work from the last session if it is newer than its project."""
+        try:
+            payload = json.loads(self.autosave_path.read_text(encoding="utf-8"))
+            spec = parse_spec(payload["spec"], source=str(self.autosave_path))
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError, KeyError, TypeError, SpecError) as err:
+            message = describe_spec_error(err) if isinstance(err, SpecError) else str(err)
+            self.status.emit(f"Could not restore the autosaved project: {message}")
+            return False
+        project = payload.get("project")
+        saved_at = float(payload.get("saved_at", 0))
+        if project:
+            path = Path(project)
+            if path.exists() and path.stat().st_mtime >= saved_at:
+                self.remove_autosave()  # the project was saved after the autosave
+                return False
+            if path.exists() and self.session.open_project(path) is None:
+                self.add_recent(str(path))
+        self.session.set_spec(spec, text="Restore unsaved changes")
+        when = time.strftime("%H:%M", time.localtime(saved_at)) if saved_at else "the last session"
+        self.status.emit(f"Restored unsaved changes from {when}")
+        return True

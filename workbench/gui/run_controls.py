@@ -1,0 +1,133 @@
+"""Widgets that follow the current run: the progress bar and the live learning-rate control."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+from workbench.core.catalog import Param
+from workbench.core.events import BatchProgress, EpochEnd, LRChanged, RunFailed, RunFinished, RunStarted, RunStopped
+from workbench.gui.session import Session
+from workbench.gui.theme import icon
+from workbench.gui.widgets.param_form import NumberSpinBox
+
+
+def clock(seconds: float) -> str:
+    if not math.isfinite(seconds) or seconds < 0:
+        return "–"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def rate(samples_per_s: float) -> str:
+    if samples_per_s >= 10_000:
+        return f"{samples_per_s / 1000:.0f}k samples/s"
+    if samples_per_s >= 1000:
+        return f"{samples_per_s / 1000:.1f}k samples/s"
+    return f"{samples_per_s:.0f} samples/s"
+
+
+class RunProgress(QProgressBar):
+    """Epoch, batch, samples/s and ETA of the current run, in the status bar."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("runProgress")
+        self.setRange(0, 1000)
+        self.setValue(0)
+        self.setTextVisible(True)
+        self.setFormat("No run yet")
+        self._epochs = 1
+        self._start_epoch = 0
+
+    @Slot(object)
+    def handle_event(self, event) -> None:
+        if isinstance(event, RunStarted):
+            self._epochs = max(1, event.epochs)
+            self._start_epoch = event.start_epoch
+            self.setValue(0)
+            self.setFormat(f"Starting on {event.device_name}…")
+        elif isinstance(event, BatchProgress):
+            done = (event.epoch - 1 - self._start_epoch + event.batch / max(1, event.batches))
+            total = max(1, self._epochs - self._start_epoch)
+            fraction = min(1.0, max(0.0, done / total))
+            self.setValue(int(fraction * 1000))
+            eta = event.elapsed * (1 - fraction) / fraction if fraction > 0 else float("nan")
+            self.setFormat(f"Epoch {event.epoch}/{self._epochs} · batch {event.batch}/{event.batches} · "
+                           f"{rate(event.samples_per_s)} · ETA {clock(eta)}")
+        elif isinstance(event, EpochEnd):
+            total = max(1, self._epochs - self._start_epoch)
+            fraction = min(1.0, (event.epoch - self._start_epoch) / total)
+            self.setValue(int(fraction * 1000))
+            eta = event.elapsed * (1 - fraction) / fraction if fraction > 0 else float("nan")
+            self.setFormat(f"Epoch {event.epoch}/{self._epochs} · {rate(event.samples_per_s)} · ETA {clock(eta)}")
+        elif isinstance(event, RunFinished):
+            self.setValue(1000)
+            self.setFormat(f"Finished {event.epochs} epochs in {clock(event.duration)}"
+                           + (f" ({event.reason})" if event.reason else ""))
+        elif isinstance(event, RunStopped):
+            reason = f" ({event.reason})" if event.reason and "user" not in event.reason else ""
+            self.setFormat(f"Stopped after {event.epochs} epoch{'s' if event.epochs != 1 else ''}{reason}")
+        elif isinstance(event, RunFailed):
+            self.setFormat("Failed")
+
+
+class LiveLrControl(QWidget):
+    """Change the learning rate of the run that is going; the plots mark the change."""
+
+    applied = Signal(float)
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.spin = NumberSpinBox(Param("lr", "float", 0.01, low=1e-8, high=10.0, log=True))
+        self.spin.setObjectName("liveLrSpin")
+        self.spin.setToolTip("Learning rate to switch to while the run goes on (↑/↓ step 1-2-5)")
+        self.spin.setMinimumWidth(80)
+        self.apply_button = QPushButton(icon("apply"), "Apply", objectName="liveLrApply")
+        self.apply_button.setToolTip("Send this learning rate to the running model now")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 0, 6, 0)
+        layout.setSpacing(4)
+        label = QLabel("Live LR")
+        label.setToolTip(self.spin.toolTip())
+        layout.addWidget(label)
+        layout.addWidget(self.spin)
+        layout.addWidget(self.apply_button)
+        self.apply_button.clicked.connect(self._apply)
+        self.spin.lineEdit().returnPressed.connect(self._apply)
+        session.run_event.connect(self._on_event)
+        session.run_state_changed.connect(self._on_state)
+        session.spec_changed.connect(self._on_spec)
+        self._on_spec(session.spec)
+        self._on_state(session.state)
+
+    @Slot(object)
+    def _on_spec(self, spec) -> None:
+        if self.session.state == "idle":  # while a run goes, the box follows the run instead
+            self.spin.setValue(float(spec.optimizer.params.get("lr", 0.001)))
+
+    @Slot()
+    def _apply(self) -> None:
+        lr = float(self.spin.value())
+        if self.session.set_lr(lr) is None:
+            self.applied.emit(lr)
+
+    @Slot(object)
+    def _on_event(self, event) -> None:
+        if isinstance(event, RunStarted):
+            self.spin.setValue(float(self.session.spec.optimizer.params.get("lr", self.spin.value())))
+        elif isinstance(event, LRChanged):
+            self.spin.setValue(event.lr)
+
+    @Slot(str)
+    def _on_state(self, state: str) -> None:
+        live = state in ("running", "paused")
+        self.spin.setEnabled(live)
+        self.apply_button.setEnabled(live)
+        self.setToolTip("" if live else "Available while a run is going")
+        self.spin.setAlignment(Qt.AlignmentFlag.AlignRight)

@@ -1,0 +1,502 @@
+"""Session: the controller between the panels and core.
+
+It holds the one ExperimentSpec; panels edit it only through `edit()` / `set_layers()` /
+`set_spec()` (each an undoable command) and redraw from `spec_changed`. After every change it
+reloads the data in the background when a data field changed, recomputes the model summary,
+and decides whether Train is possible (with the reason when not). `train()` hands a copy of
+the spec to a RunWorker whose events come back through `run_event`; the child process records
+the run in the run store itself, the GUI only shows it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from workbench.core import catalog
+from workbench.core.events import Event, Paused, Resumed, RunStarted, TerminalEvent
+from workbench.core.spec import ExperimentSpec, SpecError, load_spec, spec_to_dict
+from workbench.gui.background import BackgroundCalls
+from workbench.gui.defaults import default_spec
+from workbench.gui.worker import RunHandle, RunWorker
+
+# DataSpec fields that change what is loaded (the others only change how it is split/prepared).
+_LOAD_FIELDS = ("source", "target", "task", "missing", "noise", "n_samples", "image_size", "color_mode",
+                "x_key", "y_key")
+
+RunFactory = Callable[[ExperimentSpec, "Path | None", "str | None"], RunHandle]
+
+
+def describe_spec_error(err: Exception) -> str:
+    if isinstance(err, SpecError) and err.problems:
+        return "; ".join(f"{path}: {msg}" if path else msg for path, msg in err.problems)
+    return str(err)
+
+
+def losses_for_task(task: str) -> list[catalog.Entry]:
+    """Loss entries valid for a task, in palette order (all of them if the task is unknown)."""
+    found = [e for e in catalog.entries("loss") if task in e.info.get("tasks", (task,))]
+    return found or catalog.entries("loss")
+
+
+class _SpecCommand(QUndoCommand):
+    """Swap the session's spec between two values. Consecutive edits of the same fields
+    within a moment merge into one step (typing in a spin box is one undo)."""
+
+    MERGE_SECONDS = 1.5
+
+    def __init__(self, session: "Session", old: ExperimentSpec, new: ExperimentSpec, text: str, merge_key: str = ""):
+        super().__init__(text)
+        self._session, self.old, self.new, self.merge_key = session, old, new, merge_key
+        self.at = time.monotonic()
+
+    def id(self) -> int:
+        return 7 if self.merge_key else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, _SpecCommand) or other.merge_key != self.merge_key:
+            return False
+        if other.at - self.at > self.MERGE_SECONDS:
+            return False
+        self.new, self.at = other.new, other.at
+        return True
+
+    def redo(self) -> None:
+        self._session._apply(self.new)
+
+    def undo(self) -> None:
+        self._session._apply(self.old)
+
+
+class Session(QObject):
+    spec_changed = Signal(object)
+    dataset_changed = Signal(object)
+    data_error = Signal(str)
+    summary_changed = Signal(object)
+    validity_changed = Signal(bool, str)
+    run_event = Signal(object)
+    run_events = Signal(list)  # the same events, one signal per batch from the worker (~30 ms)
+    run_state_changed = Signal(str)
+    dirty_changed = Signal(bool)
+    project_changed = Signal(object)  # Path | None of the project file
+    loading_changed = Signal(bool)  # True while a dataset loads in the background
+
+    def __init__(
+        self,
+        spec: ExperimentSpec | None = None,
+        *,
+        run_factory: RunFactory | None = None,
+        store_path: str | os.PathLike | None = None,
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self._spec = spec if spec is not None else default_spec()
+        self._base_dir: Path | None = None
+        self._project_path: Path | None = None
+        self._dataset = None
+        self._data_error = ""
+        self._loading = False
+        self._load_generation = 0
+        self._loaded_key: tuple | None = None
+        self._summary = None
+        self._validity: tuple[bool, str] = (False, "Loading data…")
+        self._state = "idle"
+        self._worker: RunWorker | None = None
+        self._pool = None
+        self._pool_lock = threading.Lock()
+        self._run_factory = run_factory
+        if store_path is None:
+            from workbench.core.runs import default_store_path
+
+            store_path = default_store_path()  # $WORKBENCH_STORE or the user's data folder
+        self._store_path = str(store_path)
+        self._dirty = False
+        self._closed = False
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        self._background = BackgroundCalls("data", self)
+        self._recheck_timer = QTimer(self, singleShot=True, interval=0)
+        self._recheck_timer.timeout.connect(self._recheck)
+        self._reload_if_needed()
+
+    # ---- state --------------------------------------------------------------------------
+    @property
+    def spec(self) -> ExperimentSpec:
+        return self._spec
+
+    @property
+    def dataset(self):
+        return self._dataset
+
+    @property
+    def meta(self):
+        return self._dataset.meta if self._dataset is not None else None
+
+    @property
+    def summary(self):
+        return self._summary
+
+    @property
+    def base_dir(self) -> Path | None:
+        return self._base_dir
+
+    @property
+    def project_path(self) -> Path | None:
+        return self._project_path
+
+    @property
+    def store_path(self) -> str | None:
+        return self._store_path
+
+    @property
+    def validity(self) -> tuple[bool, str]:
+        return self._validity
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def is_running(self) -> bool:
+        return self._worker is not None
+
+    @property
+    def is_dirty(self) -> bool:
+        return self._dirty
+
+    @property
+    def is_loading(self) -> bool:
+        return self._loading
+
+    # ---- editing ------------------------------------------------------------------------
+    def set_spec(self, spec: ExperimentSpec, *, mark_dirty: bool = True, text: str = "Replace experiment") -> None:
+        """Replace the whole spec. mark_dirty=False starts a fresh history (a project was opened)."""
+        if mark_dirty:
+            if spec != self._spec:
+                self.undo_stack.push(_SpecCommand(self, self._spec, spec, text))
+            return
+        self.undo_stack.clear()
+        self._apply(spec)
+        self.undo_stack.setClean()
+        self._update_dirty()
+
+    def edit(self, changes: dict[str, Any], text: str | None = None) -> str | None:
+        """Apply dotted-path changes as one undoable step; an error message, or None if accepted."""
+        try:
+            new = self._spec.with_values(changes)
+        except SpecError as err:
+            return describe_spec_error(err)
+        except (KeyError, IndexError, TypeError, ValueError) as err:
+            return str(err)
+        if new == self._spec:
+            return None
+        keys = ",".join(sorted(changes))
+        label = text or f"Change {', '.join(sorted(changes))}"
+        self.undo_stack.push(_SpecCommand(self, self._spec, new, label, merge_key=keys))
+        return None
+
+    def set_layers(self, layers: list[dict]) -> str | None:
+        return self.edit({"model.layers": [dict(layer) for layer in layers]}, text="Change layers")
+
+    def load_data(self, source: str) -> None:
+        """Use another dataset (sample:NAME or a path); it loads in the background."""
+        source = str(source)
+        changes: dict[str, Any] = {"data.source": source}
+        if source != self._spec.data.source:
+            changes.update({"data.target": None, "data.task": "auto"})
+        error = self.edit(changes, text="Load data")
+        if error:
+            self._set_data_error(error)
+
+    def reload_data(self) -> None:
+        self._loaded_key = None
+        self._reload_if_needed()
+
+    def _apply(self, spec: ExperimentSpec) -> None:
+        """The one place the spec changes (undo commands call it)."""
+        self._spec = spec
+        self.spec_changed.emit(spec)
+        self._reload_if_needed()
+        self._recheck_timer.start()
+
+    @Slot(bool)
+    def _on_clean_changed(self, clean: bool) -> None:
+        self._update_dirty()
+
+    def _update_dirty(self) -> None:
+        dirty = not self.undo_stack.isClean()
+        if dirty != self._dirty:
+            self._dirty = dirty
+            self.dirty_changed.emit(dirty)
+
+    # ---- projects -----------------------------------------------------------------------
+    def open_project(self, path: str | os.PathLike) -> str | None:
+        try:
+            spec = load_spec(path)
+        except SpecError as err:
+            return describe_spec_error(err)
+        self._project_path = Path(path).resolve()
+        self._base_dir = self._project_path.parent
+        self._loaded_key = None  # relative sources now resolve elsewhere
+        self.set_spec(spec, mark_dirty=False)
+        self.project_changed.emit(self._project_path)
+        return None
+
+    def save_project(self, path: str | os.PathLike | None = None) -> str | None:
+        path = Path(path) if path is not None else self._project_path
+        if path is None:
+            return "Choose where to save the project first"
+        try:
+            self._spec.save(path)
+        except OSError as err:
+            return f"Could not save {path}: {err.strerror or err}"
+        self._project_path = path.resolve()
+        if self._base_dir is None:
+            self._base_dir = self._project_path.parent
+        self.undo_stack.setClean()
+        self._update_dirty()
+        self.project_changed.emit(self._project_path)
+        return None
+
+    def new_project(self, spec: ExperimentSpec | None = None) -> None:
+        self._project_path = None
+        self._base_dir = None
+        self.set_spec(spec or default_spec(), mark_dirty=False)
+        self.project_changed.emit(None)
+
+    def spec_dict(self) -> dict[str, Any]:
+        return spec_to_dict(self._spec)
+
+    # ---- data ---------------------------------------------------------------------------
+    def _data_key(self) -> tuple:
+        data = self._spec.data
+        return (str(self._base_dir),) + tuple(repr(getattr(data, f)) for f in _LOAD_FIELDS)
+
+    def _reload_if_needed(self) -> None:
+        key = self._data_key()
+        if key == self._loaded_key or self._closed:
+            return
+        self._loaded_key = key
+        self._load_generation += 1
+        generation = self._load_generation
+        self._set_loading(True)
+        data, base_dir = self._spec.data.model_copy(deep=True), self._base_dir
+        self._background.submit(
+            _load_dataset, data, base_dir,
+            on_done=lambda ds, g=generation: self._on_loaded(g, ds),
+            on_error=lambda err, details, g=generation: self._on_load_failed(g, err, details),
+        )
+
+    def _on_loaded(self, generation: int, dataset) -> None:
+        if generation != self._load_generation:
+            return  # a newer load was asked for meanwhile
+        self._dataset = dataset
+        self._set_loading(False)
+        self._set_data_error("")
+        self.dataset_changed.emit(dataset)
+        self._adapt_loss_to_task()
+        self._recheck_timer.start()
+
+    def _on_load_failed(self, generation: int, err: BaseException, details: str) -> None:
+        if generation != self._load_generation:
+            return
+        self._dataset = None
+        self._set_loading(False)
+        message = str(err) if isinstance(err, ValueError) else f"Could not load the data: {err}"
+        self._set_data_error(message)
+        self.dataset_changed.emit(None)
+        self._recheck_timer.start()
+
+    def _set_loading(self, loading: bool) -> None:
+        if loading != self._loading:
+            self._loading = loading
+            self.loading_changed.emit(loading)
+        if loading:
+            self._set_validity(False, "Loading data…")
+
+    def _set_data_error(self, message: str) -> None:
+        self._data_error = message
+        self.data_error.emit(message)
+
+    def _adapt_loss_to_task(self) -> None:
+        """A regression dataset cannot train with CrossEntropyLoss: pick the first loss that fits."""
+        meta = self.meta
+        if meta is None:
+            return
+        valid = [e.name for e in losses_for_task(meta.task)]
+        if valid and self._spec.loss.type not in valid:
+            old = self._spec
+            try:
+                new = old.with_values({"loss": {"type": valid[0]}})
+            except SpecError:
+                return
+            # Part of loading the data: no undo step of its own, but the project is changed.
+            self._apply(new)
+            self.undo_stack.resetClean()
+            self._update_dirty()
+
+    # ---- summary and validity -----------------------------------------------------------
+    @Slot()
+    def _recheck(self) -> None:
+        if self._closed:
+            return
+        meta = self.meta
+        summary, reason = None, ""
+        if self._loading:
+            reason = "Loading data…"
+        elif meta is None:
+            first = self._data_error.strip().splitlines()[0] if self._data_error.strip() else "no data"
+            reason = f"No data: {first}"
+        else:
+            summary, reason = self._summarize(meta)
+        self._summary = summary
+        self.summary_changed.emit(summary)
+        self._set_validity(not reason, reason)
+
+    def _summarize(self, meta) -> tuple[Any, str]:
+        from workbench.core import model as core_model
+
+        spec = self._spec
+        if not spec.model.layers:
+            return None, "The model has no layers: add some from the palette"
+        batch = spec.train.batch_size
+        batch = batch if isinstance(batch, int) else max(1, meta.n_samples)
+        try:
+            summary = core_model.summarize(spec, meta, batch_size=batch)
+        except Exception as err:  # summarize should not raise; if it does, say so rather than crash
+            return None, f"Could not inspect the model: {err}"
+        for layer in summary.layers:
+            if layer.error:
+                where = f"Layer {layer.index + 1} ({layer.type})"
+                return summary, layer.error if layer.error.startswith(where) else f"{where}: {layer.error}"
+        try:
+            problems = core_model.check_experiment(spec, meta)
+        except Exception as err:
+            problems = [str(err)]
+        return summary, (problems[0] if problems else "")
+
+    def _set_validity(self, ok: bool, reason: str) -> None:
+        if (ok, reason) != self._validity:
+            self._validity = (ok, reason)
+            self.validity_changed.emit(ok, reason)
+
+    # ---- runs ---------------------------------------------------------------------------
+    def train(self) -> bool:
+        """Start a run of the current spec; False (and nothing happens) if it cannot start."""
+        if self._recheck_timer.isActive():  # an edit is not checked yet: check it now
+            self._recheck_timer.stop()
+            self._recheck()
+        if self._worker is not None or not self._validity[0] or self._closed:
+            return False
+        spec, base_dir = self._spec.model_copy(deep=True), self._base_dir
+        factory = self._run_factory or self._pool_run
+        worker = RunWorker(lambda: factory(spec, base_dir, self._store_path), parent=self)
+        worker.events_ready.connect(self._on_events)
+        worker.done.connect(self._on_worker_done)
+        self._worker = worker
+        self._set_state("starting")
+        worker.start()
+        return True
+
+    def pause(self) -> None:
+        if self._worker is not None and self._state == "running":
+            self._worker.send("pause")
+
+    def resume(self) -> None:
+        if self._worker is not None and self._state == "paused":
+            self._worker.send("resume")
+
+    def toggle_pause(self) -> None:
+        if self._state == "paused":
+            self.resume()
+        else:
+            self.pause()
+
+    def stop(self) -> None:
+        if self._worker is not None and self._state != "stopping":
+            self._worker.send("stop")
+            self._set_state("stopping")
+
+    def set_lr(self, lr: float) -> str | None:
+        if self._worker is None:
+            return "No run is going"
+        if not (lr > 0):
+            return "The learning rate must be greater than 0"
+        self._worker.send("set_lr", float(lr))
+        return None
+
+    def _pool_run(self, spec: ExperimentSpec, base_dir: Path | None, store_path: str | None) -> RunHandle:
+        """Called on the worker thread: a ProcessRun from the warm pool (started here if needed)."""
+        pool = self.warm_pool()
+        return pool.start_run(spec, base_dir=base_dir, store_path=store_path, progress_interval=0.1)
+
+    def warm_pool(self):
+        """The WarmPool keeping a spawned child ready (created on first use)."""
+        with self._pool_lock:
+            if self._pool is None and not self._closed:
+                from workbench.core.runner import WarmPool
+
+                self._pool = WarmPool()
+            return self._pool
+
+    @Slot(list)
+    def _on_events(self, events: list[Event]) -> None:
+        for i, event in enumerate(events):
+            if isinstance(event, TerminalEvent):
+                events = events[: i + 1]
+                break
+        if events:
+            self.run_events.emit(events)
+        for event in events:
+            if isinstance(event, (RunStarted, Resumed)) and self._state != "stopping":
+                self._set_state("running")
+            elif isinstance(event, Paused) and self._state != "stopping":
+                self._set_state("paused")
+            self.run_event.emit(event)
+
+    @Slot()
+    def _on_worker_done(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.shutdown(1.0)  # the thread is returning; this only joins it
+            worker.deleteLater()
+        self._set_state("idle")
+
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.run_state_changed.emit(state)
+
+    # ---- shutdown -----------------------------------------------------------------------
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop any run, join every thread and close the warm pool. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._recheck_timer.stop()
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.events_ready.disconnect(self._on_events)
+            worker.shutdown(timeout)
+        self._background.shutdown(wait=True)
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            try:
+                pool.close()
+            except Exception:
+                pass
+        self._set_state("idle")
+
+
+def _load_dataset(data, base_dir):
+    """Runs on the background thread."""
+    from workbench.core.data import load_dataset
+
+    return load_dataset(data, base_dir=base_dir)

@@ -1,0 +1,259 @@
+"""Drive one run off the GUI thread and hand its events to Qt in batches.
+
+`RunWorker` owns a plain background thread (not a QThread: nothing can destroy it while it
+runs, and `shutdown()` always joins it). The thread starts the run — normally a
+`core.runner.ProcessRun` taken from a `WarmPool`, so training never shares this process's
+interpreter lock — drains its events every ~30 ms and emits them as one `events_ready(list)`
+signal, which Qt delivers queued on the GUI thread. Commands (pause, resume, stop, set_lr) go
+through a queue to the thread, so the GUI thread never waits on the child's pipe.
+
+Whatever happens to the child (exception, crash, hang, out of memory) the worker ends with
+exactly one terminal event and then `done`: a child that dies silently becomes a RunFailed;
+a child that does not stop within `stop_grace` seconds of Stop is killed and becomes a
+RunStopped.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import traceback
+from typing import Any, Callable, Protocol
+
+from PySide6.QtCore import QObject, Signal
+
+from workbench.core.control import TrainControl
+from workbench.core.events import EpochEnd, Event, RunFailed, RunStopped, TerminalEvent
+
+
+class RunHandle(Protocol):
+    """What the worker needs of a run (core.runner.ProcessRun has it; so does InProcessRun)."""
+
+    def events(self, timeout: float | None = ...) -> list[Event]: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+    def stop(self) -> None: ...
+    def set_lr(self, lr: float) -> None: ...
+    def kill(self) -> None: ...
+    @property
+    def finished(self) -> bool: ...
+
+
+class RunWorker(QObject):
+    events_ready = Signal(list)  # a batch of core events, oldest first
+    done = Signal()  # after the batch holding the terminal event
+
+    def __init__(
+        self,
+        start_run: Callable[[], RunHandle],
+        *,
+        interval: float = 0.03,
+        stop_grace: float = 3.0,
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self._start_run = start_run
+        self._interval = interval
+        self._stop_grace = stop_grace
+        self._commands: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._main, name="workbench-run", daemon=True)
+        self._run: RunHandle | None = None
+        self._started = time.monotonic()
+        self._epochs_done = 0
+
+    # ---- GUI thread ----------------------------------------------------------------------
+    def start(self) -> None:
+        self._started = time.monotonic()
+        self._thread.start()
+
+    def send(self, command: str, value: Any = None) -> None:
+        self._commands.put((command, value))
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def shutdown(self, timeout: float = 5.0) -> bool:
+        """Stop the run and join the thread; kill the child if it will not end. True if joined."""
+        if not self._thread.is_alive():
+            return True
+        self.send("stop")
+        self._thread.join(timeout)
+        if self._thread.is_alive() and self._run is not None:
+            try:
+                self._run.kill()
+            except Exception:
+                pass
+            self._thread.join(2.0)
+        return not self._thread.is_alive()
+
+    # ---- worker thread -------------------------------------------------------------------
+    def _main(self) -> None:
+        batch: list[Event] = []
+        try:
+            run = self._start_run()
+            self._run = run
+            try:
+                batch = self._drive(run)
+            finally:
+                close = getattr(run, "close", None)
+                if close is not None:
+                    try:
+                        close()  # releases the pipes; kills a child that is somehow still there
+                    except Exception:
+                        pass
+        except Exception as exc:  # could not even start: the run fails, the window stays
+            batch.append(
+                RunFailed(
+                    message=f"The run could not start: {exc}",
+                    details=traceback.format_exc(),
+                    epochs=self._epochs_done,
+                )
+            )
+        self.events_ready.emit(batch)
+        self.done.emit()
+
+    def _drive(self, run: RunHandle) -> list[Event]:
+        batch: list[Event] = []
+        last_emit = time.monotonic()
+        stop_at: float | None = None
+        while True:
+            stop_at = self._apply_commands(run, stop_at)
+            try:
+                events = run.events(0.01)
+            except Exception as exc:
+                batch.append(self._failed(f"Lost contact with the training process: {exc}", traceback.format_exc()))
+                self._kill(run)
+                return batch
+            for event in events:
+                batch.append(event)
+                if isinstance(event, EpochEnd):
+                    self._epochs_done = event.epoch
+                if isinstance(event, TerminalEvent):
+                    return batch
+            if run.finished:
+                tail = run.events(0)
+                batch.extend(tail)
+                if not any(isinstance(e, TerminalEvent) for e in tail):
+                    code = getattr(run, "exitcode", None)
+                    batch.append(
+                        self._failed(
+                            f"The training process ended unexpectedly (exit code {code}). "
+                            "It may have run out of memory; try a smaller batch size or model."
+                        )
+                    )
+                return batch
+            now = time.monotonic()
+            if stop_at is not None and now - stop_at > self._stop_grace:
+                self._kill(run)
+                batch.append(
+                    RunStopped(
+                        epochs=self._epochs_done,
+                        metrics={},
+                        duration=now - self._started,
+                        reason=f"the run did not stop within {self._stop_grace:g} s and was ended",
+                    )
+                )
+                return batch
+            if batch and now - last_emit >= self._interval:
+                self.events_ready.emit(batch)
+                batch = []
+                last_emit = now
+
+    def _apply_commands(self, run: RunHandle, stop_at: float | None) -> float | None:
+        while True:
+            try:
+                command, value = self._commands.get_nowait()
+            except queue.Empty:
+                return stop_at
+            try:
+                if command == "stop":
+                    if stop_at is None:
+                        stop_at = time.monotonic()
+                    run.stop()
+                elif command == "pause":
+                    run.pause()
+                elif command == "resume":
+                    run.resume()
+                elif command == "set_lr":
+                    run.set_lr(float(value))
+            except Exception:
+                pass  # a child that cannot take commands shows up as finished on the next poll
+
+    def _failed(self, message: str, details: str = "") -> RunFailed:
+        return RunFailed(message=message, details=details, epochs=self._epochs_done)
+
+    @staticmethod
+    def _kill(run: RunHandle) -> None:
+        try:
+            run.kill()
+        except Exception:
+            pass
+
+
+class InProcessRun:
+    """The trainer in a thread of this process, with ProcessRun's interface.
+
+    For tests and debugging only: it shares the GUI's interpreter lock, and `kill()` can only
+    ask the loop to stop. An exception escaping the trainer becomes a RunFailed.
+    """
+
+    def __init__(self, spec, base_dir=None, store_path=None, train_fn: Callable | None = None):
+        self._spec = spec
+        self._base_dir = base_dir
+        self._store_path = store_path
+        self._train_fn = train_fn
+        self._control = TrainControl()
+        self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._main, name="workbench-inprocess-run", daemon=True)
+        self.exitcode: int | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _main(self) -> None:
+        try:
+            train = self._train_fn
+            callbacks = []
+            if train is None:
+                from workbench.core.trainer import train
+            if self._store_path is not None:
+                from workbench.core.callbacks import RunRecorder
+                from workbench.core.runs import RunStore
+
+                callbacks.append(RunRecorder(RunStore(self._store_path)))
+            for event in train(self._spec, base_dir=self._base_dir, control=self._control, callbacks=callbacks):
+                self._events.put(event)
+            self.exitcode = 0
+        except Exception as exc:
+            self._events.put(RunFailed(message=f"The run raised an error: {exc}", details=traceback.format_exc()))
+            self.exitcode = 1
+
+    def events(self, timeout: float | None = None) -> list[Event]:
+        out: list[Event] = []
+        try:
+            out.append(self._events.get(timeout=timeout) if timeout else self._events.get_nowait())
+            while True:
+                out.append(self._events.get_nowait())
+        except queue.Empty:
+            pass
+        return out
+
+    def pause(self) -> None:
+        self._control.pause()
+
+    def resume(self) -> None:
+        self._control.resume()
+
+    def stop(self) -> None:
+        self._control.stop()
+
+    def kill(self) -> None:
+        self._control.stop()
+
+    def set_lr(self, lr: float) -> None:
+        self._control.set_lr(lr)
+
+    @property
+    def finished(self) -> bool:
+        return not self._thread.is_alive() and self.exitcode is not None
