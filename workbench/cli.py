@@ -22,6 +22,7 @@ import argparse
 import json
 import math
 import os
+import shlex
 import signal
 import sys
 import time
@@ -32,8 +33,21 @@ from workbench import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 PLUGIN_MODULES = ("workbench.cli_sweep",)
+
+
+def _spiral_preset() -> str:
+    """Absolute path of the spiral preset: beside the package (a source checkout), else in an
+    installed `resources` folder; the bare relative name when neither exists."""
+    here = Path(__file__).resolve().parent
+    for base in (here.parent, here, Path(sys.prefix) / "share" / "workbench"):
+        candidate = base / "resources" / "presets" / "spiral.json"
+        if candidate.is_file():
+            return shlex.quote(str(candidate))
+    return "resources/presets/spiral.json"
+
+
 NO_DISPLAY_MESSAGE = (
-    "No display found. Run `workbench train resources/presets/spiral.json` for a headless run, "
+    f"No display found. Run `workbench train {_spiral_preset()}` for a headless run, "
     "or start under Xvfb / set QT_QPA_PLATFORM=offscreen."
 )
 
@@ -159,6 +173,10 @@ def _load_train_spec(args: argparse.Namespace):
         changes["data.source"] = src if src.startswith("sample:") else str(Path(src).expanduser().resolve())
     if args.target is not None:
         changes["data.target"] = args.target
+    if getattr(args, "task", None) is not None:
+        changes["data.task"] = args.task
+    if getattr(args, "missing", None) is not None:
+        changes["data.missing"] = args.missing
     if args.epochs is not None:
         changes["train.epochs"] = args.epochs
     if args.device is not None:
@@ -199,6 +217,21 @@ def _prepare_checked(spec, base_dir: Path):
     return prepared
 
 
+def data_report(meta) -> list[str]:
+    """What the loader decided, for people: the loader's notes (target chosen, task and why,
+    one-hot columns, dropped/imputed rows, skipped files, left-out columns) and the classes."""
+    lines = [str(n) for n in getattr(meta, "notes", None) or []]
+    names = list(getattr(meta, "class_names", None) or [])
+    if getattr(meta, "task", "") == "classification" and names:
+        shown = ", ".join(names[:12]) + (f", ... ({len(names) - 12} more)" if len(names) > 12 else "")
+        lines.append(f"classes ({len(names)}): {shown}")
+    return lines
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def _make_recorder(store, run_id: int):
     """A RunRecorder attached to a run the CLI created up front (so the checkpoint folder can
     be named after the run id before training starts)."""
@@ -230,6 +263,7 @@ class Progress:
         self._width = 0
         self._val_key: str | None = None
         self._val: float | None = None
+        self.data_notes: list[str] = []  # printed under the "Training ..." line
 
     def started(self, ev) -> None:
         self.epochs = ev.epochs
@@ -240,6 +274,8 @@ class Progress:
                 f"{ev.total_params:,} parameters, {ev.device_name}, {ev.precision}",
                 permanent=True,
             )
+            for note in self.data_notes:
+                self._line(f"  data: {note}", permanent=True)
 
     def _eta(self, epoch: int, batch: int, batches: int, elapsed: float) -> str:
         done = (epoch - 1 - self.start_epoch) + (batch / batches if batches else 1.0)
@@ -325,12 +361,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     store = _open_store(args.store)
     try:
         prepared = _prepare_checked(spec, base_dir)
-        return _run_training(args, spec, base_dir, prepared, store)
+        return _run_training(args, spec, base_dir, prepared, store, data_report(prepared.meta))
     finally:
         store.close()
 
 
-def _run_training(args, spec, base_dir: Path, prepared, store) -> int:
+def _run_training(args, spec, base_dir: Path, prepared, store, data_notes: Sequence[str] = ()) -> int:
     from workbench.core.control import TrainControl
     from workbench.core.events import BatchProgress, EpochEnd, RunFailed, RunFinished, RunStarted, RunStopped
     from workbench.core.trainer import train
@@ -338,10 +374,18 @@ def _run_training(args, spec, base_dir: Path, prepared, store) -> int:
     run_id = store.create_run(spec, device=spec.train.device)
     run_dir = Path(args.run_dir).expanduser().resolve() if args.run_dir else store.path.parent / "runs" / str(run_id)
     store.update_run(run_id, run_dir=run_dir)
+    data_notes = list(data_notes)
+    try:  # kept with the run so `workbench runs show` can repeat it
+        store.log_event(run_id, "data", 0, 0, {"source": getattr(prepared.meta, "source", spec.data.source),
+                                               "notes": data_notes})
+    except Exception:  # noqa: BLE001 - the record is a nicety; training goes on
+        pass
     recorder = _make_recorder(store, run_id)
     control = TrainControl()
     progress = Progress(sys.stderr, enabled=not args.quiet)
+    progress.data_notes = data_notes
     interrupted = {"n": 0}
+    started_at = time.monotonic()
 
     def on_sigint(signum, frame):
         interrupted["n"] += 1
@@ -370,11 +414,13 @@ def _run_training(args, spec, base_dir: Path, prepared, store) -> int:
                 terminal = ev
     except KeyboardInterrupt:
         progress.done()
-        store.finish_run(run_id, "stopped", {}, 0.0, "aborted with Ctrl+C")
+        elapsed = time.monotonic() - started_at
+        store.finish_run(run_id, "stopped", {}, elapsed, "aborted with Ctrl+C")
         _err(f"Aborted. Run {run_id} is recorded as stopped.")
         if args.json:
             _emit_json({"status": "stopped", "run_id": run_id, "epochs": store.get_run(run_id).epochs,
-                        "metrics": {}, "message": "aborted with Ctrl+C"})
+                        "metrics": {}, "duration": round(elapsed, 3), "message": "aborted with Ctrl+C",
+                        "notes": data_notes})
         return EXIT_INTERRUPTED
     finally:
         if previous is not None:
@@ -391,12 +437,14 @@ def _run_training(args, spec, base_dir: Path, prepared, store) -> int:
         status = "finished" if isinstance(terminal, RunFinished) else "stopped"
         code = EXIT_OK if status == "finished" else (EXIT_INTERRUPTED if interrupted["n"] else EXIT_FAILED)
         metrics, epochs, duration, message = terminal.metrics, terminal.epochs, terminal.duration, terminal.reason
+    if duration is None:
+        duration = time.monotonic() - started_at
     if store.get_run(run_id).stored_status == "running":  # the recorder did not get to finish it
-        store.finish_run(run_id, status, metrics, duration or 0.0, message)
+        store.finish_run(run_id, status, metrics, duration, message)
 
     if args.json:
         final = {"status": status, "run_id": run_id, "epochs": epochs, "metrics": json_metrics(metrics),
-                 "duration": duration, "run_dir": str(run_dir), "message": message}
+                 "duration": duration, "run_dir": str(run_dir), "message": message, "notes": data_notes}
         _emit_json(final)
     out = sys.stderr if args.json else sys.stdout
     if status == "failed":
@@ -404,7 +452,7 @@ def _run_training(args, spec, base_dir: Path, prepared, store) -> int:
         if getattr(terminal, "details", "") and os.environ.get("WORKBENCH_DEBUG"):
             _err(terminal.details)
     elif not args.quiet or not args.json:
-        head = f"Run {run_id} {status} after {epochs} epochs in {_fmt_duration(duration)}"
+        head = f"Run {run_id} {status} after {_plural(epochs, 'epoch')} in {_fmt_duration(duration)}"
         out.write(head + (f" ({message})" if message else "") + "\n")
         _print_final_metrics(metrics, out)
         out.write(f"  checkpoints in {run_dir}\n" if spec.train.checkpoint else "")
@@ -428,6 +476,11 @@ def add_train_command(sub: argparse._SubParsersAction) -> None:
     p.add_argument("spec", metavar="SPEC.json", help="experiment spec (see resources/presets/)")
     p.add_argument("--data", metavar="PATH", help="use this data (a file, folder or sample:NAME) instead")
     p.add_argument("--target", metavar="COL", help="target column of a table")
+    p.add_argument("--task", choices=("auto", "classification", "regression"),
+                   help="what the target is (data.task; default: the spec's, usually auto = inferred from the data)")
+    p.add_argument("--missing", choices=("error", "drop", "impute"),
+                   help="rows with missing values: stop with an error, drop them, or fill in column "
+                        "means/most common values (data.missing)")
     p.add_argument("--epochs", metavar="N", type=int, help="number of epochs")
     p.add_argument("--device", metavar="D", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--seed", metavar="N", type=int, help="random seed of the training")
@@ -494,11 +547,15 @@ def _cmd_runs_show(args: argparse.Namespace) -> int:
             raise UsageError(f"No run {args.id} in {store.path}; `workbench runs` lists them.") from None
         epochs = store.epochs(rec.id)
         artifacts = store.artifacts(rec.id)
+        data_event = next((e["data"] for e in store.events(rec.id) if e["kind"] == "data"), None)
     if args.json:
         d = _json_safe(rec.to_dict())
         d["spec"] = json.loads(rec.spec_json)
         d["epoch_logs"] = [_json_safe(e) for e in epochs]
         d["artifacts"] = artifacts
+        if data_event is not None:
+            d["data_source"] = data_event.get("source")
+            d["data_notes"] = list(data_event.get("notes") or [])
         _emit_json(d)
         return EXIT_OK
     lines = [
@@ -506,6 +563,7 @@ def _cmd_runs_show(args: argparse.Namespace) -> int:
         f"  status    {rec.status}" + (f" ({rec.message})" if rec.message else ""),
         f"  created   {rec.created_at.strftime('%Y-%m-%d %H:%M:%S')} on {rec.host or '?'}",
         f"  data      {rec.dataset}" + (f" ({rec.task})" if rec.task else ""),
+        *_data_lines(rec.dataset, data_event),
         f"  model     {rec.model_summary or '-'}"
         + (f" ({rec.total_params:,} parameters)" if rec.total_params else ""),
         f"  optimizer {rec.optimizer} lr {_fmt_num(rec.lr)}   device {rec.device or '-'}",
@@ -530,6 +588,18 @@ def _cmd_runs_show(args: argparse.Namespace) -> int:
     print("Spec:")
     print(json.dumps(json.loads(rec.spec_json), indent=2))
     return EXIT_OK
+
+
+def _data_lines(dataset: str, data_event: dict | None) -> list[str]:
+    """The loader's report stored with the run (runs trained before it was stored have none)."""
+    if not data_event:
+        return []
+    lines = []
+    source = data_event.get("source")
+    if source and source != dataset:
+        lines.append(f"            from {source}")
+    lines.extend(f"            {note}" for note in data_event.get("notes") or [])
+    return lines
 
 
 def _runs_options(*, top: bool) -> argparse.ArgumentParser:
@@ -597,12 +667,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _subparser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser | None:
+    """The innermost subcommand parser named in `args` (train, runs show, ...), if any."""
+    found = None
+    current = parser
+    for dest in ("command", "runs_command"):
+        name = getattr(args, dest, None)
+        if not name:
+            break
+        action = next((a for a in current._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if action is None or name not in action.choices:
+            break
+        current = found = action.choices[name]
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         return open_app()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        # argparse reports these from the top-level parser, with its usage; show the usage of
+        # the command that was given (`workbench train: error: unrecognized arguments: ...`)
+        sub = _subparser(parser, args)
+        (sub or parser).error(f"unrecognized arguments: {' '.join(extras)}")
     if getattr(args, "limit", None) == 0:
         args.limit = None
     func = getattr(args, "func", None)

@@ -104,9 +104,12 @@ def _consume(events: Iterator, args: argparse.Namespace, control) -> int:
                 if isinstance(ev, SweepStarted):
                     metric = ev.metric
                     what = "Continuing" if ev.existing else "Sweep"
-                    log.write(f"{what} {ev.study}: {ev.strategy}, {ev.n_trials} trials, {ev.parallel} parallel, "
+                    log.write(f"{what} {ev.study}: {ev.strategy}, {ev.n_trials} trial{'s' if ev.n_trials != 1 else ''}, {ev.parallel} parallel, "
                               f"{ev.direction} {ev.metric}" + (f", pruner {ev.pruner}" if ev.pruner != "none" else "")
                               + (f", {ev.repeats} repeats" if ev.repeats > 1 else "") + f"\n  storage {ev.storage}\n")
+                    if ev.strategy == "grid" and not ev.existing and 0 < ev.n_trials < ev.grid_points:
+                        log.write(f"  grid has {ev.grid_points} points; running {ev.n_trials} of them "
+                                  "(spread evenly over the grid)\n")
                     log.flush()
                 elif isinstance(ev, TrialStarted) and not as_json:
                     log.write(f"  trial {ev.trial:>3} started   {_params_text(ev.params)}\n")
@@ -191,9 +194,17 @@ def _store_path(args: argparse.Namespace) -> str:
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from workbench.core.spec import SpecError, load_spec
     from workbench.core.sweep import SweepControl, SweepError, continue_sweep, default_storage, run_sweep
-    from workbench.core.sweep_space import SpaceError, load_space
+    from workbench.core.sweep_space import SpaceError, load_space, parse_space
 
     control = SweepControl()
+    if args.trials is not None and args.trials < 1:
+        return _bad(args, f"--trials must be a whole number ≥ 1 (got {args.trials}); "
+                          "for a grid, leave it out to run every point")
+    if args.parallel is not None and args.parallel < 1:
+        return _bad(args, f"--parallel must be a whole number ≥ 1 (got {args.parallel}): the number of "
+                          "worker processes that train trials at once")
+    if args.repeats < 1:
+        return _bad(args, f"--repeats must be a whole number ≥ 1 (got {args.repeats})")
     store = _store_path(args)
     try:
         if args.spec is None:
@@ -207,7 +218,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                 return _bad(args, "--space SPACE.json is required for a new sweep (it maps spec paths to "
                                   'distributions, e.g. {"optimizer.lr": {"log_uniform": [0.001, 0.1]}})')
             spec = load_spec(args.spec)
-            space = load_space(args.space)
+            space = parse_space(load_space(args.space), spec, source=args.space)  # errors name the file
             storage = args.storage or default_storage(store)
             trials = args.trials if args.trials is not None else (0 if args.strategy == "grid" else 20)
             events = run_sweep(spec, space, strategy=args.strategy, n_trials=trials, parallel=args.parallel,
@@ -226,6 +237,8 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     from workbench.core.spec import SpecError
 
     control = SweepControl()
+    if args.parallel is not None and args.parallel < 1:
+        return _bad(args, f"--parallel must be a whole number ≥ 1 (got {args.parallel})")
     try:
         events = join_sweep(args.storage, args.study, parallel=args.parallel, store_path=_store_path(args),
                             control=control, base_dir=args.base_dir, train_target=args.train_target)

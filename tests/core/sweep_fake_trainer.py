@@ -5,10 +5,12 @@ trial's learning rate, so tests know the values in advance. Directives go in spe
 `key=value` words:
 
     delay=0.05       seconds per epoch (checks control.stop between epochs)
+    slow_from_lr=0.1 the delay applies only when lr >= 0.1 (other trials run at once)
     crash_lr=0.02    raise an exception when lr == 0.02 (a crashing trial)
     fail_lr=0.02     end with a RunFailed when lr == 0.02
     die_lr=0.02      the worker process exits (os._exit) during epoch 2 when lr == 0.02
     hang=1           ignore stop requests (for the kill path)
+    modules=1        log torch_loaded = 1.0 if torch is imported in the worker, else 0.0
 
 Curve: val_loss(epoch) = 10 * lr + 1 / epoch + 0.001 * train.seed; val_accuracy = 1 - val_loss / 10.
 """
@@ -16,6 +18,7 @@ Curve: val_loss(epoch) = 10 * lr + 1 / epoch + 0.001 * train.seed; val_accuracy 
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 from workbench.core.events import EpochEnd, RunFailed, RunFinished, RunStopped
@@ -33,6 +36,8 @@ def train(spec, *, control=None, **_ignored):
     d = _directives(spec.name)
     lr = float(spec.optimizer.params.get("lr", 0.01))
     delay = float(d.get("delay", 0.0))
+    if "slow_from_lr" in d and lr < float(d["slow_from_lr"]):
+        delay = 0.0
     match = lambda key: key in d and abs(float(d[key]) - lr) < 1e-12  # noqa: E731
     if match("crash_lr"):
         raise RuntimeError(f"scripted crash at lr={lr}")
@@ -51,6 +56,8 @@ def train(spec, *, control=None, **_ignored):
             return
         v = curve(lr, epoch, spec.train.seed)
         logs = {"loss": v, "val_loss": v, "val_accuracy": 1 - v / 10, "lr": lr}
+        if "modules" in d:
+            logs["torch_loaded"] = float("torch" in sys.modules)
         yield EpochEnd(epoch=epoch, step=epoch, logs=dict(logs), lr=lr, samples_per_s=0.0,
                        elapsed=time.monotonic() - t0, epoch_seconds=delay)
     yield RunFinished(epochs=spec.train.epochs, metrics=dict(logs), duration=time.monotonic() - t0)

@@ -49,7 +49,7 @@ def test_defaults_are_copies():
 
 
 def test_get_entry_unknown_lists_allowed():
-    with pytest.raises(KeyError, match="unknown optimizer 'Adamm'; allowed: SGD, Adam"):
+    with pytest.raises(KeyError, match="unknown optimizer 'Adamm'; did you mean 'Adam'\\? allowed: SGD, Adam"):
         catalog.get_entry("optimizer", "Adamm")
 
 
@@ -346,6 +346,20 @@ def test_param_problems_unknown_entry_and_param():
         ("units", "Linear has no parameter 'units'; its parameters: out_features, bias")]
     assert param_problems("layer", "ReLU", {"inplace": True}) == [
         ("inplace", "ReLU has no parameter 'inplace'; its parameters: none")]
+
+
+def test_param_problems_suggest_close_names():
+    allowed = ", ".join(e.name for e in catalog.entries("layer"))
+    assert param_problems("layer", "relu", {}) == [
+        ("type", f"unknown layer 'relu'; did you mean 'ReLU'? allowed: {allowed}")]
+    assert param_problems("layer", "Conv2D", {}) == [
+        ("type", f"unknown layer 'Conv2D'; did you mean 'Conv2d'? allowed: {allowed}")]
+    assert param_problems("layer", "Linear", {"Out_Features": 3}) == [
+        ("Out_Features", "Linear has no parameter 'Out_Features'; did you mean 'out_features'? "
+                         "its parameters: out_features, bias")]
+    assert param_problems("optimizer", "SGD", {"momentm": 0.9})[0][1].startswith(
+        "SGD has no parameter 'momentm'; did you mean 'momentum'? its parameters: lr")
+    assert catalog.close_match("Zzzz", ["ReLU"]) is None and catalog.did_you_mean(3, ["ReLU"]) == ""
 
 
 @pytest.mark.parametrize("param, value, message", [

@@ -149,8 +149,100 @@ def test_train_human_output(tmp_path, capsys):
     rc = main(["train", str(PRESETS / "gauss.json"), "--epochs", "1", "--store", str(tmp_path / "runs.db")])
     out, err = capsys.readouterr()
     assert rc == 0, err
-    assert "finished after 1 epochs" in out and "test " in out and "accuracy" in out
+    assert "finished after 1 epoch in" in out and "test " in out and "accuracy" in out
+    assert "1 epochs" not in out
     assert "epoch 1/1" in err and "samples/s" in err
+
+
+def _table_with_gaps(folder: Path) -> Path:
+    rows = [f"{i * 0.1:.1f},{(i % 7) * 0.3:.1f},{'cat' if i % 2 else 'dog'}" for i in range(60)]
+    rows[4] = ",0.5,dog"  # a missing value in column 'a'
+    (folder / "gaps.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    return _write_spec(folder / "gaps.json", **{"data.source": "gaps.csv", "data.target": None})
+
+
+def test_train_prints_the_data_report_and_takes_missing_and_task(tmp_path, capsys):
+    spec = _table_with_gaps(tmp_path)
+    store = str(tmp_path / "runs.db")
+    assert main(["train", str(spec), "--epochs", "1", "--store", store]) == 2  # missing values: error
+    assert "missing" in capsys.readouterr().err
+
+    assert main(["train", str(spec), "--epochs", "1", "--missing", "drop", "--store", store]) == 0
+    out, err = capsys.readouterr()
+    training = err.index("Training ")
+    report = [line for line in err[training:].splitlines() if line.startswith("  data: ")]
+    assert any("dropped" in line and "missing" in line for line in report), err
+    assert any("'label'" in line for line in report)  # which target was chosen
+    assert any("classes (2): cat, dog" in line for line in report)
+
+    assert main(["train", str(spec), "--epochs", "1", "--missing", "impute", "--json", "--quiet",
+                 "--store", store]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""  # --quiet
+    final = _json_lines(out)[-1]
+    assert any("imputed" in n for n in final["notes"]) and "classes (2): cat, dog" in final["notes"]
+    assert all("notes" not in line for line in _json_lines(out)[:-1])  # epochs lines unchanged
+
+    # the report is kept with the run
+    assert main(["runs", "show", str(final["run_id"]), "--store", store]) == 0
+    shown = capsys.readouterr().out
+    assert "imputed" in shown and str(tmp_path / "gaps.csv") in shown
+    assert main(["runs", "show", str(final["run_id"]), "--store", store, "--json"]) == 0
+    d = _json_lines(capsys.readouterr().out)[0]
+    assert d["data_source"] == str(tmp_path / "gaps.csv") and d["data_notes"] == final["notes"]
+
+    # --task maps to data.task: text labels cannot be a regression target
+    assert main(["train", str(spec), "--epochs", "1", "--missing", "drop", "--task", "regression",
+                 "--store", store, "--json", "--quiet"]) == 2
+    last = _json_lines(capsys.readouterr().out)[-1]
+    assert last["status"] == "invalid" and "regression" in last["message"]
+    assert main(["train", str(spec), "--epochs", "1", "--missing", "drop", "--task", "classification",
+                 "--quiet", "--json", "--store", store]) == 0
+    capsys.readouterr()
+
+
+def test_task_and_missing_overrides_reach_the_spec(tmp_path):
+    import argparse
+
+    from workbench.cli import _load_train_spec
+
+    spec = _table_with_gaps(tmp_path)
+    args = argparse.Namespace(spec=str(spec), data=None, target=None, epochs=None, device=None, seed=None,
+                              task="regression", missing="impute")
+    loaded, _ = _load_train_spec(args)
+    assert loaded.data.task == "regression" and loaded.data.missing == "impute"
+
+
+def test_unknown_train_option_shows_the_train_usage(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", str(PRESETS / "spiral.json"), "--bogus", "1"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: workbench train" in err and "--missing" in err and "--task" in err
+    assert "unrecognized arguments: --bogus 1" in err
+    with pytest.raises(SystemExit):
+        main(["train", str(PRESETS / "spiral.json"), "--task", "clustering"])
+    assert "usage: workbench train" in capsys.readouterr().err
+
+
+def test_double_ctrl_c_records_the_real_duration(tmp_path, capsys, monkeypatch):
+    from workbench.core import trainer
+
+    def slow_then_abort(spec, **kwargs):
+        time.sleep(0.3)
+        raise KeyboardInterrupt  # what the second Ctrl+C does inside the loop
+        yield  # pragma: no cover - a generator
+
+    monkeypatch.setattr(trainer, "train", slow_then_abort)
+    store = tmp_path / "runs.db"
+    assert main(["train", str(PRESETS / "gauss.json"), "--json", "--store", str(store)]) == 130
+    final = _json_lines(capsys.readouterr().out)[-1]
+    assert final["status"] == "stopped" and final["duration"] >= 0.3
+    from workbench.core.runs import RunStore
+
+    with RunStore(store) as s:
+        rec = s.get_run(final["run_id"])
+        assert rec.status == "stopped" and rec.duration >= 0.3
 
 
 def test_bad_spec_exits_2_with_message(tmp_path, capsys):
@@ -249,6 +341,8 @@ def test_bare_workbench_without_display_says_what_to_do():
     proc = subprocess.run([sys.executable, "-m", "workbench"], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert NO_DISPLAY_MESSAGE in proc.stderr and "Traceback" not in proc.stderr
+    preset = PRESETS / "spiral.json"
+    assert f"workbench train {preset}`" in NO_DISPLAY_MESSAGE and preset.is_absolute()  # works from any folder
 
 
 def test_train_subprocess(tmp_path):

@@ -110,3 +110,28 @@ def test_tiny_datasets_do_not_crash(n):
     ds = make(np.zeros((n, 2)), np.zeros((n, 1), np.float32), task="regression")
     p = prepare(ds, DataSpec())
     assert len(p.train) >= 1 and len(p.train) + len(p.val) + len(p.test) == n
+
+
+def test_singleton_classes_leave_val_and_test_their_share_from_larger_classes():
+    # 100 rows of class 0 and 100 classes of one row: the singletons stay in train, class 0
+    # gives val/test all their rows (15% of 200 = 30 each), no note needed
+    y = np.array([0] * 100 + list(range(1, 101)))
+    ds = make(np.random.default_rng(0).normal(size=(200, 2)), y)
+    p = prepare(ds, DataSpec(split={"val": 0.15, "test": 0.15}))
+    assert (len(p.train), len(p.val), len(p.test)) == (140, 30, 30)
+    assert set(p.val.y.tolist()) == {0} and set(p.test.y.tolist()) == {0}
+    assert set(range(1, 101)) <= set(p.train.y.tolist())
+    assert p.meta.notes == ds.meta.notes
+
+
+def test_all_singleton_classes_still_fill_val_and_test_with_a_note():
+    y = np.arange(300)
+    ds = make(np.random.default_rng(0).normal(size=(300, 2)), y)
+    spec = DataSpec(split={"val": 0.15, "test": 0.15})
+    p, q = prepare(ds, spec), prepare(ds, spec)
+    assert (len(p.train), len(p.val), len(p.test)) == (210, 45, 45)
+    assert torch.equal(p.val.y, q.val.y)  # still deterministic
+    assert sorted(torch.cat([p.train.y, p.val.y, p.test.y]).tolist()) == list(range(300))
+    note = " ".join(p.meta.notes)
+    assert "split:" in note and "300 classes in 300 rows" in note and "at random" in note
+    assert not any("split:" in n for n in ds.meta.notes)  # the dataset's own notes are untouched

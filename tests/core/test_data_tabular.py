@@ -174,7 +174,7 @@ def test_missing_values_error_names_columns_lines_and_fix(tmp_path):
     assert "column 'age' (lines 3, 6)" in msg
     assert "column 'color' (lines 4, 6)" in msg
     assert "column 'label' (line 7)" in msg
-    assert "data.missing" in msg and "'drop'" in msg and "'impute'" in msg and "Drop/Impute" in msg
+    assert "data.missing" in msg and "'drop'" in msg and "'impute'" in msg and "Missing values choice" in msg
 
 
 def test_missing_values_error_counts_many_rows(tmp_path):
@@ -303,3 +303,137 @@ def test_folder_where_a_file_was_expected(tmp_path):
     (tmp_path / "data.csv").mkdir()
     with pytest.raises(DataError, match="is a folder, but a file was expected"):
         load(tmp_path / "data.csv")
+
+
+# ---- numbers written for people: thousands separators, stray words ------------------------------
+def test_quoted_thousands_separators_are_numbers(tmp_path):
+    p = write(tmp_path, 'income,score,label\n"50,000","1,234.5",a\n"1,250,000",7.5,b\n"999",-2,a\n"-12,000",0,b\n')
+    ds = load(p)
+    assert ds.meta.feature_names == ["income", "score"]
+    np.testing.assert_allclose(ds.X, [[50000, 1234.5], [1250000, 7.5], [999, -2], [-12000, 0]])
+    notes = " ".join(ds.meta.notes)
+    assert "column 'income': read '50,000' as 50000 (thousands separators)" in notes
+    assert "column 'score': read '1,234.5' as 1234.5 (thousands separators)" in notes
+
+
+def test_thousands_separators_in_a_tab_file_and_in_the_target(tmp_path):
+    # tab-separated, a decimal point elsewhere in the column: "1,234" is one thousand two hundred ...
+    p = write(tmp_path, "a\tprice\n1.5\t1,234\n2\t12,345.5\n3.25\t7\n", "d.tsv")
+    ds = load(p)
+    assert ds.meta.task == "regression" and ds.meta.target_name == "price"
+    np.testing.assert_allclose(ds.y[:, 0], [1234, 12345.5, 7])
+    np.testing.assert_allclose(ds.X[:, 0], [1.5, 2, 3.25])
+    # ... while a semicolon file of single commas keeps reading them as decimal commas
+    ds = load(write(tmp_path, "a;b;label\n1,5;2;x\n3,25;4;y\n"))
+    np.testing.assert_allclose(ds.X, [[1.5, 2], [3.25, 4]])
+
+
+def test_commas_that_are_not_thousands_stay_text(tmp_path):
+    # "1,23" is not a thousands group: the column stays text (one-hot), not numbers
+    ds = load(write(tmp_path, 'x,code,label\n1,"1,23",a\n2,"4,56",b\n3,"1,23",a\n4,"4,56",b\n'))
+    assert ds.meta.feature_names == ["x", "code=1,23", "code=4,56"]
+
+
+def _stray_rows(n=100, bad_line=82, value="unknown"):
+    rows = []
+    for i in range(n):
+        line = i + 2  # the header is line 1
+        a = value if line == bad_line else f"{i * 0.5:.1f}"
+        rows.append(f"{a},{i % 7},{'yes' if i % 2 else 'no'}")
+    return "a,b,label\n" + "\n".join(rows) + "\n"
+
+
+def test_a_stray_word_in_a_numeric_column_is_a_missing_value_error(tmp_path):
+    p = write(tmp_path, _stray_rows())
+    with pytest.raises(DataError) as err:
+        load(p)
+    msg = str(err.value)
+    assert str(p) in msg
+    assert "column 'a' is numeric except line 82 ('unknown')" in msg
+    assert "fix those cells" in msg and "data.missing" in msg and "'drop'" in msg and "'impute'" in msg
+
+
+def test_stray_word_with_drop_and_impute_keeps_the_column(tmp_path):
+    p = write(tmp_path, _stray_rows())
+    ds = load(p, missing="drop")
+    assert ds.meta.feature_names == ["a", "b"] and ds.meta.n_samples == 99
+    notes = " ".join(ds.meta.notes)
+    assert "column 'a' is numeric except line 82 ('unknown')" in notes and "dropped 1 of 100 rows" in notes
+    ds = load(p, missing="impute")
+    assert ds.meta.feature_names == ["a", "b"] and ds.meta.n_samples == 100
+    assert ds.X[80, 0] == pytest.approx(np.median([i * 0.5 for i in range(100) if i != 80]))
+
+
+def test_stray_words_and_empty_cells_are_both_reported(tmp_path):
+    text = _stray_rows().replace("\n3.0,", "\n,", 1)  # line 8: an empty cell in 'a'
+    with pytest.raises(DataError) as err:
+        load(write(tmp_path, text))
+    msg = str(err.value)
+    assert "column 'a' (line 8)" in msg and "column 'a' is numeric except line 82 ('unknown')" in msg
+
+
+def test_stray_word_in_the_target_column(tmp_path):
+    rows = "\n".join(f"{i},{'n/k' if i == 40 else i * 1.5}" for i in range(60))
+    p = write(tmp_path, "x,price\n" + rows + "\n")
+    with pytest.raises(DataError) as err:
+        load(p)
+    assert "column 'price' is numeric except line 42 ('n/k')" in str(err.value)
+    ds = load(p, missing="impute")  # a missing target is dropped, never imputed
+    assert ds.meta.task == "regression" and ds.meta.n_samples == 59
+
+
+def test_many_stray_words_make_a_text_column(tmp_path):
+    # 20% words: not a numeric column with a few typos but a text column (one-hot encoded)
+    rows = "\n".join(f"{'low' if i % 5 == 0 else i % 3},{i % 2}" for i in range(50))
+    ds = load(write(tmp_path, "level,label\n" + rows + "\n"))
+    assert ds.meta.feature_names == ["level=0", "level=1", "level=2", "level=low"]
+    assert any("one-hot encoded column 'level'" in n for n in ds.meta.notes)
+
+
+def test_a_few_stray_words_in_a_big_column_are_counted(tmp_path):
+    rows = "\n".join(f"{'-' if i % 40 == 3 else i},{i % 2}" for i in range(1000))
+    with pytest.raises(DataError) as err:
+        load(write(tmp_path, "a,label\n" + rows + "\n"))
+    assert "column 'a' is numeric except lines 5 ('-'), 45 ('-'), 85 ('-')" in str(err.value)
+    assert "and 20 more (25 in all)" in str(err.value)
+
+
+# ---- targets that cannot be class labels ----------------------------------------------------------
+def test_identifier_target_is_refused_when_the_task_is_inferred(tmp_path):
+    rows = "\n".join(f"{i % 3},{i % 5},user_{i:05d}" for i in range(300))
+    p = write(tmp_path, "a,b,user\n" + rows + "\n")
+    with pytest.raises(DataError) as err:
+        load(p)
+    msg = str(err.value)
+    assert str(p) in msg and "target column 'user'" in msg and "300 different values in 300 rows" in msg
+    assert "identifier" in msg and "data.target" in msg and "data.task" in msg and "'regression'" in msg
+    # forced classification loads, and the split still gives val/test their rows
+    from workbench.core.data import prepare
+
+    ds = load(p, task="classification")
+    prep = prepare(ds, DataSpec(source=str(p), task="classification", split={"val": 0.15, "test": 0.15}))
+    assert (len(prep.train), len(prep.val), len(prep.test)) == (210, 45, 45)
+    assert any("split:" in n and "'user'" in n for n in prep.meta.notes)
+
+
+def test_small_files_with_a_few_rare_classes_still_load(tmp_path):
+    ds = load(write(tmp_path, "x,y,animal\n1,1,dog\n2,2,cat\n3,3,dog\n4,4,bird\n"))
+    assert ds.meta.class_names == ["bird", "cat", "dog"]
+
+
+# ---- notes and messages name the column and only settings that exist ------------------------------
+def test_notes_name_the_columns(tmp_path):
+    rows = "\n".join(f"id{i},{['red', 'blue'][i % 2]},{i},{i % 2}" for i in range(150))
+    ds = load(write(tmp_path, "name,color,x,label\n" + rows + "\n"))
+    notes = ds.meta.notes
+    assert any(n.startswith("one-hot encoded column 'color'") for n in notes)
+    assert any(n.startswith("left out text column 'name'") for n in notes)
+
+
+def test_npz_key_message_names_spec_fields_not_cli_flags(tmp_path):
+    p = tmp_path / "d.npz"
+    np.savez(p, a=np.zeros((4, 2)), b=np.zeros(4))
+    with pytest.raises(DataError) as err:
+        load(p)
+    msg = str(err.value)
+    assert "data.x_key / data.y_key in the spec" in msg and "--x-key" not in msg

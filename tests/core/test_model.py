@@ -94,7 +94,7 @@ def test_image_cnn_builds_and_runs():
 def test_sequence_model_and_layernorm():
     s = spec(L("Embedding", num_embeddings=20, embedding_dim=6), L("LayerNorm"), L("Conv1d", out_channels=4,
              kernel_size=1), L("MaxPool1d", kernel_size=1), L("BatchNorm1d"), L("GRU", hidden_size=5, bidirectional=True),
-             L("Linear", out_features="auto"))
+             L("Linear", out_features="auto"), data={"source": "tokens.csv", "standardize": False})
     model, summary = build_model(s, meta(shape=(7,)))
     assert summary.layers[2].out_shape == (4, 6) and summary.layers[5].out_shape == (10,)
     x = torch.randint(0, 20, (3, 7)).float()
@@ -287,3 +287,29 @@ def test_build_is_cheap():
         build_model(s, m)
         summarize(s, m)
     assert (time.perf_counter() - start) / 5 < 0.1  # ~5 ms here; loose for a busy machine
+
+
+EMBEDDING_ON_FLOATS = ("Layer 1 (Embedding) needs integer token ids in [0, num_embeddings); this data has "
+                       "standardized float features. Set data.standardize to false and use integer-coded features, "
+                       "or remove the Embedding layer.")
+
+
+def test_embedding_first_needs_integer_ids_not_standardized_floats():
+    layers = (L("Embedding", num_embeddings=10, embedding_dim=4), L("Flatten"), L("Linear", out_features="auto"))
+    standardized = spec(*layers)  # data.standardize is true by default
+    assert EMBEDDING_ON_FLOATS in check_experiment(standardized, meta(shape=(5,)))
+    e = error_of(standardized, meta(shape=(5,)))
+    assert str(e) == EMBEDDING_ON_FLOATS and (e.layer_index, e.layer_type) == (0, "Embedding")
+    # integer-coded data, not standardized: fine
+    ids = spec(*layers, data={"source": "codes.csv", "standardize": False})
+    assert check_experiment(ids, meta(shape=(5,))) == []
+    build_model(ids, meta(shape=(5,)))
+    # a built-in sample of float points, even unstandardized
+    spiral = spec(*layers, data={"source": "sample:spiral", "standardize": False})
+    problems = check_experiment(spiral, meta(shape=(2,)))
+    assert any(p.startswith("Layer 1 (Embedding) needs integer token ids") and "sample:spiral has float features"
+               in p for p in problems)
+    # an Embedding further down is not about the input features
+    later = spec(L("Linear", out_features=4), L("Embedding", num_embeddings=10, embedding_dim=2), L("Flatten"),
+                 L("Linear", out_features="auto"))
+    assert EMBEDDING_ON_FLOATS not in check_experiment(later, meta())

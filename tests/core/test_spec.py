@@ -130,13 +130,16 @@ def test_inner_layer_paths_and_residual_rules():
                                 "(got 'full')")),
     ({"optimizer": {"type": "SGD", "nesterov": True}},
      ("optimizer.nesterov", "Nesterov momentum needs momentum > 0 and dampening 0")),
-    ({"loss": {"type": "CrossEntropy"}}, ("loss.type", "unknown loss 'CrossEntropy'; allowed: MSELoss, L1Loss, "
+    ({"loss": {"type": "CrossEntropy"}}, ("loss.type", "unknown loss 'CrossEntropy'; did you mean "
+                                                        "'CrossEntropyLoss'? allowed: MSELoss, L1Loss, "
                                                         "SmoothL1Loss, HuberLoss, CrossEntropyLoss, NLLLoss, "
                                                         "BCEWithLogitsLoss")),
     ({"optimizer": {"type": "Adam", "momentum": 0.9}},
      ("optimizer.momentum", "Adam has no parameter 'momentum'; its parameters: lr, beta1, beta2, eps, weight_decay, "
                             "amsgrad")),
-    ({"schedule": {"lr": 1}}, ("schedule.type", "Field required")),
+    ({"schedule": {"lr": 1}}, ("schedule.type", 'missing; schedule needs a "type", e.g. {"type": "StepLR"}')),
+    ({"model": {"layers": [{"kind": "ReLU"}]}},
+     ("model.layers.0.type", 'missing; every layer needs a "type", e.g. {"type": "ReLU"}')),
 ])
 def test_catalog_value_errors(raw, expected):
     assert only_problem(raw) == expected
@@ -172,14 +175,14 @@ def test_good_devices():
 def test_bad_split():
     assert only_problem({"data": {"split": {"val": 0.5, "test": 0.5}}}) == (
         "data.split", "val + test = 1.00 leaves almost nothing to train on; keep val + test below 0.95")
-    assert only_problem({"data": {"split": {"val": 1.0}}}) == ("data.split.val", "Input should be less than 1")
+    assert only_problem({"data": {"split": {"val": 1.0}}}) == ("data.split.val", "must be a number in [0, 1) (got 1.0)")
     assert only_problem({"data": {"split": {"test": -0.1}}}) == ("data.split.test",
-                                                                 "Input should be greater than or equal to 0")
+                                                                 "must be a number in [0, 1) (got -0.1)")
 
 
 def test_extra_fields_list_allowed_ones():
-    assert only_problem({"epochs": 5}) == (
-        "epochs", "unknown field; allowed here: data, loss, model, name, optimizer, schedule, schema_version, train")
+    assert only_problem({"author": "me"}) == (
+        "author", "unknown field; allowed here: data, loss, model, name, optimizer, schedule, schema_version, train")
     assert only_problem({"train": {"early_stopping": {"wait": 3}}}) == (
         "train.early_stopping.wait", "unknown field; allowed here: min_delta, mode, monitor, patience, restore_best")
     assert only_problem({"schedule": {"type": "StepLR", "warmup": {"steps": 3}}}) == (
@@ -188,8 +191,8 @@ def test_extra_fields_list_allowed_ones():
 
 def test_literal_and_type_errors():
     assert only_problem({"data": {"missing": "ignore"}}) == (
-        "data.missing", "Input should be 'error', 'drop' or 'impute' (got 'ignore')")
-    assert only_problem({"train": {"epochs": 0}}) == ("train.epochs", "Input should be greater than or equal to 1")
+        "data.missing", "must be 'error', 'drop' or 'impute' (got 'ignore')")
+    assert only_problem({"train": {"epochs": 0}}) == ("train.epochs", "must be a whole number in [1, 100000] (got 0)")
     assert only_problem({"data": {"source": "  "}}) == ("data.source", "give a sample ('sample:spiral') or a "
                                                                        "file/folder path")
 
@@ -197,7 +200,7 @@ def test_literal_and_type_errors():
 def test_schema_versions():
     assert only_problem({"schema_version": 2}) == (
         "schema_version", "2 is newer than this Workbench understands (1); update Workbench")
-    assert only_problem({"schema_version": 0}) == ("schema_version", "Input should be 1 (got 0)")
+    assert only_problem({"schema_version": 0}) == ("schema_version", "must be 1 (got 0)")
 
 
 def test_several_catalog_problems_at_once_and_odd_keys():
@@ -220,3 +223,67 @@ def test_not_json_and_not_an_object(tmp_path):
         load_spec(bad)
     assert info.value.source == str(bad) and f"Invalid experiment spec in {bad}:" in str(info.value)
     assert "  train.device: allowed" in str(info.value)
+
+
+# ---- messages for people ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ({"train": {"epochs": "ten"}}, ("train.epochs", "must be a whole number in [1, 100000] (got 'ten')")),
+    ({"train": {"epochs": 2.5}}, ("train.epochs", "must be a whole number in [1, 100000] (got 2.5)")),
+    ({"train": {"grad_clip": 0}}, ("train.grad_clip", "must be a number > 0 (got 0)")),
+    ({"train": {"num_threads": 0}}, ("train.num_threads", "must be a whole number ≥ 1 (got 0)")),
+    ({"data": {"split": {"val": "most"}}}, ("data.split.val", "must be a number in [0, 1) (got 'most')")),
+    ({"data": {"split": "x"}}, ("data.split", "must be an object {...} with fields: test, val (got 'x')")),
+    ({"model": {"layers": {"type": "Linear"}}}, ("model.layers", "must be a list [...] (got {'type': 'Linear'})")),
+    ({"train": {"augment": 1}}, ("train.augment", "unknown field; augment belongs in data.augment")),
+])
+def test_pydantic_messages_are_rewritten_with_bounds(raw, expected):
+    path, msg = only_problem(raw)
+    assert (path, msg) == expected
+    assert "Input should" not in msg
+
+
+def test_unknown_fields_say_where_they_belong_or_what_was_meant():
+    assert only_problem({"train": {"lr": 0.1}}) == ("train.lr", "unknown field; lr belongs in optimizer.lr")
+    assert only_problem({"epochs": 5}) == ("epochs", "unknown field; epochs belongs in train.epochs or "
+                                                     "schedule.warmup.epochs")
+    assert only_problem({"layers": []}) == ("layers", "unknown field; layers belongs in model.layers")
+    path, msg = only_problem({"train": {"epoch": 3}})
+    assert path == "train.epoch" and msg.startswith("unknown field; did you mean 'epochs'? allowed here: batch_size")
+    # a spec field given to the optimizer
+    path, msg = only_problem({"optimizer": {"type": "Adam", "epochs": 3}})
+    assert path == "optimizer.epochs" and msg.startswith("Adam has no parameter 'epochs'")
+    assert msg.endswith("; epochs belongs in train.epochs or schedule.warmup.epochs")
+
+
+def test_did_you_mean_for_types_and_params():
+    path, msg = only_problem({"model": {"layers": [{"type": "Relu"}]}})
+    assert path == "model.layers.0.type" and msg.startswith("unknown layer 'Relu'; did you mean 'ReLU'? allowed: Linear")
+    assert only_problem({"optimizer": {"type": "adam"}})[1].startswith("unknown optimizer 'adam'; did you mean 'Adam'?")
+    assert only_problem({"model": {"layers": [{"type": "Linear", "out_feature": 3}]}}) == (
+        "model.layers.0.out_feature",
+        "Linear has no parameter 'out_feature'; did you mean 'out_features'? its parameters: out_features, bias")
+
+
+def test_file_problems_name_the_file(tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{\n  "name": "x",\n  "data": {"source": "sample:spiral')
+    with pytest.raises(SpecError) as info:
+        load_spec(broken)
+    text = str(info.value)
+    assert "starting at at" not in text and "Unterminated string starting at line 3, column 22" in text
+    assert "  broken.json: not valid JSON" in text and "(top level)" not in text
+    listing = tmp_path / "list.json"
+    listing.write_text("[1]")
+    with pytest.raises(SpecError, match="  list.json: a spec is a JSON object"):
+        load_spec(listing)
+    newer = tmp_path / "newer.json"
+    newer.write_text('{"schema_version": 7}')
+    with pytest.raises(SpecError) as info:
+        load_spec(newer)
+    assert info.value.source == str(newer) and f"Invalid experiment spec in {newer}:" in str(info.value)
+    assert "schema_version: 7 is newer" in str(info.value)
+    with pytest.raises(SpecError) as info:
+        parse_spec("{nope")
+    assert "  (top level): not valid JSON" in str(info.value)  # no file: no name to give

@@ -1,8 +1,9 @@
 """Sweeps: studies, strategies, pruning decisions, the parallel executor, failure and kill paths.
 
 Trials that need no real training run the scripted trainer in sweep_fake_trainer.py (in the
-worker processes), so values and curves are known; one test runs the real trainer on a tiny
-problem. Each executor test starts worker processes (a torch import each): they are kept few.
+worker processes), so values and curves are known; its workers never import torch, so they are
+ready in well under a second. One test runs the real trainer (torch in the worker, the worker's
+data cache) on a tiny problem. Scripted delays are as short as each test's timing allows.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def test_study_creation_and_reopen(tmp_path):
 
 def test_random_and_tpe_sampling_is_seeded(tmp_path):
     spec = fake_spec()
-    space = parse_space({"optimizer.lr": {"log_uniform": [0.001, 0.1]}, "train.batch_size": [16, 32, 64]}, spec)
+    space = parse_space({"optimizer.lr": {"log_uniform": [0.001, 0.1]}, "train.batch_size": {"choices": [16, 32, 64]}}, spec)
 
     def draws(strategy, seed, name):
         study = create_sweep(spec, space, SweepSettings(strategy=strategy, seed=seed, n_trials=12),
@@ -119,6 +120,52 @@ def test_grid_points_are_enqueued_in_the_study(tmp_path):
     waiting = study.get_trials(states=(TrialState.WAITING,))
     assert len(waiting) == 2 + 4  # Adam × 2 lr; SGD × 2 lr × 2 momentum
     assert open_sweep(url(tmp_path), "g").settings.n_trials == 6
+
+
+def test_grid_subset_is_spread_over_the_grid(tmp_path):
+    from workbench.core.sweep import spread
+
+    assert spread(list(range(10)), 3) == [0, 5, 9] and spread(list(range(10)), 10) == list(range(10))
+    assert spread(list(range(4)), 1) == [0] and spread(list(range(7)), 4) == [0, 2, 4, 6]
+    spec = fake_spec()
+    space = {"optimizer.lr": {"choices": [0.01, 0.02, 0.03, 0.04, 0.05]}, "train.batch_size": {"choices": [16, 32]}}
+    settings = SweepSettings(strategy="grid", n_trials=3)
+    study = create_sweep(spec, space, settings, storage=optuna.storages.InMemoryStorage(), study_name="cut")
+    waiting = [t.system_attrs["fixed_params"] for t in study.get_trials(states=(TrialState.WAITING,))]
+    assert waiting == [{"optimizer.lr": 0.01, "train.batch_size": 16}, {"optimizer.lr": 0.03, "train.batch_size": 32},
+                       {"optimizer.lr": 0.05, "train.batch_size": 32}]
+    assert (settings.n_trials, settings.grid_points) == (3, 10)
+
+
+def test_trials_past_the_target_are_not_needed(tmp_path):
+    from workbench.core.sweep import _not_needed
+
+    spec = fake_spec()
+    settings = SweepSettings(strategy="random", n_trials=2)
+    study = create_sweep(spec, {"optimizer.lr": {"log_uniform": [0.001, 0.1]}}, settings,
+                         storage=optuna.storages.InMemoryStorage(), study_name="n")
+    asked = [study.ask() for _ in range(3)]  # a joiner raced past the target
+    assert [_not_needed(t, settings) for t in asked] == [False, False, True]
+    grid = SweepSettings(strategy="grid", n_trials=0)
+    gstudy = create_sweep(spec, {"optimizer.lr": {"choices": [0.01, 0.02]}}, grid,
+                          storage=optuna.storages.InMemoryStorage(), study_name="g")
+    asked = [gstudy.ask() for _ in range(3)]  # two enqueued points, then a sampled one
+    assert [_not_needed(t, grid) for t in asked] == [False, False, True]
+
+
+def test_run_sweep_refuses_bad_settings_before_starting(tmp_path):
+    from workbench.core.sweep import SweepError
+
+    spec = fake_spec()
+    space = {"optimizer.lr": {"log_uniform": [0.001, 0.1]}}
+    storage = optuna.storages.InMemoryStorage()
+    with pytest.raises(SweepError, match="metric 'val_mae' is not reported by a classification run"):
+        run_sweep(spec, space, strategy="random", n_trials=2, metric="val_mae", storage=storage, train_target=FAKE)
+    with pytest.raises(SweepError, match="number of trials must be ≥ 1"):
+        run_sweep(spec, space, strategy="random", n_trials=0, storage=storage, train_target=FAKE)
+    with pytest.raises(SweepError, match="parallel must be ≥ 1"):
+        run_sweep(spec, space, strategy="random", n_trials=2, parallel=-1, storage=storage, train_target=FAKE)
+    assert optuna.get_all_study_summaries(storage) == []
 
 
 # ---- pruning decisions from scripted curves ----------------------------------------------------
@@ -223,8 +270,9 @@ def test_invalid_sampled_values_fail_only_that_trial(tmp_path):
 
 
 def test_pruned_trials_are_stopped_in_their_worker(tmp_path):
-    # lr 0.001..0.003 finish first (startup trials), then worse curves are pruned at epoch 2
-    spec = fake_spec("delay=0.05", epochs=8)
+    # lr 0.001..0.003 finish first (startup trials, no delay), then worse curves are pruned at
+    # epoch 2; those are slow (8 epochs of 0.1 s) so the stop reaches them well before their end
+    spec = fake_spec("delay=0.1 slow_from_lr=0.1", epochs=8)
     store = str(tmp_path / "runs.db")
     events = collect(run_sweep(spec, {"optimizer.lr": {"choices": [0.001, 0.002, 0.003, 0.5, 0.6]}}, strategy="grid",
                                n_trials=0, parallel=1, pruner="median", store_path=store, study_name="p",
@@ -239,7 +287,7 @@ def test_pruned_trials_are_stopped_in_their_worker(tmp_path):
 
 
 def test_repeats_average_over_seeds(tmp_path):
-    spec = fake_spec()
+    spec = fake_spec("modules=1")
     events = collect(run_sweep(spec, {"optimizer.lr": {"choices": [0.01]}}, strategy="grid", n_trials=0, parallel=2,
                                repeats=3, store_path=str(tmp_path / "runs.db"), study_name="r", train_target=FAKE))
     (done,) = of(events, TrialFinished)
@@ -247,10 +295,35 @@ def test_repeats_average_over_seeds(tmp_path):
     assert done.value == pytest.approx(sum(done.values) / 3) and len(done.run_ids) == 3
     seeds = sorted(RunStore(tmp_path / "runs.db").get_run(r).spec.train.seed for r in done.run_ids)
     assert seeds == [0, 1, 2]
+    # a worker imports only what its train target needs: no torch for the scripted trainer, so
+    # these workers start in a fraction of a second
+    assert done.metrics["torch_loaded"] == 0.0
+
+
+def test_real_trainer_in_a_worker_process(tmp_path):
+    # the default train target: torch in the worker, data loaded once for both trials
+    spec = parse_spec({"name": "real", "data": {"source": "sample:xor", "n_samples": 120},
+                       "train": {"epochs": 2, "batch_size": 32, "device": "cpu", "checkpoint": False},
+                       "model": {"layers": [{"type": "Linear", "out_features": 8}, {"type": "ReLU"},
+                                            {"type": "Linear", "out_features": "auto"}]}})
+    store = str(tmp_path / "runs.db")
+    events = collect(run_sweep(spec, {"optimizer.lr": {"choices": [0.01, 0.05]}}, strategy="grid", n_trials=0,
+                               parallel=1, store_path=store, study_name="real", threads=1))
+    assert not of(events, TrialFailed), [e.message for e in of(events, TrialFailed)]
+    done = of(events, TrialFinished)
+    assert sorted(e.params["optimizer.lr"] for e in done) == [0.01, 0.05] and events[-1].n_complete == 2
+    for e in done:
+        run = RunStore(store).get_run(e.run_id)
+        assert (run.status, run.epochs, run.device, run.sweep_id) == ("finished", 2, "cpu", "real")
+        assert run.spec.optimizer.params["lr"] == e.params["optimizer.lr"]
+        assert math.isfinite(e.value) and e.value == pytest.approx(RunStore(store).epochs(e.run_id)[-1]["val_loss"])
+        assert {"val_loss", "val_accuracy"} <= set(e.metrics)
+    assert [ev.epoch for ev in of(events, TrialEpoch) if ev.trial == done[0].trial] == [1, 2]
 
 
 def test_stop_and_continue(tmp_path):
-    spec = fake_spec("delay=0.1", epochs=10)
+    # stop at epoch 2 of 6: the sweep (not the trial) decides, so the delay only keeps it short
+    spec = fake_spec("delay=0.05", epochs=6)
     control = SweepControl()
     events = []
     for ev in run_sweep(spec, {"optimizer.lr": {"log_uniform": [0.001, 0.1]}}, strategy="random", n_trials=3,
@@ -271,7 +344,7 @@ import sys
 from workbench.core.spec import parse_spec
 from workbench.core.sweep import run_sweep, TrialEpoch
 if __name__ == "__main__":
-    spec = parse_spec({"name": "fake delay=0.1", "train": {"epochs": 20},
+    spec = parse_spec({"name": "fake delay=0.05", "train": {"epochs": 20},
                        "model": {"layers": [{"type": "Linear", "out_features": "auto"}]}})
     for ev in run_sweep(spec, {"optimizer.lr": {"log_uniform": [0.001, 0.1]}}, strategy="random", n_trials=4,
                         parallel=2, store_path=sys.argv[1], study_name="k", train_target=sys.argv[2]):

@@ -65,13 +65,22 @@ def test_the_issue_example_parses(spec):
     ({"model.layers.0.out_features": {"choices": [8, "wide"]}},
      'model.layers.0.out_features: choice "wide" is not allowed: Linear.out_features must be an integer in [1, 65536] or \'auto\''),
     ({"optimizer.amsgrad": {"uniform": [0, 1]}}, 'optimizer.amsgrad: Adam.amsgrad is true or false; sweep it with {"choices": [...]}'),
-    ({"model.layers.1.type": {"choices": ["ReLU", "Relu"]}}, "model.layers.1.type: unknown layer 'Relu'; allowed: Linear"),
+    ({"model.layers.1.type": {"choices": ["ReLU", "Relu"]}}, "model.layers.1.type: unknown layer 'Relu'; did you mean 'ReLU'? allowed: Linear"),
     ({"optimizer.type": {"uniform": [0, 1]}}, 'optimizer.type: a type is swept with choices'),
     ({"train.batch_size": {"int": [0, 64]}}, "train.batch_size: the range [0, 64] goes past what this field allows: must be ≥ 1"),
     ({"train": {"int": [1, 2]}}, "train: is a group of fields; sweep one of its fields: train.epochs"),
     ({"model.layers.0.out_features": {"int": [8, 64], "grid": 0}}, '"grid" must be a whole number of points ≥ 1'),
     ({"optimizer.lr": {"choices": [0.1], "grid": 3}}, '"grid" applies to ranges, not choices'),
     ({}, "the space is empty"),
+    ({"optimizer.lr": [0.001, 0.1]},
+     'optimizer.lr: a bare list is ambiguous; write {"choices": [0.001, 0.1]} for exactly these values or '
+     '{"log_uniform": [0.001, 0.1]} for a range'),
+    ({"model.layers.2.p": [0.1, 0.5]}, 'or {"uniform": [0.1, 0.5]} for a range'),
+    ({"train.batch_size": [16, 64]}, 'or {"int": [16, 64]} for a range'),
+    ({"optimizer.type": ["Adam", "SGD"]},
+     'optimizer.type: a bare list is ambiguous; write {"choices": ["Adam", "SGD"]} to try exactly these values'),
+    ({"train.lr": {"log_uniform": [0.001, 0.1]}}, "train.lr: 'train' has no field 'lr'; lr belongs in optimizer.lr"),
+    ({"model.layers.0.out_feature": {"int": [8, 64]}}, "did you mean 'out_features'? its parameters: out_features"),
 ])
 def test_validation_messages_name_the_path_and_what_is_allowed(spec, raw, message):
     assert message in problems(raw, spec)
@@ -98,7 +107,7 @@ def test_type_change_drops_parameters_the_new_type_lacks(spec):
 
 
 def test_grid_expansion_counts_and_order(spec):
-    space = parse_space({"optimizer.lr": {"log_uniform": [0.001, 0.1], "grid": 3}, "train.batch_size": [16, 64],
+    space = parse_space({"optimizer.lr": {"log_uniform": [0.001, 0.1], "grid": 3}, "train.batch_size": {"choices": [16, 64]},
                          "model.layers.0.out_features": {"int": [8, 12], "step": 2}}, spec)
     points = expand_grid(space, spec)
     assert len(points) == 3 * 2 * 3 == space.grid_size()
@@ -145,3 +154,18 @@ def test_every_offered_path_gets_a_valid_suggestion(spec):
     assert ("optimizer.lr", "Optimizer: Adam.lr") in offered
     for path, _label in offered:
         parse_space({path: space_from_catalog(spec, path)}, spec)  # raises if a suggestion were invalid
+
+
+def test_file_problems_name_the_file(spec, tmp_path):
+    from workbench.core.sweep_space import SpaceError, load_space
+
+    bad = tmp_path / "space.json"
+    bad.write_text('{"optimizer.lr": {"choices": [0.1, "x')
+    with pytest.raises(SpaceError) as info:
+        load_space(bad)
+    text = str(info.value)
+    assert f"Invalid search space in {bad}:" in text and "  space.json: not valid JSON: Unterminated string" in text
+    assert "at at" not in text and "(top level)" not in text
+    with pytest.raises(SpaceError) as info:
+        parse_space([], spec, source=str(bad))
+    assert "  space.json: a space is a JSON object" in str(info.value)

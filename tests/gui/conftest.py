@@ -72,8 +72,8 @@ def in_process_runs():
     """A run factory that trains in a thread of the test process (fast to start, easy to break)."""
     from workbench.gui.worker import InProcessRun
 
-    def factory(spec, base_dir, store_path, train_fn=None):
-        run = InProcessRun(spec, base_dir=base_dir, store_path=store_path, train_fn=train_fn)
+    def factory(spec, base_dir, store_path, train_fn=None, **options):  # options: run_dir, resume_from, parent_id...
+        run = InProcessRun(spec, base_dir=base_dir, store_path=store_path, train_fn=train_fn, **options)
         run.start()
         return run
 

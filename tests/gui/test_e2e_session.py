@@ -89,8 +89,10 @@ def test_a_person_builds_trains_pauses_changes_lr_and_stops(qtbot, make_window, 
     assert isinstance(events[-1], RunStopped)
     assert window.train_button.isEnabled()
     table = window.runs_panel.table
+    from workbench.gui.runs.table_model import COL
+
     qtbot.waitUntil(lambda: table.model().rowCount() == 1 and
-                    table.model().index(0, 1).data() == "stopped", timeout=5000)
+                    table.model().index(0, COL["Status"]).data() == "stopped", timeout=5000)
     save_screenshot(window, "06_stopped")
 
     # selecting the run overlays it; double-click loads its settings back
@@ -280,5 +282,7 @@ def test_train_in_a_real_child_process(qtbot, make_window, make_session, tiny_sp
     assert isinstance(events[-1], RunStopped) and events[-1].reason == "stopped by the user"
     assert worker_run.exitcode == 0  # the child ended by itself
     table = window.runs_panel.table
+    from workbench.gui.runs.table_model import COL
+
     qtbot.waitUntil(lambda: table.model().rowCount() == 1 and
-                    table.model().index(0, 1).data() == "stopped", timeout=5000)
+                    table.model().index(0, COL["Status"]).data() == "stopped", timeout=5000)

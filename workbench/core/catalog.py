@@ -6,7 +6,9 @@ sweeps read parameter ranges from it and export generates code from it. Adding a
 
 Entries live in catalog_layers.py, catalog_losses.py, catalog_optim.py and
 catalog_schedules.py (imported at the bottom, so `from workbench.core import catalog` registers
-everything); metric entries are at the bottom of this file. Entry-level checks that involve
+everything); metric entries are at the bottom of this file. None of them imports torch at
+module level (it takes seconds; the app shows its window first): factories import it when they
+build something, and the torch modules live in layer_modules.py and loss_modules.py. Entry-level checks that involve
 several parameters (e.g. SGD's nesterov needs momentum) are `info["check"](params_with_defaults)
 -> [(param, message)]` and run from param_problems.
 """
@@ -156,25 +158,48 @@ def entries(kind: EntryKind) -> list[Entry]:
     return list(REGISTRY[kind].values())
 
 
+def close_match(word: Any, options: Any) -> str | None:
+    """The option closest to `word` (case-insensitive: 'relu' -> 'ReLU', 'Linaer' -> 'Linear'), or None."""
+    import difflib
+
+    if not isinstance(word, str):
+        return None
+    lower = {str(o).lower(): str(o) for o in options}
+    if word.lower() in lower:
+        return lower[word.lower()]
+    hits = difflib.get_close_matches(word.lower(), list(lower), n=1, cutoff=0.6)
+    return lower[hits[0]] if hits else None
+
+
+def did_you_mean(word: Any, options: Any) -> str:
+    """"did you mean 'ReLU'? " (with the trailing space) or ''."""
+    match = close_match(word, options)
+    return f"did you mean {match!r}? " if match is not None and match != word else ""
+
+
+def unknown_entry_message(kind: str, name: Any) -> str:
+    return f"unknown {kind} {name!r}; {did_you_mean(name, REGISTRY[kind])}allowed: {', '.join(REGISTRY[kind])}"
+
+
 def get_entry(kind: EntryKind, name: str) -> Entry:
     try:
         return REGISTRY[kind][name]
     except KeyError:
-        raise KeyError(f"unknown {kind} {name!r}; allowed: {', '.join(REGISTRY[kind])}") from None
+        raise KeyError(unknown_entry_message(kind, name)) from None
 
 
 def param_problems(kind: EntryKind, name: str, params: dict[str, Any]) -> list[tuple[str, str]]:
     """(param_name, message) for each problem; param_name '' means the type itself."""
     entry = REGISTRY[kind].get(name)
     if entry is None:
-        return [("type", f"unknown {kind} {name!r}; allowed: {', '.join(REGISTRY[kind])}")]
+        return [("type", unknown_entry_message(kind, name))]
     known = {p.name: p for p in entry.params}
     problems = []
     for key, value in params.items():
         p = known.get(key)
         if p is None:
             allowed = ", ".join(known) or "none"
-            problems.append((key, f"{name} has no parameter {key!r}; its parameters: {allowed}"))
+            problems.append((key, f"{name} has no parameter {key!r}; {did_you_mean(key, known)}its parameters: {allowed}"))
             continue
         msg = p.problem(value)
         if msg:
@@ -205,6 +230,15 @@ _metric("r2", "regression", "coefficient of determination (1 = perfect, 0 = pred
 
 # ---- entries and helpers (imported last: they use Param/Entry/register from above) ------------
 from workbench.core import catalog_layers as _layers  # noqa: E402,F401
-from workbench.core.catalog_losses import TaskLoss, default_loss, losses_for_task, make_loss  # noqa: E402,F401
+from workbench.core.catalog_losses import default_loss, losses_for_task, make_loss  # noqa: E402,F401
 from workbench.core.catalog_optim import make_optimizer  # noqa: E402,F401
 from workbench.core.catalog_schedules import SchedulerHandle, lr_curve, make_scheduler  # noqa: E402,F401
+
+
+def __getattr__(name: str):
+    # TaskLoss is a torch module: imported on first use, so that the catalog imports without torch
+    if name == "TaskLoss":
+        from workbench.core.loss_modules import TaskLoss
+
+        return TaskLoss
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

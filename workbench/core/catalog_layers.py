@@ -16,11 +16,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
-import torch.nn.functional as F
-from torch import nn
-
 from workbench.core.catalog import Entry, Param, register
+
+# The small modules the catalog needs beyond torch.nn live in layer_modules.py: importing this
+# file (the palette and its parameters) must not import torch, which takes seconds. They are
+# still reachable here as before (catalog_layers.Residual etc.), imported on first use.
+_MODULES = ("Embedding", "LSTMLastStep", "GRULastStep", "Residual")
+
+
+def __getattr__(name: str):
+    if name in _MODULES:
+        from workbench.core import layer_modules
+
+        return getattr(layer_modules, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _nn():
+    """torch.nn, imported when the first layer is built."""
+    from torch import nn
+
+    return nn
 
 
 class ShapeProblem(ValueError):
@@ -44,61 +60,6 @@ def describe_shape(shape: tuple[int, ...]) -> str:
     if len(shape) == 2:
         return f"2-D data of shape {s}"
     return f"data of shape {s}"
-
-
-# ---- small modules the catalog needs beyond torch.nn (all TorchScript/ONNX friendly) ----------
-
-
-class Embedding(nn.Embedding):
-    """nn.Embedding that casts its (float) input to integer ids first."""
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:  # noqa: A002 - PyTorch's name
-        return F.embedding(input.long(), self.weight, self.padding_idx, self.max_norm,
-                           self.norm_type, self.scale_grad_by_freq, self.sparse)
-
-
-class LSTMLastStep(nn.Module):
-    """LSTM over (N, steps, features); returns the last layer's final hidden state
-    (N, hidden_size * directions): forward direction's last step, backward direction's first."""
-
-    def __init__(self, rnn: nn.LSTM):
-        super().__init__()
-        self.rnn = rnn
-        self.bidirectional = rnn.bidirectional
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _, (h, _) = self.rnn(x)
-        if self.bidirectional:
-            return torch.cat([h[-2], h[-1]], dim=1)
-        return h[-1]
-
-
-class GRULastStep(nn.Module):
-    """GRU over (N, steps, features); returns the last layer's final hidden state
-    (N, hidden_size * directions)."""
-
-    def __init__(self, rnn: nn.GRU):
-        super().__init__()
-        self.rnn = rnn
-        self.bidirectional = rnn.bidirectional
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _, h = self.rnn(x)
-        if self.bidirectional:
-            return torch.cat([h[-2], h[-1]], dim=1)
-        return h[-1]
-
-
-class Residual(nn.Module):
-    """x -> projection(x) + body(x); projection is Identity when the shapes already match."""
-
-    def __init__(self, body: nn.Sequential, projection: nn.Module | None = None):
-        super().__init__()
-        self.body = body
-        self.projection = projection if projection is not None else nn.Identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.projection(x) + self.body(x)
 
 
 # ---- shape checks -------------------------------------------------------------------------
@@ -169,14 +130,14 @@ def _auto(v: Any, ctx: LayerContext) -> int:
 
 def make_linear(p, in_shape, ctx):
     _need_flat_or_seq("Linear", in_shape, ctx)
-    return nn.Linear(in_shape[-1], _auto(p["out_features"], ctx), bias=p["bias"])
+    return _nn().Linear(in_shape[-1], _auto(p["out_features"], ctx), bias=p["bias"])
 
 
 def _conv(dim: int):
-    cls = nn.Conv1d if dim == 1 else nn.Conv2d
-    name = cls.__name__
+    name = "Conv1d" if dim == 1 else "Conv2d"
 
     def make(p, in_shape, ctx):
+        cls = getattr(_nn(), name)
         _need_rank(name, in_shape, ctx, dim + 1)
         _check_window(name, in_shape, p["kernel_size"], p["stride"], p["padding"], p["dilation"])
         return cls(in_shape[0], p["out_channels"], _ints(p["kernel_size"]), stride=_ints(p["stride"]),
@@ -189,10 +150,9 @@ def _ints(v):
     return tuple(v) if isinstance(v, list) else v
 
 
-def _pool(cls, dim: int):
-    name = cls.__name__
-
+def _pool(name: str, dim: int):
     def make(p, in_shape, ctx):
+        cls = getattr(_nn(), name)
         _need_rank(name, in_shape, ctx, dim + 1)
         dilation = p.get("dilation", 1)
         _check_window(name, in_shape, p["kernel_size"], p["stride"], p["padding"], dilation)
@@ -206,47 +166,50 @@ def _pool(cls, dim: int):
 
 def make_adaptive_avg_pool2d(p, in_shape, ctx):
     _need_rank("AdaptiveAvgPool2d", in_shape, ctx, 3)
-    return nn.AdaptiveAvgPool2d(_ints(p["output_size"]))
+    return _nn().AdaptiveAvgPool2d(_ints(p["output_size"]))
 
 
 def make_flatten(p, in_shape, ctx):
-    return nn.Flatten()
+    return _nn().Flatten()
 
 
 def make_dropout2d(p, in_shape, ctx):
     _need_rank("Dropout2d", in_shape, ctx, 3)
-    return nn.Dropout2d(p["p"])
+    return _nn().Dropout2d(p["p"])
 
 
 def make_batchnorm1d(p, in_shape, ctx):
     if len(in_shape) not in (1, 2):
         raise ShapeProblem(f"needs flat features or (channels, length) but receives {describe_shape(in_shape)};"
                            " use BatchNorm2d for images")
-    return nn.BatchNorm1d(in_shape[0], eps=p["eps"], momentum=p["momentum"], affine=p["affine"])
+    return _nn().BatchNorm1d(in_shape[0], eps=p["eps"], momentum=p["momentum"], affine=p["affine"])
 
 
 def make_batchnorm2d(p, in_shape, ctx):
     _need_rank("BatchNorm2d", in_shape, ctx, 3)
-    return nn.BatchNorm2d(in_shape[0], eps=p["eps"], momentum=p["momentum"], affine=p["affine"])
+    return _nn().BatchNorm2d(in_shape[0], eps=p["eps"], momentum=p["momentum"], affine=p["affine"])
 
 
 def make_layernorm(p, in_shape, ctx):
     # whole sample for flat features and images; each step for sequences (steps, features)
     shape = list(in_shape[-1:]) if len(in_shape) == 2 else list(in_shape)
-    return nn.LayerNorm(shape, eps=p["eps"], elementwise_affine=p["elementwise_affine"])
+    return _nn().LayerNorm(shape, eps=p["eps"], elementwise_affine=p["elementwise_affine"])
 
 
 def make_embedding(p, in_shape, ctx):
     if len(in_shape) != 1:
         raise ShapeProblem(f"needs a row of integer token ids (steps,) but receives {describe_shape(in_shape)};"
                            " use Embedding as the first layer on integer-coded data")
+    from workbench.core.layer_modules import Embedding
+
     return Embedding(p["num_embeddings"], p["embedding_dim"])
 
 
-def _rnn(cls, wrapper):
-    name = cls.__name__
-
+def _rnn(name: str, wrapper_name: str):
     def make(p, in_shape, ctx):
+        from workbench.core import layer_modules
+
+        cls, wrapper = getattr(_nn(), name), getattr(layer_modules, wrapper_name)
         if len(in_shape) != 2:
             if len(in_shape) == 1:
                 fix = ("add an Embedding layer before it (for token ids), or use Linear layers for tabular "
@@ -265,9 +228,9 @@ def _rnn(cls, wrapper):
     return make
 
 
-def _plain(cls, **fixed):
+def _plain(name: str, **fixed):
     def make(p, in_shape, ctx):
-        return cls(**p, **fixed)
+        return getattr(_nn(), name)(**p, **fixed)
 
     return make
 
@@ -279,7 +242,7 @@ def make_softmax(p, in_shape, ctx):
                            " use -1 (the last dimension)")
     if dim == 0:
         raise ShapeProblem("dim 0 is the batch dimension; use -1 (the last dimension)")
-    return nn.Softmax(dim=dim)
+    return _nn().Softmax(dim=dim)
 
 
 # ---- parameter definitions -------------------------------------------------------------------
@@ -361,11 +324,11 @@ _layer("Conv2d", "Convolution", "2-D convolution over images (channels, height, 
        _conv(2), accepts="image", check=_check_conv)
 # Pooling
 _layer("MaxPool1d", "Pooling", "Maximum over sliding windows of (channels, length)", _pool_params(2, True),
-       _pool(nn.MaxPool1d, 1), accepts="signal", check=_check_pool)
+       _pool("MaxPool1d", 1), accepts="signal", check=_check_pool)
 _layer("MaxPool2d", "Pooling", "Maximum over sliding windows of an image", _pool_params(2, True),
-       _pool(nn.MaxPool2d, 2), accepts="image", check=_check_pool)
+       _pool("MaxPool2d", 2), accepts="image", check=_check_pool)
 _layer("AvgPool2d", "Pooling", "Average over sliding windows of an image", _pool_params(2, False),
-       _pool(nn.AvgPool2d, 2), accepts="image", check=_check_pool)
+       _pool("AvgPool2d", 2), accepts="image", check=_check_pool)
 _layer("AdaptiveAvgPool2d", "Pooling", "Averages each channel down to a fixed output_size (1 = global average)",
        (Param("output_size", "ints", 1, "output height/width", 1, 256),), make_adaptive_avg_pool2d,
        accepts="image")
@@ -381,38 +344,38 @@ _layer("LayerNorm", "Normalization",
        (_EPS, Param("elementwise_affine", "bool", True, "learn a scale and shift")), make_layernorm,
        accepts="any")
 # Regularization
-_layer("Dropout", "Regularization", "Randomly zeroes elements during training", (_P,), _plain(nn.Dropout),
+_layer("Dropout", "Regularization", "Randomly zeroes elements during training", (_P,), _plain("Dropout"),
        accepts="any")
 _layer("Dropout2d", "Regularization", "Randomly zeroes whole image channels during training", (_P,),
        make_dropout2d, accepts="image")
 # Recurrent
 _layer("LSTM", "Recurrent", "Long short-term memory over (steps, features); outputs the final hidden state",
-       _rnn_params(), _rnn(nn.LSTM, LSTMLastStep), accepts="sequence", gates=4,
+       _rnn_params(), _rnn("LSTM", "LSTMLastStep"), accepts="sequence", gates=4,
        torch="workbench.core.catalog_layers.LSTMLastStep")
 _layer("GRU", "Recurrent", "Gated recurrent unit over (steps, features); outputs the final hidden state",
-       _rnn_params(), _rnn(nn.GRU, GRULastStep), accepts="sequence", gates=3,
+       _rnn_params(), _rnn("GRU", "GRULastStep"), accepts="sequence", gates=3,
        torch="workbench.core.catalog_layers.GRULastStep")
 # Activation
-_layer("ReLU", "Activation", "max(0, x)", (), _plain(nn.ReLU), accepts="any", activation=True)
+_layer("ReLU", "Activation", "max(0, x)", (), _plain("ReLU"), accepts="any", activation=True)
 _layer("LeakyReLU", "Activation", "x if x > 0 else negative_slope·x",
-       (Param("negative_slope", "float", 0.01, "slope for negative inputs", 0.0, 1.0),), _plain(nn.LeakyReLU),
+       (Param("negative_slope", "float", 0.01, "slope for negative inputs", 0.0, 1.0),), _plain("LeakyReLU"),
        accepts="any", activation=True)
 _layer("ELU", "Activation", "x if x > 0 else alpha·(eˣ − 1)",
-       (Param("alpha", "float", 1.0, "saturation value for negative inputs", 0.0, 10.0),), _plain(nn.ELU),
+       (Param("alpha", "float", 1.0, "saturation value for negative inputs", 0.0, 10.0),), _plain("ELU"),
        accepts="any", activation=True)
 _layer("GELU", "Activation", "Gaussian error linear unit (smooth ReLU, used in transformers)",
        (Param("approximate", "choice", "none", "'tanh' uses the faster tanh approximation",
-              choices=("none", "tanh")),), _plain(nn.GELU), accepts="any", activation=True)
-_layer("SiLU", "Activation", "x·sigmoid(x) (also called swish)", (), _plain(nn.SiLU), accepts="any",
+              choices=("none", "tanh")),), _plain("GELU"), accepts="any", activation=True)
+_layer("SiLU", "Activation", "x·sigmoid(x) (also called swish)", (), _plain("SiLU"), accepts="any",
        activation=True)
-_layer("Tanh", "Activation", "tanh(x), output in (−1, 1)", (), _plain(nn.Tanh), accepts="any", activation=True)
-_layer("Sigmoid", "Activation", "1 / (1 + e⁻ˣ), output in (0, 1)", (), _plain(nn.Sigmoid), accepts="any",
+_layer("Tanh", "Activation", "tanh(x), output in (−1, 1)", (), _plain("Tanh"), accepts="any", activation=True)
+_layer("Sigmoid", "Activation", "1 / (1 + e⁻ˣ), output in (0, 1)", (), _plain("Sigmoid"), accepts="any",
        activation=True)
 _layer("Softmax", "Activation",
        "Turns scores into probabilities along dim (not needed before CrossEntropyLoss, which applies it itself)",
        (Param("dim", "int", -1, "dimension to normalise (-1 = last)", -4, 4),), make_softmax, accepts="any",
        activation=True)
-_layer("Identity", "Activation", "Passes its input through unchanged", (), _plain(nn.Identity), accepts="any",
+_layer("Identity", "Activation", "Passes its input through unchanged", (), _plain("Identity"), accepts="any",
        activation=True)
 # Composite
 _layer("Residual", "Composite",

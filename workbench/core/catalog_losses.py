@@ -19,78 +19,36 @@ moves itself on first use on another device).
 
 from __future__ import annotations
 
-from typing import Any
-
-import torch
-import torch.nn.functional as F
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from workbench.core.catalog import REGISTRY, Entry, Param, register
 
+if TYPE_CHECKING:
+    import torch
 
-class TaskLoss(nn.Module):
-    """Base of the wrappers: forward(model_output, y_as_stored) -> scalar loss."""
+    from workbench.core.loss_modules import TaskLoss
 
-    name = "loss"
-
-
-class RegressionLoss(TaskLoss):
-    def __init__(self, criterion: nn.Module, name: str):
-        super().__init__()
-        self.criterion = criterion
-        self.name = name
-
-    def forward(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        target = y.to(output.dtype)
-        if target.shape != output.shape:
-            target = target.reshape(output.shape)
-        return self.criterion(output, target)
+# The wrapper modules live in loss_modules.py so that this palette imports without torch (which
+# takes seconds); they are still reachable here (catalog_losses.TaskLoss), imported on first use.
+_MODULES = ("TaskLoss", "RegressionLoss", "ClassIndexLoss", "BinaryLogitsLoss")
 
 
-class ClassIndexLoss(TaskLoss):
-    """CrossEntropyLoss / NLLLoss on (N, C) logits with int class indices."""
+def __getattr__(name: str):
+    if name in _MODULES:
+        from workbench.core import loss_modules
 
-    def __init__(self, criterion: nn.Module, name: str, log_softmax: bool = False):
-        super().__init__()
-        self.criterion = criterion
-        self.name = name
-        self.log_softmax = log_softmax
-
-    def forward(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        w = getattr(self.criterion, "weight", None)
-        if w is not None and w.device != output.device:
-            self.criterion.to(output.device)
-        if self.log_softmax:
-            output = F.log_softmax(output, dim=1)
-        return self.criterion(output, y.reshape(-1).long())
+        return getattr(loss_modules, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class BinaryLogitsLoss(TaskLoss):
-    """BCEWithLogitsLoss: (N, 1) output for 2 classes, or (N, C) output with one-hot targets."""
-
-    def __init__(self, pos_weight: torch.Tensor | None):
-        super().__init__()
-        self.name = "BCEWithLogitsLoss"
-        self.register_buffer("pos_weight", pos_weight)
-
-    def forward(self, output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        idx = y.reshape(-1).long()
-        if output.shape[1] == 1:
-            target = idx.to(output.dtype).reshape(-1, 1)
-            pw = self.pos_weight[1:2] if self.pos_weight is not None else None
-        else:
-            target = F.one_hot(idx, output.shape[1]).to(output.dtype)
-            pw = self.pos_weight
-        if pw is not None and pw.device != output.device:
-            self.pos_weight = self.pos_weight.to(output.device)
-            pw = pw.to(output.device)
-        return F.binary_cross_entropy_with_logits(output, target, pos_weight=pw)
 
 
 # ---- class weights ----------------------------------------------------------------------------
 
 
 def class_counts(meta: Any, train_y: torch.Tensor | None) -> torch.Tensor:
+    import torch
+
     n = len(meta.class_names) or meta.target_width
     if train_y is not None:
         return torch.bincount(train_y.reshape(-1).long().cpu(), minlength=n)[:n].to(torch.float32)
@@ -99,12 +57,16 @@ def class_counts(meta: Any, train_y: torch.Tensor | None) -> torch.Tensor:
 
 def balanced_weights(counts: torch.Tensor) -> torch.Tensor:
     """N / (n_classes * count_c), as scikit-learn's 'balanced'; 1.0 for classes absent from training."""
+    import torch
+
     total, n = counts.sum(), len(counts)
     return torch.where(counts > 0, total / (n * counts.clamp(min=1)), torch.ones_like(counts))
 
 
 def balanced_pos_weight(counts: torch.Tensor) -> torch.Tensor:
     """negatives / positives per class; 1.0 for classes absent from training."""
+    import torch
+
     total = counts.sum()
     return torch.where(counts > 0, (total - counts) / counts.clamp(min=1), torch.ones_like(counts))
 
@@ -132,25 +94,36 @@ def _bce_widths(meta) -> list[int]:
 # ---- factories ---------------------------------------------------------------------------------
 
 
-def _regression(cls):
+def _regression(name: str):
     def make(p, meta, train_y):
-        return RegressionLoss(cls(**p), cls.__name__)
+        from torch import nn
+
+        from workbench.core.loss_modules import RegressionLoss
+
+        return RegressionLoss(getattr(nn, name)(**p), name)
 
     return make
 
 
-def _class_index(cls, log_softmax: bool):
+def _class_index(name: str, log_softmax: bool):
     def make(p, meta, train_y):
+        from torch import nn
+
+        from workbench.core.loss_modules import ClassIndexLoss
+
+        cls = getattr(nn, name)
         p = dict(p)
         weight = None
         if p.pop("weight", "none") == "balanced":
             weight = balanced_weights(class_counts(meta, train_y))
-        return ClassIndexLoss(cls(weight=weight, **p), cls.__name__, log_softmax)
+        return ClassIndexLoss(cls(weight=weight, **p), name, log_softmax)
 
     return make
 
 
 def make_bce(p, meta, train_y):
+    from workbench.core.loss_modules import BinaryLogitsLoss
+
     pos_weight = None
     if p.get("pos_weight", "none") == "balanced":
         pos_weight = balanced_pos_weight(class_counts(meta, train_y))
@@ -168,21 +141,21 @@ def _loss(name, help_, params, factory, **info):
                    "Classification", help=help_, params=tuple(params), factory=factory, info=info))
 
 
-_loss("MSELoss", "Mean squared error", (), _regression(nn.MSELoss), **_REG)
-_loss("L1Loss", "Mean absolute error (robust to outliers)", (), _regression(nn.L1Loss), **_REG)
+_loss("MSELoss", "Mean squared error", (), _regression("MSELoss"), **_REG)
+_loss("L1Loss", "Mean absolute error (robust to outliers)", (), _regression("L1Loss"), **_REG)
 _loss("SmoothL1Loss", "Squared error below beta, absolute error above",
       (Param("beta", "float", 1.0, "where the loss switches from squared to absolute", 0.0, 100.0),),
-      _regression(nn.SmoothL1Loss), **_REG)
+      _regression("SmoothL1Loss"), **_REG)
 _loss("HuberLoss", "Squared error below delta, linear above (scaled by delta)",
       (Param("delta", "float", 1.0, "where the loss switches from squared to linear", 1e-4, 100.0),),
-      _regression(nn.HuberLoss), **_REG)
+      _regression("HuberLoss"), **_REG)
 _loss("CrossEntropyLoss", "Softmax + negative log-likelihood on raw scores; the last layer outputs one score "
       "per class", (Param("label_smoothing", "float", 0.0, "spreads this much target probability over all classes",
                           0.0, 1.0), _WEIGHT),
-      _class_index(nn.CrossEntropyLoss, log_softmax=False), **_CLS)
+      _class_index("CrossEntropyLoss", log_softmax=False), **_CLS)
 _loss("NLLLoss", "Negative log-likelihood; applies log_softmax to the model's raw outputs itself (same as "
       "CrossEntropyLoss; do not end the model with Softmax)", (_WEIGHT,),
-      _class_index(nn.NLLLoss, log_softmax=True), **_CLS)
+      _class_index("NLLLoss", log_softmax=True), **_CLS)
 _loss("BCEWithLogitsLoss", "Sigmoid + binary cross-entropy per output: 1 output for 2 classes, or one per class "
       "(one-hot targets)",
       (Param("pos_weight", "choice", "none", "'balanced' weighs positives by negatives/positives in training",

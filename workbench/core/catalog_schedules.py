@@ -18,10 +18,20 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
-from torch.optim import lr_scheduler as S
+from typing import TYPE_CHECKING
 
 from workbench.core.catalog import Entry, Param, register
+
+if TYPE_CHECKING:
+    from torch.optim import lr_scheduler as S
+
+
+def _S():
+    """torch.optim.lr_scheduler, imported when the first schedule is built (the palette itself
+    must import without torch, which takes seconds)."""
+    from torch.optim import lr_scheduler
+
+    return lr_scheduler
 
 
 def _as_list(v):
@@ -36,7 +46,7 @@ def make_onecycle(p, optimizer, epochs, steps_per_epoch):
     p = dict(p)
     if p["cycle_momentum"] and not ({"momentum", "betas"} & set(optimizer.defaults)):
         p["cycle_momentum"] = False  # this optimizer has no momentum to cycle
-    return S.OneCycleLR(optimizer, total_steps=max(1, epochs * steps_per_epoch), **p)
+    return _S().OneCycleLR(optimizer, total_steps=max(1, epochs * steps_per_epoch), **p)
 
 
 def _sched(name, help_, params, factory, step_per="epoch", needs_metric=False, **info):
@@ -49,20 +59,20 @@ _ETA_MIN = Param("eta_min", "float", 0.0, "lowest learning rate", 0.0, 10.0)
 
 _sched("StepLR", "Multiplies the learning rate by gamma every step_size epochs",
        (Param("step_size", "int", 10, "epochs between decays", 1, 100_000), _GAMMA),
-       lambda p, o, e, s: S.StepLR(o, **p))
+       lambda p, o, e, s: _S().StepLR(o, **p))
 _sched("MultiStepLR", "Multiplies the learning rate by gamma at each milestone epoch",
        (Param("milestones", "ints", [30, 40], "epochs at which to decay", 1, 100_000), _GAMMA),
-       lambda p, o, e, s: S.MultiStepLR(o, milestones=_as_list(p["milestones"]), gamma=p["gamma"]))
+       lambda p, o, e, s: _S().MultiStepLR(o, milestones=_as_list(p["milestones"]), gamma=p["gamma"]))
 _sched("ExponentialLR", "Multiplies the learning rate by gamma every epoch",
-       (Param("gamma", "float", 0.95, "factor per epoch", 1e-6, 1.0),), lambda p, o, e, s: S.ExponentialLR(o, **p))
+       (Param("gamma", "float", 0.95, "factor per epoch", 1e-6, 1.0),), lambda p, o, e, s: _S().ExponentialLR(o, **p))
 _sched("CosineAnnealingLR", "Cosine decay from the learning rate to eta_min over T_max epochs",
        (Param("T_max", "int_or_auto", "auto", "epochs of the decay; 'auto' = the whole run (after warmup)", 1,
               100_000), _ETA_MIN),
-       lambda p, o, e, s: S.CosineAnnealingLR(o, T_max=_T_max(p, e), eta_min=p["eta_min"]))
+       lambda p, o, e, s: _S().CosineAnnealingLR(o, T_max=_T_max(p, e), eta_min=p["eta_min"]))
 _sched("CosineAnnealingWarmRestarts", "Cosine decay restarted every T_0 epochs (cycles grow by T_mult)",
        (Param("T_0", "int", 10, "epochs of the first cycle", 1, 100_000),
         Param("T_mult", "int", 1, "growth factor of each later cycle", 1, 10), _ETA_MIN),
-       lambda p, o, e, s: S.CosineAnnealingWarmRestarts(o, **p))
+       lambda p, o, e, s: _S().CosineAnnealingWarmRestarts(o, **p))
 _sched("OneCycleLR", "Rises to max_lr then anneals far below it, stepped every batch (has its own warm-up)",
        (Param("max_lr", "float", 0.01, "peak learning rate (replaces the optimizer's lr)", 1e-6, 10.0, log=True),
         Param("pct_start", "float", 0.3, "fraction of the run spent rising", 0.01, 0.99),
@@ -79,13 +89,13 @@ _sched("ReduceLROnPlateau", "Multiplies the learning rate by factor when the val
         Param("threshold", "float", 1e-4, "minimum relative change that counts as improvement", 0.0, 1.0),
         Param("cooldown", "int", 0, "epochs to wait after a reduction", 0, 10_000),
         Param("min_lr", "float", 0.0, "lowest learning rate", 0.0, 10.0)),
-       lambda p, o, e, s: S.ReduceLROnPlateau(o, **p), needs_metric=True)
+       lambda p, o, e, s: _S().ReduceLROnPlateau(o, **p), needs_metric=True)
 _sched("LinearLR", "Scales the learning rate linearly from start_factor to end_factor over total_iters epochs "
        "(a warm-up)",
        (Param("start_factor", "float", 1 / 3, "multiplier at the start", 1e-4, 1.0),
         Param("end_factor", "float", 1.0, "multiplier at the end", 0.0, 1.0),
         Param("total_iters", "int", 5, "epochs to go from start to end", 1, 100_000)),
-       lambda p, o, e, s: S.LinearLR(o, **p))
+       lambda p, o, e, s: _S().LinearLR(o, **p))
 
 
 class WarmupThenPlateau:
@@ -160,6 +170,7 @@ def make_scheduler(schedule_spec, optimizer, epochs: int, steps_per_epoch: int) 
     total = max(1, epochs * steps_per_epoch) - 1 if info["step_per"] == "batch" else None
     if warm is None:
         return SchedulerHandle(main, info["step_per"], info["needs_metric"], total)
+    S = _S()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         warmup = S.LinearLR(optimizer, start_factor=warm.start_factor, end_factor=1.0, total_iters=warm.epochs)
@@ -178,6 +189,8 @@ def lr_curve(schedule_spec, base_lr: float, epochs: int, steps_per_epoch: int = 
     steps_per_epoch = max(1, int(steps_per_epoch))
     if epochs * steps_per_epoch > 20_000:
         steps_per_epoch = max(1, 20_000 // epochs)
+    import torch
+
     param = torch.zeros(1, requires_grad=True)
     opt = torch.optim.SGD([param], lr=base_lr, momentum=0.9)
     handle = make_scheduler(schedule_spec, opt, epochs, steps_per_epoch)

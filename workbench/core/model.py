@@ -384,6 +384,32 @@ def _output_notes(spec, layers) -> list[str]:
     return []
 
 
+def _embedding_problem(spec, meta) -> ModelError | None:
+    """An Embedding first layer looks up rows by integer id; standardized (or otherwise float)
+    features would be truncated to meaningless or out-of-range ids. The model check sees the
+    spec and the dataset's meta, not the values: it knows standardization and the built-in
+    samples that generate float points."""
+    layers = spec.model.layers
+    if not layers or layers[0].type != "Embedding" or len(tuple(meta.input_shape)) != 1:
+        return None  # other input shapes get the layer's own shape message
+    head = "Layer 1 (Embedding) needs integer token ids in [0, num_embeddings)"
+    if spec.data.standardize:
+        return ModelError(f"{head}; this data has standardized float features. Set data.standardize to false "
+                          "and use integer-coded features, or remove the Embedding layer.", 0, "Embedding")
+    source = spec.data.source
+    if source.startswith("sample:"):
+        try:
+            from workbench.core.data import SAMPLES
+
+            info = SAMPLES.get(source.split(":", 1)[1])
+        except Exception:  # noqa: BLE001 - the check is a courtesy
+            info = None
+        if info is not None and getattr(info, "synthetic", False):
+            return ModelError(f"{head}; {source} has float features (points, not token ids). Use integer-coded "
+                              "features, or remove the Embedding layer.", 0, "Embedding")
+    return None
+
+
 def _empty_problem(spec) -> ModelError | None:
     if spec.model.layers:
         return None
@@ -412,6 +438,9 @@ def check_experiment(spec, meta) -> list[str]:
     task = _loss_task_problem(spec, meta)
     if task is not None:
         problems.append(task.message)
+    embedding = _embedding_problem(spec, meta)
+    if embedding is not None:
+        problems.append(embedding.message)
     summary = summarize(spec, meta, spec.train.batch_size)
     problems.extend(i.error for i in summary.layers if i.error)
     schedule = spec.schedule
@@ -429,6 +458,9 @@ def build_model(spec, meta) -> tuple[nn.Module, ModelSummary]:
     empty = _empty_problem(spec)
     if empty is not None:
         raise empty
+    embedding = _embedding_problem(spec, meta)
+    if embedding is not None:
+        raise embedding
     summary, modules = _summarize(spec, meta, spec.train.batch_size, summary_only=False)
     if not summary.output_shape:
         info = next(i for i in summary.layers if i.error)

@@ -427,8 +427,11 @@ class ProcessRun:
             self._child.process.join(timeout=5)
 
     def close(self) -> None:
-        """Kill if still running and release the pipes."""
+        """Release the pipes; a child still running is killed. After the terminal event the
+        child is given a moment to exit by itself (it is only tidying up)."""
         if self._child is not None:
+            if self._terminal is not None and self._child.alive():
+                self._child.process.join(timeout=3)
             self._child.close()
 
 

@@ -69,6 +69,7 @@ class SweepStarted(SweepEvent):
     repeats: int
     space: dict[str, Any]
     existing: int  # trials already in the study (reopened / joined)
+    grid_points: int = 0  # grid: points in the whole grid (n_trials may run a spread-out subset)
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ class SweepSettings:
     seed: int = 0
     n_trials: int = 20  # the study's target; grid: the number of grid points
     base_dir: str | None = None
+    grid_points: int = 0  # grid: points in the whole grid
 
     def resolved_direction(self) -> str:
         return resolve_direction(self.metric, self.direction)
@@ -283,7 +285,9 @@ def create_sweep(spec: ExperimentSpec, space: SearchSpace | dict, settings: Swee
     direction = settings.resolved_direction()
     points = expand_grid(space, spec) if settings.strategy == "grid" else []
     if settings.strategy == "grid":
+        settings.grid_points = len(points)
         settings.n_trials = min(settings.n_trials, len(points)) if settings.n_trials else len(points)
+        points = spread(points, settings.n_trials)
     try:
         study = optuna.create_study(
             storage=rdb, study_name=name, direction=direction,
@@ -296,9 +300,78 @@ def create_sweep(spec: ExperimentSpec, space: SearchSpace | dict, settings: Swee
         "spec": spec.to_dict(), "space": space.to_json(), "settings": asdict(settings) | {"direction": direction},
         "created": time.time(), "version": 1,
     })
-    for pt in points[: settings.n_trials]:
+    for pt in points:
         study.enqueue_trial(pt, skip_if_exists=False)
     return study
+
+
+def spread(points: list, n: int) -> list:
+    """n of the points, evenly strided over their order (first and last included), so a grid
+    cut short still covers its whole range instead of only its first corner."""
+    k = len(points)
+    if n >= k:
+        return list(points)
+    if n <= 1:
+        return list(points[:n])
+    return [points[int(i * (k - 1) / (n - 1) + 0.5)] for i in range(n)]
+
+
+# ---- metrics a sweep can optimise ---------------------------------------------------------------
+
+SWEEP_METRICS = {
+    "classification": ("val_loss", "val_accuracy", "val_precision", "val_recall", "val_f1", "loss", "accuracy"),
+    "regression": ("val_loss", "val_mae", "val_rmse", "val_r2", "loss"),
+}
+
+
+def spec_task(spec: ExperimentSpec, base_dir: str | None = None, *, load: bool = True) -> str | None:
+    """classification | regression for this spec: from data.task, a built-in sample, a loss that
+    serves one task only, or (load=True) by loading the data once; None when it cannot be told."""
+    if spec.data.task in SWEEP_METRICS:
+        return spec.data.task
+    source = spec.data.source
+    if source.startswith("sample:"):
+        try:
+            from workbench.core.data import SAMPLES
+
+            info = SAMPLES.get(source.split(":", 1)[1])
+            if info is not None and getattr(info, "task", None) in SWEEP_METRICS:
+                return info.task
+        except Exception:  # noqa: BLE001 - a guess only
+            pass
+    try:
+        from workbench.core import catalog
+
+        tasks = catalog.get_entry("loss", spec.loss.type).info.get("tasks", ())
+        if len(tasks) == 1 and tasks[0] in SWEEP_METRICS:
+            return tasks[0]
+    except Exception:  # noqa: BLE001
+        pass
+    if load:
+        try:
+            from workbench.core.data import load_dataset
+
+            return load_dataset(spec.data, base_dir).meta.task
+        except Exception:  # noqa: BLE001 - a data problem shows up in the first trial, with its message
+            pass
+    return None
+
+
+def check_metric(metric: str, task: str | None) -> None:
+    """SweepError unless `metric` is one the runs of this task report."""
+    if task in SWEEP_METRICS:
+        valid = SWEEP_METRICS[task]
+        words = f"a {task} run"
+    else:
+        valid = tuple(dict.fromkeys(m for ms in SWEEP_METRICS.values() for m in ms))
+        words = "any run"
+    if metric in valid:
+        return
+    from workbench.core.catalog import did_you_mean
+
+    other = next((t for t, ms in SWEEP_METRICS.items() if metric in ms), None)
+    hint = f"it is a {other} metric; " if other else did_you_mean(metric, valid)
+    raise SweepError(f"metric {metric!r} is not reported by {words}; {hint}valid names: {', '.join(valid)}")
 
 
 @dataclass
@@ -446,6 +519,11 @@ def run_sweep(spec: ExperimentSpec, space: SearchSpace | dict, *, strategy: str 
     that, problems are events (TrialFailed), never exceptions."""
     if not isinstance(space, SearchSpace):
         space = parse_space(space, spec)
+    if parallel is not None and parallel < 0:
+        raise SweepError(f"parallel must be ≥ 1 worker (got {parallel})")
+    if strategy != "grid" and n_trials < 1:
+        raise SweepError(f"the number of trials must be ≥ 1 (got {n_trials})")
+    check_metric(metric, spec_task(spec, base_dir))
     parallel = parallel or default_parallel()
     settings = SweepSettings(strategy=strategy, pruner=pruner, metric=metric, direction=direction,
                              repeats=repeats, seed=seed, n_trials=n_trials,
@@ -501,7 +579,8 @@ def _drive(study: Any, url: str, spec: ExperimentSpec, space: SearchSpace, setti
     direction = settings.resolved_direction()
     study_name = study.study_name
     yield SweepStarted(study_name, public_url(url), settings.strategy, settings.pruner, metric, direction,
-                       settings.n_trials, parallel, settings.repeats, space.to_json(), existing)
+                       settings.n_trials, parallel, settings.repeats, space.to_json(), existing,
+                       settings.grid_points)
 
     pool = WorkerPool(parallel, train_target=train_target, store_path=store_path, threads=threads)
     points: dict[int, _Point] = {}
@@ -599,6 +678,13 @@ def _drive(study: Any, url: str, spec: ExperimentSpec, space: SearchSpace, setti
                         break
                     trial = study.ask()
                     asked += 1
+                    if _not_needed(trial, settings):
+                        # another process took the last trial between can_ask() and ask(): the
+                        # study keeps exactly its target (this one is told, never trained)
+                        _safe_attr(trial, "error", "not needed: the sweep already has its trials")
+                        _tell(study, trial, state=TrialState.FAIL)
+                        exhausted = True
+                        continue
                     for key, value in _host_pid().items():
                         _safe_attr(trial, key, value)
                     try:
@@ -717,6 +803,15 @@ def _drive(study: Any, url: str, spec: ExperimentSpec, space: SearchSpace, setti
     status = "failed" if broken else "stopped" if stopping_since is not None else "finished"
     yield SweepFinished(status, _best(study, metric), counts["complete"], counts["pruned"], counts["failed"],
                         study_name, broken)
+
+
+def _not_needed(trial: Any, settings: SweepSettings) -> bool:
+    """A trial beyond the sweep's target: for grid, one that is not an enqueued grid point; for
+    random/TPE, one numbered past n_trials (numbers are given out in order, from 0)."""
+    if settings.strategy == "grid":
+        fixed = getattr(trial, "_fixed_params", None)
+        return fixed is not None and not fixed
+    return trial.number >= settings.n_trials
 
 
 def _record_dead_run(store_path: str | None, run_id: int | None, message: str) -> None:

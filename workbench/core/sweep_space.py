@@ -10,7 +10,7 @@ writes the same file the CLI reads):
      "optimizer.type":              {"choices": ["Adam", "SGD"]}}
 
 Forms (see ALLOWED_FORMS): uniform, log_uniform, int (optional "step", "log"), log_int, choices.
-A bare list is taken as choices. Any range may carry "grid": N, the number of points the grid
+A bare list is refused as ambiguous (exactly these values, or a range?). Any range may carry "grid": N, the number of points the grid
 strategy takes from it; without it a continuous range gives DEFAULT_GRID_POINTS points and an
 integer range enumerates every value (with its step).
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from workbench.core.spec import ExperimentSpec, SpecError, get_dotted, parse_spec, spec_to_dict
+from workbench.core.spec import ExperimentSpec, SpecError, get_dotted, json_error_text, parse_spec, spec_to_dict
 
 DEFAULT_GRID_POINTS = 4
 
@@ -52,7 +52,8 @@ class SpaceError(ValueError):
         self.problems = problems
         self.source = source
         head = f"Invalid search space{f' in {source}' if source else ''}:"
-        lines = [f"  {path or '(top level)'}: {msg}" for path, msg in problems]
+        whole = Path(source).name if source else "(top level)"  # a problem with the file as a whole
+        lines = [f"  {path or whole}: {msg}" for path, msg in problems]
         super().__init__("\n".join([head, *lines]))
 
 
@@ -146,10 +147,27 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
+def _bare_list_message(values: list) -> str:
+    """[0.001, 0.1] could mean these two values or the range between them: ask which."""
+    text = json.dumps(values)
+    choices = f'{{"choices": {text}}}'
+    if len(values) == 2 and all(_is_number(v) for v in values) and values[0] < values[1]:
+        lo, hi = values
+        if all(isinstance(v, int) for v in values):
+            form = "int"
+        elif lo > 0 and hi / lo >= 10:
+            form = "log_uniform"
+        else:
+            form = "uniform"
+        return (f"a bare list is ambiguous; write {choices} for exactly these values "
+                f'or {{"{form}": {text}}} for a range')
+    return f"a bare list is ambiguous; write {choices} to try exactly these values"
+
+
 def parse_distribution(path: str, raw: Any) -> tuple[Distribution | None, list[tuple[str, str]]]:
     """One distribution from its JSON form; (None, problems) when malformed."""
     if isinstance(raw, list):
-        raw = {"choices": raw}
+        return None, [(path, _bare_list_message(raw))]
     if not isinstance(raw, dict):
         return None, [(path, f"{json.dumps(raw)} is not a distribution; {ALLOWED_FORMS}")]
     kinds = [k for k in raw if k in (*_RANGE_KINDS, "choices")]
@@ -259,7 +277,7 @@ def load_space(path: str | os.PathLike) -> dict[str, Any]:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SpaceError([("", f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")], str(path)) from None
+        raise SpaceError([("", json_error_text(exc))], str(path)) from None
     return raw
 
 
@@ -269,7 +287,7 @@ def parse_space(raw: dict[str, Any] | str, spec: ExperimentSpec, source: str | N
         try:
             raw = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise SpaceError([("", f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")], source) from None
+            raise SpaceError([("", json_error_text(exc))], source) from None
     if not isinstance(raw, dict):
         raise SpaceError([("", 'a space is a JSON object mapping spec paths to distributions, e.g. {"optimizer.lr": {"log_uniform": [0.001, 0.1]}}')], source)
     if not raw:
@@ -393,7 +411,7 @@ def _check_field(raw_spec: dict, path: str, dist: Distribution, dists: dict[str,
         known = catalog.REGISTRY.get(ref.entry_kind, {})
         bad = [c for c in dist.choices if c not in known]
         if bad:
-            return [(path, f"unknown {ref.entry_kind} {bad[0]!r}; allowed: {', '.join(known)}")]
+            return [(path, catalog.unknown_entry_message(ref.entry_kind, bad[0]))]
         if ref.entry_kind == "layer" and any(c == "Residual" for c in dist.choices) != (container.get("type") == "Residual"):
             return [(path, "a Residual block cannot be swapped with an ordinary layer")]
         return []
@@ -407,7 +425,8 @@ def _check_field(raw_spec: dict, path: str, dist: Distribution, dists: dict[str,
             return [(path, f"unknown {ref.entry_kind} {t!r} at {ref.container}")]
         its = ", ".join(p.name for p in e.params) or "none"
         which = " / ".join(types)
-        return [(path, f"{which} has no parameter {ref.name!r}; its parameters: {its}")]
+        dym = catalog.did_you_mean(ref.name, [p.name for p in e.params]) if e is not None else ""
+        return [(path, f"{which} has no parameter {ref.name!r}; {dym}its parameters: {its}")]
     problems = []
     for t, e in having:
         problems.extend(_check_param(path, t, e.param(ref.name), dist))
@@ -447,7 +466,11 @@ def _check_plain_field(raw_spec: dict, path: str, dist: Distribution) -> list[tu
         if isinstance(node, dict):
             if part not in node:
                 fields = ", ".join(k for k in node if k != "schema_version")
-                return [(path, f"{'the spec' if not here else repr(here)} has no field {part!r}; it has: {fields}")]
+                from workbench.core.spec import field_home_hint
+
+                hint = field_home_hint(part, path) if i == len(parts) - 1 else ""
+                return [(path, f"{'the spec' if not here else repr(here)} has no field {part!r}; "
+                               + (f"{hint}" if hint else f"it has: {fields}"))]
             node = node[part]
         elif isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):

@@ -25,12 +25,12 @@ def _make_scheduler():
 
 def lr_curve(spec: ExperimentSpec, steps_per_epoch: int = 4) -> list[float]:
     """One learning rate per epoch (the rate used during that epoch); [] if it cannot be computed."""
-    import torch
-
     epochs = min(spec.train.epochs, MAX_PREVIEW_EPOCHS)
     lr = float(spec.optimizer.params.get("lr", 0.001))
     if spec.schedule is None:
-        return [lr] * epochs
+        return [lr] * epochs  # (called on the GUI thread: must not import torch)
+    import torch
+
     steps_per_epoch = max(1, min(int(steps_per_epoch), 8))
     try:
         weight = torch.nn.Parameter(torch.zeros(1))

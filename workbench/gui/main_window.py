@@ -23,11 +23,12 @@ from workbench.gui.panels.runs_panel import RunsPanel
 from workbench.gui.panels.training_panel import TrainingPanel
 from workbench.gui.plots.live_curves import LiveCurves
 from workbench.gui.project import ProjectController
+from workbench.gui.runs import wiring as experiments
 from workbench.gui.run_controls import LiveLrControl, RunProgress, clock
 from workbench.gui.session import Session
 from workbench.gui.theme import apply_theme, icon, is_dark
 
-SETTINGS_VERSION = 1  # bump when the dock layout changes so old saved states are not restored
+SETTINGS_VERSION = 2  # bump when the dock layout changes so old saved states are not restored
 REASON_WIDTH = 420  # px of toolbar for "why Train is disabled" (the tooltip has all of it)
 STATE_MESSAGES = {"starting": "Starting the run…", "stopping": "Stopping…", "paused": "Paused"}
 
@@ -71,6 +72,8 @@ class MainWindow(QMainWindow):
         self.reason_label.setMaximumWidth(REASON_WIDTH)
         self._build_actions()
         self._build_menus()
+        experiments.install(self)  # Sweep dock, seeds/branch/resume actions
+        self._default_state = self.saveState(SETTINGS_VERSION)
         self._build_toolbar()
         self.statusBar().addPermanentWidget(self.progress)
 
@@ -153,9 +156,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("&Edit")
         edit_menu.addActions([self.undo_action, self.redo_action])
-        run_menu = bar.addMenu("&Run")
+        self.run_menu = run_menu = bar.addMenu("&Run")
         run_menu.addActions([self.train_action, self.pause_action, self.stop_action])
-        view_menu = bar.addMenu("&View")
+        self.view_menu = view_menu = bar.addMenu("&View")
         view_menu.addAction(self.dark_action)
         view_menu.addSeparator()
         for dock in (self.data_dock, self.model_dock, self.training_dock, self.runs_dock):
@@ -194,8 +197,11 @@ class MainWindow(QMainWindow):
     def _train(self) -> None:
         if self.session.state != "idle":
             return
+        branch = self.session.next_run
         if self.session.train():
             self.plots.reset()
+            if branch is not None:  # the child's curve continues its parent's, shown under it
+                self.runs_panel.select_ids([branch.parent_id])
 
     @Slot(object)
     def _on_run_event(self, event) -> None:
@@ -318,8 +324,9 @@ class MainWindow(QMainWindow):
     @Slot()
     def _reset_layout(self) -> None:
         self.restoreState(self._default_state, SETTINGS_VERSION)
-        for dock in (self.data_dock, self.model_dock, self.training_dock, self.runs_dock):
+        for dock in (self.data_dock, self.model_dock, self.training_dock, self.runs_dock, self.sweep_dock):
             dock.show()
+        self.runs_dock.raise_()
         self.data_dock.raise_()
         self._default_dock_sizes()
 
@@ -379,5 +386,6 @@ class MainWindow(QMainWindow):
         if self.error_dialog is not None:
             self.error_dialog.close()
         self.session.shutdown()
+        experiments.shutdown(self)
         self.runs_panel.shutdown()
         self.training_panel.shutdown()

@@ -22,11 +22,13 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from workbench.core import catalog
 from workbench.core.events import Event, Paused, Resumed, RunStarted, TerminalEvent
 from workbench.core.spec import ExperimentSpec, SpecError, load_spec, spec_to_dict
+from workbench.gui import engine
 from workbench.gui.background import BackgroundCalls
 from workbench.gui.defaults import default_spec
 from workbench.gui.worker import RunHandle, RunWorker
 
 # DataSpec fields that change what is loaded (the others only change how it is split/prepared).
+ENGINE_DELAY_MS = 200  # see _engine_timer
 _LOAD_FIELDS = ("source", "target", "task", "missing", "noise", "n_samples", "image_size", "color_mode",
                 "x_key", "y_key")
 
@@ -86,6 +88,8 @@ class Session(QObject):
     dirty_changed = Signal(bool)
     project_changed = Signal(object)  # Path | None of the project file
     loading_changed = Signal(bool)  # True while a dataset loads in the background
+    engine_ready = Signal()  # torch is imported (warm_engine): the summary and devices can be shown
+    next_run_changed = Signal(object)  # the BranchPlan the next Train continues (None: a fresh run)
 
     def __init__(
         self,
@@ -111,6 +115,9 @@ class Session(QObject):
         self._pool = None
         self._pool_lock = threading.Lock()
         self._run_factory = run_factory
+        self._factory_options = _accepted_options(run_factory)
+        self._next_run = None  # core.experiments.BranchPlan for the next train()
+        self.current_run_dir: Path | None = None  # checkpoint folder of the live (or last) run
         if store_path is None:
             from workbench.core.runs import default_store_path
 
@@ -121,6 +128,12 @@ class Session(QObject):
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self._background = BackgroundCalls("data", self)
+        self._engine_calls: BackgroundCalls | None = None  # imports torch off the GUI thread
+        self._engine_error = ""
+        # a summary waiting for torch starts the import a moment later, so the window paints its
+        # data and layers first (loading libtorch holds the interpreter lock for a while)
+        self._engine_timer = QTimer(self, singleShot=True, interval=ENGINE_DELAY_MS)
+        self._engine_timer.timeout.connect(self.warm_engine)
         self._recheck_timer = QTimer(self, singleShot=True, interval=0)
         self._recheck_timer.timeout.connect(self._recheck)
         self._reload_if_needed()
@@ -173,6 +186,28 @@ class Session(QObject):
     @property
     def is_loading(self) -> bool:
         return self._loading
+
+    @property
+    def engine_is_ready(self) -> bool:
+        """torch can be used on the GUI thread without waiting (see gui/engine.py)."""
+        return engine.is_ready()
+
+    def warm_engine(self) -> None:
+        """Import torch on a background thread (once); `engine_ready` follows. The app calls it
+        right after the window shows; the first summary asks for it too."""
+        self._engine_timer.stop()
+        if self._engine_calls is not None or self._closed:
+            return  # (when torch is imported already, warm_up returns at once: engine_ready still comes)
+        self._engine_calls = BackgroundCalls("torch", self)
+        self._engine_calls.submit(engine.warm_up, on_done=self._on_engine_ready, on_error=self._on_engine_failed)
+
+    def _on_engine_ready(self, _devices) -> None:
+        self.engine_ready.emit()
+        self._recheck_timer.start()
+
+    def _on_engine_failed(self, err: BaseException, details: str) -> None:
+        self._engine_error = f"PyTorch could not be loaded: {err}"
+        self._recheck_timer.start()
 
     # ---- editing ------------------------------------------------------------------------
     def set_spec(self, spec: ExperimentSpec, *, mark_dirty: bool = True, text: str = "Replace experiment") -> None:
@@ -244,6 +279,8 @@ class Session(QObject):
         self._project_path = Path(path).resolve()
         self._base_dir = self._project_path.parent
         self._loaded_key = None  # relative sources now resolve elsewhere
+        if self._next_run is not None:
+            self.set_next_run(None)  # a pending branch belongs to the experiment being left
         self.set_spec(spec, mark_dirty=False)
         self.project_changed.emit(self._project_path)
         return None
@@ -267,6 +304,8 @@ class Session(QObject):
     def new_project(self, spec: ExperimentSpec | None = None) -> None:
         self._project_path = None
         self._base_dir = None
+        if self._next_run is not None:
+            self.set_next_run(None)
         self.set_spec(spec or default_spec(), mark_dirty=False)
         self.project_changed.emit(None)
 
@@ -360,11 +399,14 @@ class Session(QObject):
         self._set_validity(not reason, reason)
 
     def _summarize(self, meta) -> tuple[Any, str]:
-        from workbench.core import model as core_model
-
         spec = self._spec
         if not spec.model.layers:
             return None, "The model has no layers: add some from the palette"
+        if not engine.is_ready():  # never import torch here: it would freeze the window for seconds
+            if self._engine_calls is None and not self._engine_timer.isActive():
+                self._engine_timer.start()
+            return None, self._engine_error or engine.loading_message()
+        from workbench.core import model as core_model
         batch = spec.train.batch_size
         batch = batch if isinstance(batch, int) else max(1, meta.n_samples)
         try:
@@ -387,22 +429,42 @@ class Session(QObject):
             self.validity_changed.emit(ok, reason)
 
     # ---- runs ---------------------------------------------------------------------------
-    def train(self) -> bool:
-        """Start a run of the current spec; False (and nothing happens) if it cannot start."""
+    def train(self, spec: ExperimentSpec | None = None, **options: Any) -> bool:
+        """Start a run of the current spec (or `spec`); False (and nothing happens) if it cannot start.
+
+        `options` (resume_from, parent_id, tags, name) go to the run; with none given, a pending
+        branch (`set_next_run`) is used once. Every run gets a checkpoint folder (run_dir)."""
         if self._recheck_timer.isActive():  # an edit is not checked yet: check it now
             self._recheck_timer.stop()
             self._recheck()
         if self._worker is not None or not self._validity[0] or self._closed:
             return False
-        spec, base_dir = self._spec.model_copy(deep=True), self._base_dir
+        if spec is None and not options and self._next_run is not None:
+            spec, options = self._spec, self._next_run.options()
+            self.set_next_run(None)
+        spec, base_dir = (spec or self._spec).model_copy(deep=True), self._base_dir
+        from workbench.core.experiments import new_run_dir
+
+        options["run_dir"] = self.current_run_dir = new_run_dir(self._store_path)
         factory = self._run_factory or self._pool_run
-        worker = RunWorker(lambda: factory(spec, base_dir, self._store_path), parent=self)
+        accepted = self._factory_options if self._run_factory else None
+        kwargs = {k: v for k, v in options.items() if accepted is None or k in accepted}
+        worker = RunWorker(lambda: factory(spec, base_dir, self._store_path, **kwargs), parent=self)
         worker.events_ready.connect(self._on_events)
         worker.done.connect(self._on_worker_done)
         self._worker = worker
         self._set_state("starting")
         worker.start()
         return True
+
+    @property
+    def next_run(self):
+        return self._next_run
+
+    def set_next_run(self, plan) -> None:
+        """Make the next Train continue a run (a core.experiments.BranchPlan), or None for a fresh run."""
+        self._next_run = plan
+        self.next_run_changed.emit(plan)
 
     def pause(self) -> None:
         if self._worker is not None and self._state == "running":
@@ -431,10 +493,11 @@ class Session(QObject):
         self._worker.send("set_lr", float(lr))
         return None
 
-    def _pool_run(self, spec: ExperimentSpec, base_dir: Path | None, store_path: str | None) -> RunHandle:
+    def _pool_run(self, spec: ExperimentSpec, base_dir: Path | None, store_path: str | None,
+                  **options: Any) -> RunHandle:
         """Called on the worker thread: a ProcessRun from the warm pool (started here if needed)."""
         pool = self.warm_pool()
-        return pool.start_run(spec, base_dir=base_dir, store_path=store_path, progress_interval=0.1)
+        return pool.start_run(spec, base_dir=base_dir, store_path=store_path, progress_interval=0.1, **options)
 
     def warm_pool(self):
         """The WarmPool keeping a spawned child ready (created on first use)."""
@@ -480,11 +543,14 @@ class Session(QObject):
             return
         self._closed = True
         self._recheck_timer.stop()
+        self._engine_timer.stop()
         worker, self._worker = self._worker, None
         if worker is not None:
             worker.events_ready.disconnect(self._on_events)
             worker.shutdown(timeout)
         self._background.shutdown(wait=True)
+        if self._engine_calls is not None:
+            self._engine_calls.shutdown(wait=False)  # an import cannot be interrupted; exit waits for it
         with self._pool_lock:
             pool, self._pool = self._pool, None
         if pool is not None:
@@ -493,6 +559,22 @@ class Session(QObject):
             except Exception:
                 pass
         self._set_state("idle")
+
+
+def _accepted_options(factory) -> set[str] | None:
+    """Which run options a custom run factory takes (None: all, it has **kwargs); a factory of
+    (spec, base_dir, store_path) only gets none."""
+    if factory is None:
+        return None
+    import inspect
+
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return set()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    return {p.name for p in params} & {"run_dir", "resume_from", "parent_id", "tags", "name"}
 
 
 def _load_dataset(data, base_dir):

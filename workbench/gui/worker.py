@@ -198,7 +198,10 @@ class InProcessRun:
     ask the loop to stop. An exception escaping the trainer becomes a RunFailed.
     """
 
-    def __init__(self, spec, base_dir=None, store_path=None, train_fn: Callable | None = None):
+    def __init__(self, spec, base_dir=None, store_path=None, train_fn: Callable | None = None, *,
+                 run_dir=None, resume_from=None, name=None, parent_id=None, tags=()):
+        self._options = {"run_dir": run_dir, "resume_from": resume_from}
+        self._recorder_options = {"name": name, "parent_id": parent_id, "tags": tuple(tags or ())}
         self._spec = spec
         self._base_dir = base_dir
         self._store_path = store_path
@@ -221,8 +224,10 @@ class InProcessRun:
                 from workbench.core.callbacks import RunRecorder
                 from workbench.core.runs import RunStore
 
-                callbacks.append(RunRecorder(RunStore(self._store_path)))
-            for event in train(self._spec, base_dir=self._base_dir, control=self._control, callbacks=callbacks):
+                callbacks.append(RunRecorder(RunStore(self._store_path), **self._recorder_options))
+            options = {k: v for k, v in self._options.items() if v is not None}  # a test train_fn may not take them
+            for event in train(self._spec, base_dir=self._base_dir, control=self._control, callbacks=callbacks,
+                               **options):
                 self._events.put(event)
             self.exitcode = 0
         except Exception as exc:

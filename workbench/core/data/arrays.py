@@ -91,7 +91,7 @@ def load_npz_arrays(path: Path, x_key: str | None, y_key: str | None) -> tuple[n
         raise DataError(f"{path} is not a readable .npz file ({exc})") from None
     except (OSError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path} is not a readable .npz file ({exc})") from None
-    fix = "Set data.x_key and data.y_key (--x-key/--y-key) to the names of the inputs and the targets."
+    fix = "Set data.x_key / data.y_key in the spec to the names of the inputs and the targets."
     if x_key is not None or y_key is not None:
         wanted = [k for k in (x_key, y_key) if k is not None]
         absent = [k for k in wanted if k not in arrays]
@@ -130,7 +130,7 @@ def _handle_missing(X: np.ndarray, y: np.ndarray, policy: str, where: str, notes
     if policy == "error":
         raise DataError(
             f"{where}: {len(rows)} samples have NaN or infinite values (rows {shown}, counting from 0). "
-            "To go on, set data.missing to 'drop' or 'impute' in the spec, or choose Drop/Impute in the data panel."
+            "To go on, set data.missing to 'drop' or 'impute' (the Missing values choice in the data panel)."
         )
     if policy == "impute" and bad_x.any():
         keep = ~bad_y

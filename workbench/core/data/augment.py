@@ -10,18 +10,24 @@ noise applies.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import torch
-import torch.nn.functional as F
+if TYPE_CHECKING:  # torch is imported on first use: loading data must not wait for it
+    import torch
 
 
 def _rand(n: int, generator: torch.Generator, device: torch.device, shape=()) -> torch.Tensor:
+    import torch
+
     return torch.rand((n, *shape), generator=generator, device=generator.device).to(device)
 
 
 def augment_batch(x: torch.Tensor, aug, generator: torch.Generator) -> torch.Tensor:
     if aug is None or x.shape[0] == 0:
         return x
+    import torch
+    import torch.nn.functional as F
+
     n, device = x.shape[0], x.device
     if x.dim() == 4:
         if aug.hflip:

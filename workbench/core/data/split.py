@@ -3,6 +3,9 @@
 Classification splits are stratified: each class contributes val/test rows in proportion to
 its size (largest-remainder rounding, so the totals match the requested fractions), and every
 class keeps at least one training row (a class with a single sample goes to train only).
+When that leaves val/test short of their share (many classes of one or two rows), the
+missing rows are moved from train at random, so some classes are then seen only in val/test;
+PreparedData.meta.notes says so. A split that asks for 15% never yields an empty val/test.
 Standardisation is fitted on the training rows only: per feature for tables, per channel for
 images; a constant feature keeps std 1 so nothing is divided by zero. Regression targets are
 not standardised.
@@ -10,8 +13,9 @@ not standardised.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
-import torch
 
 from .types import DataError, Dataset, PreparedData, Split
 
@@ -25,16 +29,27 @@ def _allocate(counts: np.ndarray, fraction: float, caps: np.ndarray, rng: np.ran
     wanted = min(int(round(counts.sum() * fraction)), int(caps.sum()))
     remainder = ideal - take
     order = np.lexsort((rng.random(len(counts)), -remainder))
-    i = 0
-    while take.sum() < wanted and i < 2 * len(order):
-        c = order[i % len(order)]
-        if take[c] < caps[c]:
-            take[c] += 1
-        i += 1
+    total = int(take.sum())
+    while total < wanted:  # wanted <= caps.sum(), so every pass adds at least one row
+        for c in order:
+            if total >= wanted:
+                break
+            if take[c] < caps[c]:
+                take[c] += 1
+                total += 1
     return take
 
 
-def split_indices(dataset: Dataset, val: float, test: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _requested(n: int, val: float, test: float) -> tuple[int, int]:
+    """Rows val and test ask for; at least one row stays in train."""
+    n_test = min(int(round(n * test)), max(n - 1, 0))
+    n_val = min(int(round(n * val)), max(n - 1 - n_test, 0))
+    return n_val, n_test
+
+
+def split_indices(
+    dataset: Dataset, val: float, test: float, seed: int, notes: list[str] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     n = len(dataset.y)
     if dataset.meta.task == "classification":
@@ -53,10 +68,25 @@ def split_indices(dataset: Dataset, val: float, test: float, seed: int) -> tuple
             parts[1].append(idx[t : t + v])
             parts[0].append(idx[t + v :])
         train, val_idx, test_idx = (rng.permutation(np.concatenate(p)) if p else np.array([], int) for p in parts)
+        want_val, want_test = _requested(n, val, test)
+        short_test, short_val = want_test - len(test_idx), want_val - len(val_idx)
+        if short_test > 0 or short_val > 0:
+            # every class is down to one training row: take the rest from train at random
+            short_test, short_val = max(short_test, 0), max(short_val, 0)
+            moved = train[: short_test + short_val]  # train is already shuffled
+            train = train[short_test + short_val :]
+            test_idx = rng.permutation(np.concatenate([test_idx, moved[:short_test]]))
+            val_idx = rng.permutation(np.concatenate([val_idx, moved[short_test:]]))
+            if notes is not None:
+                singles = int((counts == 1).sum())
+                notes.append(
+                    f"split: target '{dataset.meta.target_name}' has {int(present.sum())} classes in {n} rows "
+                    f"({singles} with a single row), too few rows per class to stratify; moved "
+                    f"{short_test + short_val} rows to validation/test at random, so some classes appear only there"
+                )
         return train, val_idx, test_idx
     order = rng.permutation(n)
-    n_test = min(int(round(n * test)), max(n - 1, 0))
-    n_val = min(int(round(n * val)), max(n - 1 - n_test, 0))
+    n_val, n_test = _requested(n, val, test)
     return order[n_test + n_val :], order[n_test : n_test + n_val], order[:n_test]
 
 
@@ -74,6 +104,8 @@ def _apply(X: np.ndarray, mean: np.ndarray, std: np.ndarray, kind: str) -> np.nd
 
 
 def _split(X: np.ndarray, y: np.ndarray) -> Split:
+    import torch  # here, not at the top: loading a dataset (no split yet) must not wait for torch
+
     return Split(
         X=torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)),
         y=torch.from_numpy(np.ascontiguousarray(y, dtype=np.int64 if y.ndim == 1 else np.float32)),
@@ -84,7 +116,8 @@ def prepare(dataset: Dataset, data) -> PreparedData:
     """Split `dataset` by data.split / data.seed and standardise it if data.standardize."""
     if len(dataset.y) == 0:
         raise DataError(f"{dataset.meta.source}: the dataset has no samples")
-    train, val, test = split_indices(dataset, data.split.val, data.split.test, data.seed)
+    notes: list[str] = []
+    train, val, test = split_indices(dataset, data.split.val, data.split.test, data.seed, notes)
     X = dataset.X
     mean = std = None
     if data.standardize:
@@ -95,7 +128,7 @@ def prepare(dataset: Dataset, data) -> PreparedData:
         train=_split(X[train], y[train]),
         val=_split(X[val], y[val]),
         test=_split(X[test], y[test]),
-        meta=dataset.meta,
+        meta=dataclasses.replace(dataset.meta, notes=[*dataset.meta.notes, *notes]) if notes else dataset.meta,
         mean=mean,
         std=std,
         augment=data.augment.model_copy() if data.augment is not None else None,

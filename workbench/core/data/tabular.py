@@ -1,7 +1,11 @@
 """CSV/TSV files -> Dataset: column types, missing values, one-hot encoding, the target.
 
 * The delimiter is sniffed (, ; tab |) and a header row detected (text.py).
-* Numeric columns stay numbers (a decimal comma is accepted when the delimiter is not a comma).
+* Numeric columns stay numbers (a decimal comma is accepted when the delimiter is not a comma;
+  thousands separators as in "50,000" or "1,234.5" are removed, and the notes say so).
+* A column whose cells are numbers except a few (>= 90% numbers, and the others at most 5% of
+  the cells or at most 20 cells) is numeric: those few cells ('unknown', '-', ...) count as
+  missing values, so data.missing applies and the message names their lines and values.
 * Text feature columns are one-hot encoded ("color=red", ...); text columns with very many
   distinct values (identifiers, free text) are left out, and the notes say so.
 * Missing values are empty cells and NA, N/A, NaN, null, None, ?, #N/A (any case).
@@ -20,15 +24,18 @@ from pathlib import Path
 import numpy as np
 
 from .targets import class_counts, encode_target
-from .text import read_table
+from .text import THOUSANDS, read_table
 from .types import DataError, Dataset, DatasetMeta
 
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "#n/a", "<na>", "-nan"}
-MISSING_HELP = "set data.missing to 'drop' or 'impute' in the spec, or choose Drop/Impute in the data panel"
+MISSING_HELP = "set data.missing to 'drop' or 'impute' (the Missing values choice in the data panel)"
 PREVIEW_ROWS = 50
 ID_MAX_LEVELS = 100  # a text column with more distinct values than this is left out ...
 ID_UNIQUE_FRACTION = 0.5  # ... as is one with > 20 values where most rows are unique
 ONEHOT_LIST = 5
+NUMERIC_MIN_FRACTION = 0.9  # a column is numeric when this share of its cells are numbers ...
+STRAY_MAX_FRACTION = 0.05  # ... and the other cells are at most this share ...
+STRAY_MAX_CELLS = 20  # ... or at most this many; they then count as missing values
 
 
 def _lines_text(lines: list[int], limit: int = 5) -> str:
@@ -79,24 +86,80 @@ def _check_ragged(path: Path, table, n_cols: int) -> list[list[str]]:
     return rows
 
 
-def _parse_numeric(values: list[str], present: np.ndarray, decimal_comma: bool) -> np.ndarray | None:
-    """float64 column (NaN where missing), or None when some present value is not a number."""
-    out = np.full(len(values), np.nan)
-    kept = [v for v, p in zip(values, present) if p]
-    if not kept:
-        return out
-    try:
-        out[present] = np.array(kept, dtype=np.float64)
-        return out
-    except ValueError:
-        pass
-    if decimal_comma:
+def _stray_limit(n_present: int) -> int:
+    """How many non-number cells a numeric column may have (they then count as missing)."""
+    by_share = int(n_present * (1 - NUMERIC_MIN_FRACTION) + 1e-9)
+    return min(by_share, max(STRAY_MAX_CELLS, int(n_present * STRAY_MAX_FRACTION)))
+
+
+def _comma_float(v: str, how: str) -> float | None:
+    """A cell with a comma read as a decimal comma ("1,5") or with thousands separators ("1,234.5")."""
+    if how == "thousands":
+        return float(v.replace(",", "")) if THOUSANDS.match(v) else None
+    if v.count(",") == 1 and "." not in v:
         try:
-            out[present] = np.array([v.replace(",", ".") for v in kept], dtype=np.float64)
-            return out
+            return float(v.replace(",", "."))
         except ValueError:
-            pass
+            return None
     return None
+
+
+def _parse_numeric(
+    values: list[str], present: np.ndarray, decimal_comma: bool
+) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """(float64 column with NaN where missing or not a number, mask of the present cells that are
+    not numbers, how commas were read: "" | "decimal" | "thousands"), or None for a text column.
+
+    Commas are read one way for the whole column: as decimal commas (only when the delimiter is
+    not a comma) or as thousands separators (groups of exactly 3 digits), whichever reads more
+    cells; on a tie, thousands when other cells use a decimal point.
+    """
+    out = np.full(len(values), np.nan)
+    stray = np.zeros(len(values), dtype=bool)
+    kept = np.flatnonzero(present)
+    limit = _stray_limit(len(kept))
+    bad: list[int] = []
+    commas: list[int] = []
+    for i in kept:
+        v = values[i]
+        if "," in v:
+            commas.append(i)
+            continue
+        try:
+            out[i] = float(v)
+        except ValueError:
+            bad.append(i)
+            if len(bad) > limit:
+                return None
+    how = ""
+    if commas:
+        has_dot = any("." in values[i] for i in kept if not np.isnan(out[i]))
+        prefer = "thousands" if has_dot else "decimal"
+        options = []
+        for conv in ("decimal", "thousands") if decimal_comma else ("thousands",):
+            parsed = [_comma_float(values[i], conv) for i in commas]
+            options.append((sum(x is None for x in parsed), conv != prefer, conv, parsed))
+        n_bad, _, how, parsed = min(options, key=lambda o: (o[0], o[1]))
+        if n_bad == len(commas):
+            how = ""
+        for i, x in zip(commas, parsed):
+            if x is None:
+                bad.append(i)
+            else:
+                out[i] = x
+        if len(bad) > limit:
+            return None
+    stray[bad] = True
+    return out, stray, how
+
+
+def _stray_text(name: str, lines: np.ndarray, values: list[str], mask: np.ndarray, limit: int = 5) -> str:
+    """"column 'a' is numeric except line 82 ('unknown')" for the cells in mask."""
+    idx = np.flatnonzero(mask)
+    word = "line" if len(idx) == 1 else "lines"
+    shown = ", ".join(f"{lines[i]} ({values[i]!r})" for i in idx[:limit])
+    more = f" and {len(idx) - limit} more ({len(idx)} in all)" if len(idx) > limit else ""
+    return f"column '{name}' is numeric except {word} {shown}{more}"
 
 
 def _find_target(path: Path, names: list[str], target: str | None, notes: list[str]) -> int:
@@ -140,6 +203,7 @@ def load_table(path: Path, data, *, source: str | None = None, class_names: list
     # other columns are stripped and checked cell by cell
     numeric: dict[int, np.ndarray] = {}
     present: list[np.ndarray] = []
+    stray: dict[int, np.ndarray] = {}  # present cells of a numeric column that are not numbers
     for j, col in enumerate(columns):
         if table.block is not None:
             numeric[j] = np.ascontiguousarray(table.block[:, j])
@@ -155,11 +219,19 @@ def load_table(path: Path, data, *, source: str | None = None, class_names: list
             continue
         col = columns[j] = [v.strip() for v in col]
         present.append(np.array([v.lower() not in MISSING for v in col], dtype=bool))
-        parsed = _parse_numeric(col, present[j], decimal_comma)
-        if parsed is not None:
-            numeric[j] = parsed
-            if decimal_comma and any("," in v for v in col):
-                notes.append(f"read decimal commas in column '{names[j]}'")
+        result = _parse_numeric(col, present[j], decimal_comma)
+        if result is None:
+            continue
+        numeric[j], bad, how = result
+        if how == "decimal":
+            notes.append(f"read decimal commas in column '{names[j]}'")
+        elif how == "thousands":
+            i = next(i for i, v in enumerate(col) if present[j][i] and not bad[i] and "," in v)
+            notes.append(f"column '{names[j]}': read '{col[i]}' as {numeric[j][i]:.15g} (thousands separators)")
+        if bad.any():
+            stray[j] = bad
+            present[j] = present[j] & ~bad
+            notes.append(f"{_stray_text(names[j], lines, col, bad)}; such cells count as missing values")
     used: list[int] = []
     for j in range(n_cols):
         if j == t_idx:
@@ -198,11 +270,18 @@ def load_table(path: Path, data, *, source: str | None = None, class_names: list
     keep = np.ones(n, dtype=bool)
     missing_cols = [j for j in [*used, t_idx] if not present[j].all()]
     if missing_cols and policy == "error":
-        parts = [f"column '{names[j]}' ({_lines_text(list(lines[~present[j]]))})" for j in missing_cols]
-        raise DataError(
-            f"{path} has missing values in " + "; ".join(parts) + ". Empty cells and NA, NaN, null, ? count as "
-            f"missing. To go on, {MISSING_HELP}."
-        )
+        no_stray = np.zeros(n, dtype=bool)
+        empty = {j: ~present[j] & ~stray.get(j, no_stray) for j in missing_cols}
+        parts = [f"column '{names[j]}' ({_lines_text(list(lines[empty[j]]))})" for j in missing_cols if empty[j].any()]
+        strays = [_stray_text(names[j], lines, columns[j], stray[j]) for j in missing_cols if j in stray]
+        msg = str(path)
+        if parts:
+            msg += " has missing values in " + "; ".join(parts) + ". Empty cells and NA, NaN, null, ? count as missing."
+        if strays:
+            msg += (" Also, " if parts else ": ") + "; ".join(strays)
+            msg += ". Cells that are not numbers in a column of numbers count as missing values."
+        fix = "fix those cells in the file, or " if strays else ""
+        raise DataError(f"{msg} To go on, {fix}{MISSING_HELP}.")
     if missing_cols and policy == "drop":
         for j in missing_cols:
             keep &= present[j]

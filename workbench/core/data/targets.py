@@ -6,6 +6,9 @@ Task inference (when data.task is "auto"):
     values with on average at least 5 rows per value (N >= 5 * distinct)  -> classification
   * anything else (fractional numbers, or many distinct whole numbers)   -> regression
 The inferred task is written to meta.notes together with how to override it (data.task).
+An inferred classification whose classes are mostly single rows (at least 10 classes, and more
+classes than half the rows, or most classes seen once) is refused: such a column is an
+identifier or a continuous number read as text, and a split could not stratify it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from .types import DataError
 MAX_AUTO_CLASSES = 20
 MIN_ROWS_PER_CLASS = 5
 MAX_FORCED_CLASSES = 1000
+DEGENERATE_MIN_CLASSES = 10  # fewer classes than this are never called an identifier
 
 
 def _fmt_number(v: float) -> str:
@@ -49,6 +53,7 @@ def encode_target(
     """
     numeric = values.dtype.kind in "fiub"
     how_to = "set data.task (--task) to 'classification' or 'regression' to override"
+    inferred = task == "auto"
     if task == "auto":
         if not numeric:
             task = "classification"
@@ -83,6 +88,8 @@ def encode_target(
         names = [str(v) for v in levels]
     if class_names is not None and len(class_names) == len(names):
         names = list(class_names)
+    if inferred and len(names) >= DEGENERATE_MIN_CLASSES:
+        _check_not_identifier(values, y, names, target_name=target_name, where=where)
     if len(names) > MAX_FORCED_CLASSES:
         raise DataError(
             f"{where}: the target column '{target_name}' has {len(names)} different values - too many "
@@ -96,6 +103,23 @@ def encode_target(
             "at least two. Choose another target column (data.target / --target) or add rows of other classes."
         )
     return y.astype(np.int64).reshape(-1), task, names
+
+
+def _check_not_identifier(values: np.ndarray, y: np.ndarray, names: list[str], *, target_name: str, where: str) -> None:
+    """Refuse an inferred classification whose classes are mostly single rows."""
+    counts = np.bincount(y, minlength=len(names))
+    n_rows, n_classes = int(counts.sum()), len(names)
+    singles = int((counts < 2).sum())
+    if not (n_classes > n_rows / 2 or singles > n_classes / 2):
+        return
+    examples = ", ".join(repr(v) for v in list(dict.fromkeys(values.tolist()))[:3])
+    raise DataError(
+        f"{where}: the target column '{target_name}' has {n_classes} different values in {n_rows} rows "
+        f"({singles} of them on a single row; e.g. {examples}), so it looks like an identifier or a "
+        "continuous number read as text rather than class labels - a classifier could not learn it and "
+        "the validation/test split would get no rows. Choose another target column (data.target / --target), "
+        "or, if it holds numbers, set data.task (--task) to 'regression' (and fix cells that are not numbers)."
+    )
 
 
 def class_counts(y: np.ndarray, n_classes: int) -> list[int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,7 +129,12 @@ def sniff_delimiter(lines: list[str], suffix: str) -> str:
     return "\t" if suffix in (".tsv", ".tab") else ","
 
 
+THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")  # 1,234 / -12,345,678.5
+
+
 def _is_number(cell: str) -> bool:
+    if THOUSANDS.match(cell):
+        return True
     try:
         float(cell.replace(",", ".") if cell.count(",") == 1 else cell)
         return True

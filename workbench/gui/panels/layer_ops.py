@@ -130,22 +130,58 @@ def params_of(layer: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in layer.items() if k not in ("type", "layers")}
 
 
-# The size parameter of a layer reads best bare: "Linear 64", "Conv2d 16, kernel_size=5".
-_SIZE_PARAMS = ("out_features", "out_channels", "hidden_size", "embedding_dim")
+# The size parameter of a layer reads best bare, the geometry of a convolution or pooling as
+# a short code: "Linear 64", "Conv2d 16, k3, p1", "MaxPool2d k2", "Dropout p=0.5".
+_SIZE_PARAMS = ("out_features", "out_channels", "hidden_size", "embedding_dim", "output_size")
+_CODES = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d"}
+_ALWAYS = ("kernel_size", "p")  # shown even when left at the catalog default
+
+
+def _defaults(layer_type: str) -> dict[str, Any]:
+    try:
+        from workbench.core import catalog
+
+        return {p.name: p.default for p in catalog.get_entry("layer", layer_type).params}
+    except Exception:  # an unknown type: only what the spec says
+        return {}
 
 
 def label(layer: dict[str, Any]) -> str:
-    """What a person reads in the stack: the type and its explicit parameters, compactly."""
+    """What a person reads in the stack: the type, its size and what differs from the
+    defaults, compactly ("Conv2d 16, k3, p1"); `full_label` spells it out."""
     params = params_of(layer)
-    parts = [_short(params.pop(name)) for name in _SIZE_PARAMS if name in params][:1]
-    parts += [f"{k}={_short(v)}" for k, v in params.items()]
+    defaults = _defaults(layer["type"])
+    for name in (*_SIZE_PARAMS, *_ALWAYS):
+        if name not in params and defaults.get(name) is not None:
+            params[name] = defaults[name]
+    size = next((params.pop(name) for name in _SIZE_PARAMS if name in params), None)
+    parts = []
+    for name, value in params.items():
+        if name in _CODES:
+            parts.append(f"{_CODES[name]}{_short(value, sep='×')}")
+        elif isinstance(value, bool):
+            parts.append(name if value else f"no {name}")
+        else:
+            parts.append(f"{name}={_short(value)}")
+    if size is not None:
+        return ", ".join([f"{layer['type']} {_short(size)}", *parts])
     return f"{layer['type']} {', '.join(parts)}" if parts else layer["type"]
 
 
-def _short(value: Any) -> str:
+def full_label(layer: dict[str, Any]) -> str:
+    """The type with every parameter the spec sets, by name (a tooltip)."""
+    params = params_of(layer)
+    if not params:
+        return f"{layer['type']} (default parameters)"
+    return f"{layer['type']}: " + ", ".join(f"{k}={_short(v)}" for k, v in params.items())
+
+
+def _short(value: Any, sep: str | None = None) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, (list, tuple)):
+        if sep is not None:
+            return sep.join(_short(v) for v in value)
         return "(" + ", ".join(_short(v) for v in value) + ")"
     if value is None:
         return "none"

@@ -6,8 +6,9 @@ Double-click (or Enter) asks for the layer to be added; dragging carries its nam
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import (QAbstractItemView, QLineEdit, QStyle, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
+                               QWidget)
 
 from workbench.core import catalog
 
@@ -21,8 +22,10 @@ class PaletteTree(QTreeWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setHeaderHidden(True)
-        self.setRootIsDecorated(True)
-        self.setIndentation(12)
+        self.setRootIsDecorated(False)  # the groups are bold headings, always open
+        self.setItemsExpandable(False)
+        self.setIndentation(10)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setUniformRowHeights(True)
         self.setDragEnabled(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
@@ -46,6 +49,19 @@ class PaletteTree(QTreeWidget):
             item.setData(0, _NAME_ROLE, entry.name)
             item.setToolTip(0, f"<b>{entry.name}</b><br>{entry.help}<br><i>Double-click or drag to add</i>")
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
+
+    def fitting_width(self) -> int:
+        """The width that shows every name whole, with the vertical scroll bar."""
+        fm = self.fontMetrics()
+        bold = QFontMetrics(self.topLevelItem(0).font(0)) if self.topLevelItemCount() else fm
+        widest = 0
+        for group_index in range(self.topLevelItemCount()):
+            group = self.topLevelItem(group_index)
+            widest = max(widest, bold.horizontalAdvance(group.text(0)))
+            for i in range(group.childCount()):
+                widest = max(widest, self.indentation() + fm.horizontalAdvance(group.child(i).text(0)))
+        scroll = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        return widest + scroll + 2 * self.frameWidth() + 14  # + the item's text margins
 
     def item_for(self, name: str) -> QTreeWidgetItem | None:
         for group_index in range(self.topLevelItemCount()):
@@ -105,7 +121,8 @@ class LayerPalette(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(3)
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter layers…")
+        self.filter_edit.setPlaceholderText("Find a layer…")
+        self.filter_edit.setToolTip("Type part of a name (or a group: conv, pool, activation)")
         self.filter_edit.setClearButtonEnabled(True)
         self.tree = PaletteTree()
         self.filter_edit.textChanged.connect(self.tree.filter)

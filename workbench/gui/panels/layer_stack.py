@@ -1,5 +1,7 @@
 """The layer stack: the model's layers in order, Residual blocks with their inner layers as
-children, each with its output shape; a layer that cannot take its input is red with the reason.
+children, one row per layer with its number, a compact description ("Conv2d 16, k3, p1"), its
+output shape per sample and its parameter count (the live summary, merged into the stack); a
+layer that cannot take its input is red with the reason.
 
 It edits nothing itself: drops are reported as signals (a palette layer dropped at a position,
 or a layer moved) and the panel turns them into one `session` change. Drops are handled here
@@ -13,7 +15,8 @@ from typing import Any
 
 from PySide6.QtCore import QMimeData, QPoint, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QStyle, QStyledItemDelegate, QStyleOptionViewItem,
+                               QTreeWidget, QTreeWidgetItem, QWidget)
 
 from workbench.gui.panels import layer_ops
 from workbench.gui.panels.layer_palette import LAYER_NAME_MIME
@@ -22,12 +25,28 @@ LAYER_PATH_MIME = "application/x-workbench-layer-path"
 PATH_ROLE = Qt.ItemDataRole.UserRole
 ERROR_ROLE = Qt.ItemDataRole.UserRole + 1
 ERROR_COLOR = QColor("#d93025")
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+COLUMNS = ["#", "Layer", "Output", "Params"]
+COL_NUMBER, COL_LAYER, COL_OUTPUT, COL_PARAMS = range(4)
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str:
     if not shape:
         return "—"
     return "×".join(str(d) for d in shape)
+
+
+def count_text(n: float) -> str:
+    """A count that fits a narrow column: 1,234 / 56,789 / 1.2 M."""
+    n = float(n)
+    if abs(n) < 100_000:
+        return f"{n:,.0f}"
+    for factor, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= factor:
+            return f"{n / factor:.3g} {suffix}"
+    return f"{n:,.0f}"
 
 
 def info_for(summary: Any, path: tuple[int, ...]) -> Any:
@@ -44,6 +63,28 @@ def info_for(summary: Any, path: tuple[int, ...]) -> Any:
     return info
 
 
+class _IndentedLayerDelegate(QStyledItemDelegate):
+    """Indents the Layer column of inner layers as the tree indents their numbers, so a block's
+    layers read as its children."""
+
+    def paint(self, painter, option, index) -> None:  # noqa: D102
+        depth, parent = 0, index.parent()
+        while parent.isValid():
+            depth, parent = depth + 1, parent.parent()
+        if depth:
+            option = QStyleOptionViewItem(option)
+            option.rect.adjust(depth * self.parent().indentation(), 0, 0, 0)
+        super().paint(painter, option, index)
+
+    def sizeHint(self, option, index):  # noqa: N802
+        size = super().sizeHint(option, index)
+        depth, parent = 0, index.parent()
+        while parent.isValid():
+            depth, parent = depth + 1, parent.parent()
+        size.setWidth(size.width() + depth * self.parent().indentation())
+        return size
+
+
 class LayerStack(QTreeWidget):
     dropped_new = Signal(str, object, int)     # layer name, parent path, row
     dropped_move = Signal(object, object, int)  # source path, parent path, row
@@ -51,15 +92,27 @@ class LayerStack(QTreeWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setColumnCount(2)
-        self.setHeaderLabels(["Layer", "Output"])
+        self.setColumnCount(len(COLUMNS))
+        self.setHeaderLabels(COLUMNS)
         header = self.header()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        self.setIndentation(14)
-        self.setRootIsDecorated(True)
+        header.setMinimumSectionSize(24)
+        for col, mode in ((COL_NUMBER, QHeaderView.ResizeMode.ResizeToContents),
+                          (COL_LAYER, QHeaderView.ResizeMode.Stretch),
+                          (COL_OUTPUT, QHeaderView.ResizeMode.ResizeToContents),
+                          (COL_PARAMS, QHeaderView.ResizeMode.ResizeToContents)):
+            header.setSectionResizeMode(col, mode)
+        self.headerItem().setTextAlignment(COL_PARAMS, _RIGHT)
+        self.headerItem().setToolTip(COL_OUTPUT, "The shape of one sample after the layer")
+        self.headerItem().setToolTip(COL_PARAMS, "Trainable numbers in the layer (weights and biases)")
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Blocks are always open: their inner layers are indented under them, numbered 3.1, 3.2.
+        self.setRootIsDecorated(False)
+        self.setItemsExpandable(False)
+        self.setIndentation(12)
+        self.setItemDelegateForColumn(COL_LAYER, _IndentedLayerDelegate(self))
         self.setUniformRowHeights(True)
+        self.setAlternatingRowColors(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setDragEnabled(True)
         self.setAcceptDrops(True)
@@ -67,6 +120,8 @@ class LayerStack(QTreeWidget):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self._layers: list[dict] = []
+        # True while the summary is still to come (PyTorch loading): shapes read "…", not "—"
+        self.pending = False
 
     # ---- content -----------------------------------------------------------------------------
     def show_layers(self, layers: list[dict], summary: Any, select: tuple[int, ...] | None) -> None:
@@ -89,18 +144,32 @@ class LayerStack(QTreeWidget):
             path = (*prefix, i)
             info = info_for(summary, path)
             number = ".".join(str(p + 1) for p in path)
-            item = QTreeWidgetItem(parent, [f"{number}  {layer_ops.label(layer)}", shape_text(getattr(info, "out_shape", None))])
-            item.setData(0, PATH_ROLE, path)
+            reached = info is not None and bool(info.out_shape)  # layers after a failing one were not
+            unknown = "…" if self.pending and info is None else "—"
+            item = QTreeWidgetItem(parent, [
+                number,
+                layer_ops.label(layer),
+                shape_text(info.out_shape) if info is not None else unknown,
+                count_text(info.params) if reached else unknown,
+            ])
+            item.setData(COL_NUMBER, PATH_ROLE, path)
+            item.setTextAlignment(COL_PARAMS, _RIGHT)
             flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
             if layer.get("type") == "Residual":
                 flags |= Qt.ItemFlag.ItemIsDropEnabled
                 font = QFont(self.font())
                 font.setBold(True)
-                item.setFont(0, font)
+                item.setFont(COL_LAYER, font)
+                item.setToolTip(COL_LAYER, "Residual block: output = input + f(input), where f is the "
+                                           "layers indented under it. Drop layers on it to add them inside.")
+            else:
+                item.setToolTip(COL_LAYER, layer_ops.full_label(layer))
             item.setFlags(flags)
-            item.setToolTip(0, layer_ops.label(layer))
             if info is not None:
-                item.setToolTip(1, f"output per sample: {shape_text(info.out_shape)}")
+                item.setToolTip(COL_OUTPUT, f"output per sample: {shape_text(info.out_shape)}")
+                if reached:
+                    item.setToolTip(COL_PARAMS, f"{info.params:,} parameters · {count_text(info.flops)} "
+                                                "FLOPs per sample")
             error = getattr(info, "error", None)
             if error:
                 self._mark_error(item, error)
@@ -108,14 +177,34 @@ class LayerStack(QTreeWidget):
                 self._add_items(item, layer["layers"], path, summary)
 
     def _mark_error(self, item: QTreeWidgetItem, message: str) -> None:
-        item.setData(0, ERROR_ROLE, message)
+        item.setData(COL_NUMBER, ERROR_ROLE, message)
         background = QColor(ERROR_COLOR)
         background.setAlpha(40)
-        for col in range(2):
+        for col in range(len(COLUMNS)):
             item.setForeground(col, QBrush(ERROR_COLOR))
             item.setBackground(col, QBrush(background))
             item.setToolTip(col, message)
-        item.setIcon(0, self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
+        item.setIcon(COL_LAYER, self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
+
+    # ---- reading (tests, and what a person reads) ------------------------------------------------
+    def all_items(self) -> list[QTreeWidgetItem]:
+        """Every row, top to bottom (inner layers under their block)."""
+        found: list[QTreeWidgetItem] = []
+
+        def walk(parent: QTreeWidgetItem) -> None:
+            for i in range(parent.childCount()):
+                found.append(parent.child(i))
+                walk(parent.child(i))
+
+        walk(self.invisibleRootItem())
+        return found
+
+    def row_texts(self, row: int) -> list[str]:
+        item = self.all_items()[row]
+        return [item.text(c) for c in range(len(COLUMNS))]
+
+    def row_count(self) -> int:
+        return len(self.all_items())
 
     def layers(self) -> list[dict]:
         return self._layers
@@ -137,20 +226,10 @@ class LayerStack(QTreeWidget):
         return tuple(items[0].data(0, PATH_ROLE)) if items else None
 
     def error_items(self) -> list[QTreeWidgetItem]:
-        found = []
-
-        def walk(parent: QTreeWidgetItem) -> None:
-            for i in range(parent.childCount()):
-                child = parent.child(i)
-                if child.data(0, ERROR_ROLE):
-                    found.append(child)
-                walk(child)
-
-        walk(self.invisibleRootItem())
-        return found
+        return [item for item in self.all_items() if item.data(COL_NUMBER, ERROR_ROLE)]
 
     def is_red(self, item: QTreeWidgetItem) -> bool:
-        return item.foreground(0).color() == ERROR_COLOR
+        return all(item.foreground(c).color() == ERROR_COLOR for c in range(len(COLUMNS)))
 
     # ---- keyboard ----------------------------------------------------------------------------
     def keyPressEvent(self, event) -> None:  # noqa: N802

@@ -1,5 +1,6 @@
-"""The model panel: palette -> stack of layers -> parameters of the selected layer, with the live
-summary (shapes, parameters, FLOPs, memory) and the reason Train is disabled.
+"""The model panel: palette -> stack of layers (which shows the live summary: output shape and
+parameters per layer, the totals under it) -> parameters of the selected layer, and the reason
+Train is disabled.
 
 It holds no state: each change is one undoable session change. Structural changes (add, move,
 duplicate, remove, template) are separate undo steps named after what they did; parameter edits
@@ -32,7 +33,7 @@ from workbench.core.spec import SpecError
 from workbench.gui.panels import layer_ops
 from workbench.gui.panels.layer_palette import LayerPalette
 from workbench.gui.panels.layer_stack import ERROR_COLOR, LayerStack, info_for
-from workbench.gui.panels.model_summary_view import ModelSummaryView
+from workbench.gui.panels.model_summary_view import ModelSummaryView, WrapLabel
 from workbench.gui.widgets.param_form import ParamForm
 
 _ICONS = {
@@ -100,14 +101,34 @@ class ModelPanel(QWidget):
         return button
 
     def _build(self) -> None:
+        """Two columns: a narrow palette (filter box above it) and the stack, which is also the
+        summary (# | Layer | Output | Params), with the totals line and the red message under
+        it and the selected layer's parameters below. Fits a ~520 px dock without scrolling
+        sideways."""
         self._icon_names: dict[QToolButton, str] = {}
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 6, 6, 6)
         outer.setSpacing(4)
 
-        # top row: templates, undo, redo
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        splitter.setHandleWidth(5)
+        self.splitter = splitter
+
+        # palette: as wide as its longest name
+        self.palette_view = LayerPalette()
+        self.palette = self.palette_view.tree
+        self.palette.add_requested.connect(self.add_layer)
+        self.palette_view.setMinimumWidth(self.palette.fitting_width())
+        splitter.addWidget(self.palette_view)
+
+        # templates, undo, redo above the stack
+        stack_box = QWidget()
+        stack_layout = QVBoxLayout(stack_box)
+        stack_layout.setContentsMargins(0, 0, 0, 0)
+        stack_layout.setSpacing(3)
         top = QHBoxLayout()
-        top.setSpacing(4)
+        top.setSpacing(2)
         self.template_button = QToolButton()
         self.template_button.setText("Templates")
         self.template_button.setToolTip("Replace the layers with a ready-made model (undo brings yours back)")
@@ -134,26 +155,11 @@ class ModelPanel(QWidget):
         stack.redoTextChanged.connect(self._redo_text_changed)
         top.addWidget(self.undo_button)
         top.addWidget(self.redo_button)
-        outer.addLayout(top)
+        stack_layout.addLayout(top)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.setChildrenCollapsible(False)
-        self.splitter = splitter
-
-        # palette
-        self.palette_view = LayerPalette()
-        self.palette_view.setMinimumWidth(120)
-        self.palette = self.palette_view.tree
-        self.palette.add_requested.connect(self.add_layer)
-        splitter.addWidget(self.palette_view)
-
-        # stack + buttons
-        stack_box = QWidget()
-        stack_layout = QVBoxLayout(stack_box)
-        stack_layout.setContentsMargins(0, 0, 0, 0)
-        stack_layout.setSpacing(2)
+        # the stack: one row per layer with its output shape and parameters
         self.stack = LayerStack()
-        self.stack.setMinimumWidth(170)
+        self.stack.setMinimumWidth(220)
         self.stack.itemSelectionChanged.connect(self._selection_changed)
         self.stack.dropped_new.connect(self._dropped_new)
         self.stack.dropped_move.connect(self._dropped_move)
@@ -161,8 +167,11 @@ class ModelPanel(QWidget):
         stack_layout.addWidget(self.stack, 1)
         buttons = QHBoxLayout()
         buttons.setSpacing(0)
-        self.add_button = self._tool("add", "Add the layer selected in the palette (or double-click it)",
-                                     self._add_from_palette, "addButton")
+        self.add_button = self._tool("add", "Add the layer selected in the palette (or double-click it); "
+                                     "the arrow lists every layer", self._add_from_palette, "addButton")
+        self.add_menu = self._build_add_menu()
+        self.add_button.setMenu(self.add_menu)
+        self.add_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         self.up_button = self._tool("up", "Move the selected layer up", lambda: self.shift_selected(-1), "upButton")
         self.down_button = self._tool("down", "Move the selected layer down", lambda: self.shift_selected(1), "downButton")
         self.duplicate_button = self._tool("duplicate", "Duplicate the selected layer", self.duplicate_selected,
@@ -173,51 +182,91 @@ class ModelPanel(QWidget):
             buttons.addWidget(b)
         buttons.addStretch(1)
         stack_layout.addLayout(buttons)
+        # the totals (parameters, FLOPs, memory) and the red layer's message
+        self.summary_view = ModelSummaryView()
+        stack_layout.addWidget(self.summary_view)
 
         # parameters of the selected layer, under the stack
-        middle = QSplitter(Qt.Orientation.Vertical)
-        middle.setChildrenCollapsible(False)
-        middle.addWidget(stack_box)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.setChildrenCollapsible(False)
+        right.addWidget(stack_box)
         self.params_box = QGroupBox("Parameters")
         params_layout = QVBoxLayout(self.params_box)
         params_layout.setContentsMargins(6, 4, 6, 4)
         self.params_scroll = QScrollArea()
         self.params_scroll.setWidgetResizable(True)
         self.params_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.params_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.params_hint = QLabel("Select a layer to see its parameters.")
         self.params_hint.setWordWrap(True)
         self.params_hint.setEnabled(False)
         self.params_scroll.setWidget(self.params_hint)
         params_layout.addWidget(self.params_scroll)
         self.params_box.setMinimumHeight(110)
-        middle.addWidget(self.params_box)
-        middle.setStretchFactor(0, 3)
-        middle.setStretchFactor(1, 2)
-        splitter.addWidget(middle)
-
-        # the live summary
-        self.summary_view = ModelSummaryView()
-        self.summary_view.setMinimumWidth(220)
-        splitter.addWidget(self.summary_view)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 4)
-        splitter.setStretchFactor(2, 4)
-        splitter.setSizes([140, 300, 320])
+        right.addWidget(self.params_box)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        self.right_splitter = right
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([self.palette.fitting_width(), 10_000])
         outer.addWidget(splitter, 1)
 
         # why Train is disabled / edit problems
-        self.message_label = QLabel()
+        self.message_label = WrapLabel()
         self.message_label.setObjectName("editProblem")
-        self.message_label.setWordWrap(True)
         self.message_label.setStyleSheet(f"QLabel {{ color: {ERROR_COLOR.name()}; }}")
         self.message_label.hide()
         outer.addWidget(self.message_label)
-        self.validity_label = QLabel()
+        self.validity_label = WrapLabel()
         self.validity_label.setObjectName("validity")
-        self.validity_label.setWordWrap(True)
-        self.validity_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         outer.addWidget(self.validity_label)
         self._update_undo()
+
+    def _build_add_menu(self) -> QMenu:
+        """Every catalog layer by group: how layers are added when the palette is hidden (a
+        narrow dock) and a second way when it is shown."""
+        menu = QMenu(self)
+        menu.setToolTipsVisible(True)
+        groups: dict[str, QMenu] = {}
+        for entry in catalog.entries("layer"):
+            sub = groups.get(entry.group)
+            if sub is None:
+                sub = groups[entry.group] = menu.addMenu(entry.group)
+                sub.setToolTipsVisible(True)
+            action = sub.addAction(entry.name)
+            action.setToolTip(entry.help)
+            action.setObjectName(f"add_{entry.name}")
+            action.triggered.connect(lambda _checked=False, n=entry.name: self.add_layer(n))
+        return menu
+
+    def add_menu_action(self, name: str) -> QAction | None:
+        return self.add_menu.findChild(QAction, f"add_{name}")
+
+    def _fit_palette(self) -> None:
+        """Show the palette column only when the stack keeps room for every column whole next
+        to it; otherwise the + button's menu adds layers."""
+        stack = self.stack
+        scroll = stack.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        need = sum(stack.sizeHintForColumn(c) for c in range(stack.columnCount()))
+        header = stack.header()
+        need = max(need, sum(header.sectionSizeHint(c) for c in range(stack.columnCount())))
+        need += 2 * stack.frameWidth() + scroll + 24  # + room for the Layer column to breathe
+        margins = self.layout().contentsMargins()
+        room = self.width() - margins.left() - margins.right()
+        show = room >= self.palette.fitting_width() + self.splitter.handleWidth() + max(need, 250)
+        if show != self.palette_view.isVisibleTo(self):
+            self.palette_view.setVisible(show)
+            self.add_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup if show
+                                         else QToolButton.ToolButtonPopupMode.InstantPopup)
+            self.add_button.setToolTip(
+                "Add the layer selected in the palette (or double-click it); the arrow lists every layer"
+                if show else "Add a layer (the list of every layer, by group)")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_palette()
 
     # ---- public --------------------------------------------------------------------------
     def layers(self) -> list[dict]:
@@ -334,14 +383,29 @@ class ModelPanel(QWidget):
         layers = [layer_ops_dict(layer) for layer in spec.model.layers]
         if select is not None and not layer_ops.exists(layers, select):
             select = None
+        self.stack.pending = bool(self._pending())
         self.stack.show_layers(layers, self._summary, select)
         self._selection_changed()
+        self._fit_palette()
+
+    def _pending(self) -> str:
+        """Why the summary is not there yet although it will be ("Loading PyTorch…"), or ""."""
+        if self._summary is not None or getattr(self.session, "engine_is_ready", True):
+            return ""
+        if not self.session.spec.model.layers:
+            return ""
+        from workbench.gui.engine import loading_message
+
+        return loading_message()
 
     def _summary_changed(self, summary: Any) -> None:
         self._summary = summary
+        pending = self._pending()
+        self.stack.pending = bool(pending)
         self.stack.show_layers(self.layers(), summary, self.stack.selected_path())
+        self._fit_palette()
         batch = self.session.spec.train.batch_size
-        self.summary_view.show_summary(summary, batch if isinstance(batch, int) else None)
+        self.summary_view.show_summary(summary, batch if isinstance(batch, int) else None, pending)
         validity = getattr(self.session, "validity", None)
         if validity is not None:
             self._validity_changed(*validity)
@@ -352,7 +416,7 @@ class ModelPanel(QWidget):
             self.validity_label.setStyleSheet("QLabel { color: #1a7f37; }")
         else:
             layer_error = getattr(self._summary, "error", None)
-            if layer_error and layer_error in reason:  # the message is already under the summary
+            if layer_error and layer_error in reason:  # the message is already under the stack
                 reason = "a layer cannot take its input (in red above); fix or remove it"
             self.validity_label.setText(f"Train is disabled: {reason}")
             self.validity_label.setStyleSheet(f"QLabel {{ color: {ERROR_COLOR.name()}; }}")
@@ -434,7 +498,7 @@ class ModelPanel(QWidget):
     def changeEvent(self, event) -> None:  # noqa: N802
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
-            QTimer.singleShot(0, self._refresh_icons)
+            QTimer.singleShot(0, self, self._refresh_icons)  # (cancelled if the panel goes first)
 
     def _refresh_icons(self) -> None:
         for button, name in self._icon_names.items():

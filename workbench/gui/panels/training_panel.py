@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from workbench.core import catalog
 from workbench.core.catalog import Param
 from workbench.core.spec import ExperimentSpec
+from workbench.gui import engine
 from workbench.gui.background import BackgroundCalls
 from workbench.gui.lr_curve import lr_curve
 from workbench.gui.plots.lr_preview import LrPreview
@@ -166,6 +167,8 @@ class TrainingPanel(QScrollArea):
 
         session.spec_changed.connect(self._show)
         session.dataset_changed.connect(lambda _ds: self._show(session.spec))
+        if hasattr(session, "engine_ready"):
+            session.engine_ready.connect(self._fill_devices)
         self._show(session.spec)
 
     # ---- building -----------------------------------------------------------------------
@@ -250,15 +253,19 @@ class TrainingPanel(QScrollArea):
         return box
 
     def _build_hardware(self) -> QGroupBox:
-        from workbench.core.device import available_devices
-
         box = QGroupBox("Hardware")
         form = QFormLayout(box)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.device = QComboBox(objectName="deviceCombo")
+        self._devices_known = False
         self.device.addItem("Auto (best available)", "auto")
-        for key, words in available_devices():
-            self.device.addItem(words, key)
+        if engine.is_ready():
+            self._add_devices()
+        else:  # the list needs torch, which is still loading (session.engine_ready fills it)
+            self.device.addItem("…", None)
+            item = self.device.model().item(self.device.count() - 1)
+            item.setEnabled(False)
+            item.setToolTip("Looking for devices while PyTorch loads")
         self.precision = QComboBox(objectName="precisionCombo")
         for key, words in PRECISIONS:
             self.precision.addItem(words, key)
@@ -267,6 +274,21 @@ class TrainingPanel(QScrollArea):
         self.device.activated.connect(lambda _i: self._edit({"train.device": self.device.currentData()}))
         self.precision.activated.connect(lambda _i: self._edit({"train.precision": self.precision.currentData()}))
         return box
+
+    def _add_devices(self) -> None:
+        for key, words in engine.devices():
+            self.device.addItem(words, key)
+        self._devices_known = True
+
+    @Slot()
+    def _fill_devices(self) -> None:
+        if self._devices_known:
+            return
+        with QSignalBlocker(self.device):
+            self.device.clear()
+            self.device.addItem("Auto (best available)", "auto")
+            self._add_devices()
+        self._show(self.session.spec)  # select the spec's device again
 
     # ---- edits --------------------------------------------------------------------------
     def _edit(self, changes: dict[str, Any]) -> None:
@@ -388,7 +410,8 @@ class TrainingPanel(QScrollArea):
                 self.restore_best.setChecked(True)
             index = self.device.findData(t.device)
             if index < 0:
-                self.device.addItem(f"{t.device} (not available here)", t.device)
+                where = "not available here" if self._devices_known else "checking…"
+                self.device.addItem(f"{t.device} ({where})", t.device)
                 index = self.device.count() - 1
             self.device.setCurrentIndex(index)
             self.precision.setCurrentIndex(max(0, self.precision.findData(t.precision)))

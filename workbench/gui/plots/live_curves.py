@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetricsF
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from workbench.core.events import Event
@@ -26,9 +26,14 @@ from .markers import LrMarkers, OverfitMark
 from .palette import PlotColors, style_axes
 from .redraw import RedrawScheduler, TimedLayoutWidget
 from .series import Series
-from .view_range import follow_x, lr_y_range
+from .view_range import XAxis, follow_x, lr_y_range
 
 METRIC_LABELS = {"accuracy": "accuracy", "r2": "R²"}
+LEGEND_MAX_RUNS = 8  # overlay runs named in the legend; the rest are "… N more"
+LEGEND_ALPHA = 170  # the legend's background: curves show through it
+LEGEND_ROW_PX = 17  # height of one legend row (8 pt text)
+# Panel labels: the full word where the panel is tall enough for it, else the short one.
+SHORT_LABELS = {"learning rate": "lr", "accuracy": "acc.", "loss": "loss", "R²": "R²"}
 
 
 class LiveCurves(QWidget):
@@ -77,14 +82,14 @@ class LiveCurves(QWidget):
         self._glw.on_paint = self._scheduler.painted
         self._glw.ci.layout.setSpacing(0)
         self._glw.ci.setContentsMargins(2, 2, 8, 2)
-        self.loss_plot = self._glw.addPlot(row=0, col=0)
-        self.metric_plot = self._glw.addPlot(row=1, col=0)
-        self.lr_plot = self._glw.addPlot(row=2, col=0)
+        self.loss_plot = self._glw.addPlot(row=0, col=0, axisItems={"bottom": XAxis("bottom")})
+        self.metric_plot = self._glw.addPlot(row=1, col=0, axisItems={"bottom": XAxis("bottom")})
+        self.lr_plot = self._glw.addPlot(row=2, col=0, axisItems={"bottom": XAxis("bottom")})
         self.plots = (self.loss_plot, self.metric_plot, self.lr_plot)
         for row, stretch in enumerate((5, 3, 2)):
             self._glw.ci.layout.setRowStretchFactor(row, stretch)
-        self.loss_plot.setLabel("left", "loss")
-        self.lr_plot.setLabel("left", "learning rate")
+        self._set_panel_label(self.loss_plot, "loss")
+        self._set_panel_label(self.lr_plot, "learning rate")
         self.lr_plot.setLabel("bottom", X_AXES[self._x])
         for plot in self.plots:
             plot.hideButtons()  # our Follow button replaces pyqtgraph's "A"
@@ -100,8 +105,22 @@ class LiveCurves(QWidget):
         # The curves draw only what is in view: a new x range or width needs a new frame.
         self.lr_plot.vb.sigXRangeChanged.connect(self._scheduler.request)
         self.lr_plot.vb.sigResized.connect(self._scheduler.request)
-        self.loss_legend = self.loss_plot.addLegend(offset=(-8, 8), colCount=2)
-        self.metric_legend = self.metric_plot.addLegend(offset=(-8, -8))
+        self.loss_plot.vb.sigResized.connect(self._sync_legend)
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+            plot.vb.sigResized.connect(lambda _vb, p=plot: self._fit_axis_label(p))
+        # One legend, top right of the loss panel (the metric panel uses the same colours). It is
+        # not the plot's own legend: that one lists every named curve from the start, data or
+        # not; `_sync_legend` lists only what is drawn.
+        self.loss_legend = pg.LegendItem(offset=(-6, 6), labelTextSize="8pt", verSpacing=-6,
+                                         horSpacing=10)
+        self.loss_legend.setParentItem(self.loss_plot.vb)
+        self.loss_legend.setZValue(20)
+        self.loss_legend.setVisible(False)
+        self._legend_key: tuple = ()
+        self._has_data: set[str] = set()
+        # Line-style keys for overlays when no live run explains them; "… N more".
+        self._style_keys = {"train": pg.PlotDataItem(), "validation": pg.PlotDataItem()}
+        self._more_sample = pg.PlotDataItem(pen=None)
         run = self.run
         self.series = {
             "batch_loss": Series(self.loss_plot, run.batches, "loss", "train (batches)",
@@ -169,7 +188,7 @@ class LiveCurves(QWidget):
                 self.follow()
         elif kind == "lr":
             self.lr_markers.add(*self.run.lr_mark, self._x)
-        elif kind == "epoch" and self.metric_plot.getAxis("left").labelText != \
+        elif kind == "epoch" and getattr(self.metric_plot.getAxis("left"), "full_label", None) != \
                 METRIC_LABELS[self.run.metric_key]:
             self._set_metric_label()
         self._scheduler.request()
@@ -181,6 +200,7 @@ class LiveCurves(QWidget):
         self._scheduler.request()
 
     def _forget_drawn(self) -> None:
+        self._has_data.clear()
         for s in self.series.values():
             s.reset()
         self.lr_markers.clear()
@@ -198,12 +218,14 @@ class LiveCurves(QWidget):
             ov.add_items(overlay, self.loss_plot, self.metric_plot, self.lr_plot)
             ov.refresh(overlay, self._x)
             self._overlays.append(overlay)
+        self._sync_legend()
         self._scheduler.request()
 
     def clear_overlays(self) -> None:
         for overlay in self._overlays:
             ov.remove_items(overlay)
         self._overlays.clear()
+        self._sync_legend()
         self._scheduler.request()
 
     @property
@@ -218,6 +240,8 @@ class LiveCurves(QWidget):
         self._x = mode
         self.x_axis_combo.setCurrentIndex(list(X_AXES).index(mode))
         self.lr_plot.setLabel("bottom", X_AXES[mode])
+        for plot in self.plots:
+            plot.getAxis("bottom").set_integer(mode == "epoch")
         for s in self.series.values():
             s.invalidate()
         for overlay in self._overlays:
@@ -288,6 +312,85 @@ class LiveCurves(QWidget):
             self.overfit_mark.show(run.overfit_epoch, run.epochs.column("epoch"),
                                    run.epochs.column(self._x))
         self.redraw_count += changed
+        self._sync_legend()
+
+    # -- panel labels ------------------------------------------------------------------------------
+    def _set_panel_label(self, plot: pg.PlotItem, text: str) -> None:
+        plot.setLabel("left", text)
+        plot.getAxis("left").full_label = text
+        self._fit_axis_label(plot)
+
+    def _fit_axis_label(self, plot: pg.PlotItem) -> None:
+        """Rotated labels longer than their panel is high overlap the next panel's: use the
+        short word there ("lr", "acc.")."""
+        axis = plot.getAxis("left")
+        full = getattr(axis, "full_label", None)
+        if not full:
+            return
+        width = QFontMetricsF(axis.label.font()).horizontalAdvance(full) + 8
+        text = full if width <= plot.vb.height() else SHORT_LABELS.get(full, full)
+        if axis.labelText != text:
+            axis.setLabel(text)
+            if hasattr(self, "_colors"):
+                axis.label.setDefaultTextColor(self._colors.foreground)
+
+    # -- legend ------------------------------------------------------------------------------------
+    def legend_texts(self) -> list[str]:
+        """The legend's entries, as a person reads them (none while nothing is drawn)."""
+        if not self.loss_legend.isVisible():
+            return []
+        return [label.text for _, label in self.loss_legend.items]
+
+    def _legend_entries(self) -> list[tuple[object, str]]:
+        entries: list[tuple[object, str]] = []
+        for key in ("batch_loss", "train_loss", "val_loss"):
+            s = self.series[key]
+            if key not in self._has_data and len(s.buffer) and np.isfinite(
+                    s.buffer.column(s.column)).any():
+                self._has_data.add(key)
+            if key in self._has_data:
+                entries.append((s.curve, s.name))
+        runs = [(o, o.legend_item()) for o in self._overlays]
+        runs = [(o, item) for o, item in runs if item is not None]
+        if runs and not entries:  # overlays only: say what solid and dashed mean
+            entries.append((self._style_keys["train"], "train"))
+            if any(column == "val_loss" for o, _ in runs for _, _, column in o.items):
+                entries.append((self._style_keys["validation"], "validation"))
+        if len(runs) > LEGEND_MAX_RUNS:
+            # Runs drawn strongly (not faded, e.g. the selected trials) are named first.
+            runs.sort(key=lambda r: r[0].color.alpha() < 255)
+            hidden = len(runs) - (LEGEND_MAX_RUNS - 1)
+            runs = runs[:LEGEND_MAX_RUNS - 1]
+        else:
+            hidden = 0
+        entries += [(item, o.label) for o, item in runs]
+        if hidden:
+            entries.append((self._more_sample, f"… {hidden} more"))
+        return entries
+
+    def _legend_columns(self, n: int) -> int:
+        """Few columns while the legend stays short; more when the loss panel is low, so the
+        legend never takes more than about a third of its height."""
+        room = max(self.loss_plot.vb.height() * 0.34 - 8, 16)
+        for cols in (1, 2, 3, 4):
+            rows = -(-n // cols)
+            if rows * LEGEND_ROW_PX <= room and (cols > 1 or n <= 4):
+                return cols
+        return 4
+
+    def _sync_legend(self) -> None:
+        entries = self._legend_entries()
+        cols = self._legend_columns(len(entries))
+        key = (cols, *((id(item), name) for item, name in entries))
+        if key == self._legend_key:
+            return
+        self._legend_key = key
+        legend = self.loss_legend
+        legend.clear()
+        legend.setColumnCount(cols)
+        for item, name in entries:
+            legend.addItem(item, name)
+        legend.setVisible(bool(entries))
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
@@ -356,12 +459,16 @@ class LiveCurves(QWidget):
         self._glw.setBackground(colors.background)
         for plot in self.plots:
             style_axes(plot, colors)
-        for legend in (self.loss_legend, self.metric_legend):
-            legend.setLabelTextColor(colors.foreground)
-            for _, label in legend.items:  # existing labels keep their colour otherwise
-                label.setText(label.text, color=colors.foreground)
-            legend.setBrush(colors.legend_brush())
-            legend.setPen(pg.mkPen(colors.faint(colors.foreground, 60)))
+        legend = self.loss_legend
+        legend.setLabelTextColor(colors.foreground)
+        for _, label in legend.items:  # existing labels keep their colour otherwise
+            label.setText(label.text, color=colors.foreground)
+        legend.setBrush(colors.faint(colors.background, LEGEND_ALPHA))
+        legend.setPen(pg.mkPen(colors.faint(colors.foreground, 50)))
+        key_color = colors.faint(colors.foreground, 190)
+        self._style_keys["train"].setPen(pg.mkPen(key_color, width=1.5))
+        self._style_keys["validation"].setPen(
+            pg.mkPen(key_color, width=1.5, style=Qt.PenStyle.DashLine))
         for s in self.series.values():
             if s.role == "batch":
                 base = colors.role("train")
@@ -376,5 +483,5 @@ class LiveCurves(QWidget):
         self._scheduler.request()
 
     def _set_metric_label(self) -> None:
-        self.metric_plot.setLabel("left", METRIC_LABELS[self.run.metric_key])
+        self._set_panel_label(self.metric_plot, METRIC_LABELS[self.run.metric_key])
         style_axes(self.metric_plot, self._colors)

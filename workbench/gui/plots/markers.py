@@ -15,7 +15,10 @@ _LABEL_MID = {"anchors": [(0, 0.5), (0, 0.5)]}
 
 
 class LrMarkers:
-    """Vertical lines with the new rate written on the first panel's line."""
+    """Vertical lines with the new rate written on the last (learning-rate) panel's line, at
+    mid-height: between the old and the new rate, so neither the curve nor the loss legend
+    (top right of the first panel) covers it. The label keeps to the side of the line that is
+    inside the view."""
 
     def __init__(self, plots: Sequence[pg.PlotItem]):
         self.plots = tuple(plots)
@@ -25,15 +28,21 @@ class LrMarkers:
     def add(self, coords: dict[str, float], text: str, x_mode: str) -> None:
         lines = []
         for i, plot in enumerate(self.plots):
+            labelled = i == len(self.plots) - 1
             line = pg.InfiniteLine(pos=coords[x_mode], angle=90, movable=False,
-                                   label=text if i == 0 else None,
-                                   labelOpts={"position": 0.8, **_LABEL_MID})
+                                   label=text if labelled else None,
+                                   labelOpts={"position": 0.5})
             line.setZValue(5)
             plot.addItem(line, ignoreBounds=True)
             lines.append(line)
         self.items.append((coords, lines))
         if self._colors is not None:
             self._color(lines)
+
+    def labels(self) -> list[str]:
+        """The texts a person reads, one per change."""
+        return [line.label.toPlainText() for _, lines in self.items for line in lines
+                if getattr(line, "label", None) is not None]
 
     def clear(self) -> None:
         for _, lines in self.items:

@@ -20,6 +20,13 @@ class Overlay:
     columns: dict[str, np.ndarray]  # step/epoch/time + loss/val_loss/metric/val_metric/lr
     items: list[tuple[pg.PlotItem, pg.PlotDataItem, str]] = field(default_factory=list)  # y column
 
+    def legend_item(self) -> pg.PlotDataItem | None:
+        """The curve that stands for the run in a legend: its train loss, else its first."""
+        for _, item, column in self.items:
+            if column == "loss":
+                return item
+        return self.items[0][1] if self.items else None
+
     def x(self, mode: str) -> np.ndarray:
         return self.columns[mode]
 
@@ -67,20 +74,21 @@ def build_overlay(label: str, rows: Sequence[dict], color: QColor, metric_key: s
 
 def add_items(overlay: Overlay, loss_plot: pg.PlotItem, metric_plot: pg.PlotItem,
               lr_plot: pg.PlotItem) -> None:
-    """Train solid, validation dashed; only the loss plot's train curve enters the legend."""
+    """Train solid, validation dashed. The items are unnamed: the owner's legend lists runs
+    itself (see `Overlay.legend_item`)."""
     solid = pg.mkPen(overlay.color, width=1.5)
     dashed = pg.mkPen(overlay.color, width=1.5, style=Qt.PenStyle.DashLine)
     specs = [
-        (loss_plot, "loss", solid, overlay.label),
-        (loss_plot, "val_loss", dashed, None),
-        (metric_plot, "metric", solid, None),
-        (metric_plot, "val_metric", dashed, None),
-        (lr_plot, "lr", solid, None),
+        (loss_plot, "loss", solid),
+        (loss_plot, "val_loss", dashed),
+        (metric_plot, "metric", solid),
+        (metric_plot, "val_metric", dashed),
+        (lr_plot, "lr", solid),
     ]
-    for plot, column, pen, name in specs:
+    for plot, column, pen in specs:
         if not np.isfinite(overlay.columns[column]).any():
             continue
-        item = pg.PlotDataItem(pen=pen, name=name, connect="finite")
+        item = pg.PlotDataItem(pen=pen, connect="finite")
         item.setZValue(0)  # under the live run
         plot.addItem(item)
         overlay.items.append((plot, item, column))
@@ -94,5 +102,5 @@ def refresh(overlay: Overlay, mode: str) -> None:
 
 def remove_items(overlay: Overlay) -> None:
     for plot, item, _ in overlay.items:
-        plot.removeItem(item)  # also drops its legend entry
+        plot.removeItem(item)
     overlay.items.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 
 HEADROOM = 0.1  # room on the right for points still to come, as a share of the data's span
 PAD = 0.02  # margin on the left
@@ -31,3 +32,26 @@ def lr_y_range(lo: float, hi: float, log: bool) -> tuple[float, float, float]:
     if log:
         return float(np.log10(lo)), float(np.log10(hi)), 0.08
     return 0.0, hi * 1.12, 0.0
+
+
+class XAxis(pg.AxisItem):
+    """The shared x axis. With `integer` on (the epoch axis) it only ticks whole numbers: no
+    "1.5 epochs"."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.integer = False
+
+    def set_integer(self, on: bool) -> None:
+        if on != self.integer:
+            self.integer = on
+            self.picture = None  # pyqtgraph's cached drawing
+            self.update()
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph names)
+        levels = super().tickSpacing(minVal, maxVal, size)
+        if not self.integer:
+            return levels
+        whole = [(spacing, offset) for spacing, offset in levels
+                 if spacing >= 1 and float(spacing).is_integer()]
+        return whole or [(1.0, 0.0)]

@@ -1,0 +1,62 @@
+"""Two runs side by side: their specs with the differences highlighted, and their final metrics."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHeaderView, QLabel, QSplitter,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from workbench.gui.runs.table_model import metric_text
+from workbench.gui.widgets.spec_diff import SpecDiffView
+
+
+def _title(r) -> str:
+    return f"#{r.id} {r.name}"
+
+
+def metric_rows(a, b) -> list[tuple[str, str, str]]:
+    keys = list(dict.fromkeys([k for k in (*a.metrics, *b.metrics) if k != "best_epoch"]))
+    rows = [("status", a.status, b.status), ("epochs", str(a.epochs), str(b.epochs)),
+            ("best val", metric_text(a.best_val_metric, a.best_val), metric_text(b.best_val_metric, b.best_val))]
+    for k in keys:
+        va, vb = a.metrics.get(k), b.metrics.get(k)
+        rows.append((k, f"{va:.4g}" if isinstance(va, float) else "—", f"{vb:.4g}" if isinstance(vb, float) else "—"))
+    return rows
+
+
+class CompareDialog(QDialog):
+    def __init__(self, a, b, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("compareDialog")
+        self.setWindowTitle(f"Compare #{a.id} and #{b.id}")
+        self.diff = SpecDiffView()
+        self.diff.only_differences.setChecked(True)
+        self.diff.set_specs(a.spec, b.spec, _title(a), _title(b))
+        self.metrics = QTableWidget(0, 3, objectName="compareMetrics")
+        self.metrics.setHorizontalHeaderLabels(["Final metric", _title(a), _title(b)])
+        self.metrics.verticalHeader().hide()
+        self.metrics.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.metrics.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        for row, values in enumerate(metric_rows(a, b)):
+            self.metrics.insertRow(row)
+            for col, text in enumerate(values):
+                item = QTableWidgetItem(text)
+                if col:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.metrics.setItem(row, col, item)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.diff)
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(QLabel("Final metrics"))
+        lay.addWidget(self.metrics)
+        split.addWidget(box)
+        split.setSizes([320, 200])
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setObjectName("closeButton")
+        layout = QVBoxLayout(self)
+        layout.addWidget(split, 1)
+        layout.addWidget(buttons)
+        self.resize(760, 560)
