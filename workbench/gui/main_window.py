@@ -347,7 +347,7 @@ class MainWindow(QMainWindow):
     def _default_dock_sizes(self) -> None:
         # Only meaningful once the window has its size, hence from the first showEvent.
         width = max(self.width(), 1000)
-        self.resizeDocks([self.data_dock, self.training_dock], [int(width * 0.31), int(width * 0.25)],
+        self.resizeDocks([self.data_dock, self.training_dock], [int(width * 0.35), int(width * 0.25)],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([self.runs_dock], [int(self.height() * 0.24)], Qt.Orientation.Vertical)
 
