@@ -431,7 +431,7 @@ class ProcessRun:
         child is given a moment to exit by itself (it is only tidying up)."""
         if self._child is not None:
             if self._terminal is not None and self._child.alive():
-                self._child.process.join(timeout=3)
+                self._child.process.join(timeout=10)
             self._child.close()
 
 

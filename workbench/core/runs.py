@@ -6,41 +6,40 @@ CLI) may write at once: the database is in WAL mode, every connection waits on a
 (`busy_timeout`) and every write is one short `BEGIN IMMEDIATE` transaction.
 
 A run still marked "running" whose process is gone (same host) reads as "interrupted".
-The schema is versioned with `PRAGMA user_version`; `_MIGRATIONS[n]` brings a database from
-version n-1 to n, so an older file is upgraded in place when opened.
+The schema and its migrations are in runs_schema.py (an older file is upgraded in place when
+opened); RunRecord, the parsed row, is in run_record.py.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
-import socket
 import sqlite3
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+from workbench.core.process_liveness import HOST, proc_start_token
+from workbench.core.run_record import (  # RunRecord, model_summary_text: re-exported
+    BEST_METRICS,
+    COLUMNS,
+    RunRecord,
+    clean_metrics,
+    finite,
+    json_or_empty,
+    model_summary_text,
+    record_from_row,
+)
+from workbench.core.runs_schema import MIGRATIONS, SCHEMA_VERSION  # SCHEMA_VERSION re-exported
 
 if TYPE_CHECKING:  # spec imports pydantic only; kept lazy so listing runs stays light
     from workbench.core.spec import ExperimentSpec
 
-SCHEMA_VERSION = 1
 STATUSES = ("running", "finished", "stopped", "failed")  # stored; "interrupted" is derived
 ENV_VAR = "WORKBENCH_STORE"
 BUSY_TIMEOUT_MS = 30_000
-
-# Which validation metric a run's "best" is, in order of preference, and its direction.
-_BEST_METRICS: tuple[tuple[str, str], ...] = (
-    ("val_accuracy", "max"),
-    ("val_r2", "max"),
-    ("val_loss", "min"),
-    ("loss", "min"),
-)
 
 
 class StoreError(RuntimeError):
@@ -55,247 +54,6 @@ def default_store_path() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("workbench", appauthor=False)) / "runs.db"
-
-
-# ---- process liveness ----------------------------------------------------------------------
-def _proc_start_token(pid: int) -> str:
-    """Start time of a process (Linux /proc), so a recycled pid is not mistaken for the run."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read().decode("ascii", "replace")
-        # field 22 (starttime); the command name (field 2) may contain spaces, so split after ')'
-        return stat.rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return ""
-
-
-def _process_alive(pid: int, token: str | None) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    except OSError:
-        return False
-    if token:
-        now = _proc_start_token(pid)
-        if now and now != token:
-            return False  # the pid was reused by another process
-    return True
-
-
-_HOST = socket.gethostname()
-
-
-# ---- records -------------------------------------------------------------------------------
-@dataclass
-class RunRecord:
-    id: int
-    name: str
-    created: float  # unix time
-    status: str  # running | finished | stopped | failed | interrupted (derived)
-    stored_status: str  # what the database holds
-    spec_json: str
-    dataset: str
-    task: str
-    model_summary: str
-    optimizer: str
-    lr: float | None
-    device: str
-    duration: float | None
-    epochs: int  # epochs completed (logged)
-    metrics: dict[str, float]
-    best_val: float | None
-    best_val_metric: str
-    best_epoch: int | None
-    message: str
-    parent_id: int | None
-    sweep_id: int | str | None
-    tags: list[str]
-    notes: str
-    pid: int | None
-    host: str
-    run_dir: str
-    total_params: int | None
-    finished_at: float | None
-
-    @cached_property
-    def spec(self) -> "ExperimentSpec":
-        from workbench.core.spec import parse_spec
-
-        return parse_spec(self.spec_json, source=f"run {self.id}")
-
-    @property
-    def created_at(self) -> datetime:
-        return datetime.fromtimestamp(self.created)
-
-    @property
-    def test_metric(self) -> tuple[str, float] | None:
-        """The headline test metric: accuracy for classification, R² for regression."""
-        for key in ("test_accuracy", "test_r2", "test_loss"):
-            v = self.metrics.get(key)
-            if v is not None:
-                return key, v
-        return None
-
-    def to_dict(self) -> dict[str, Any]:
-        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        d.pop("spec_json")
-        d["created_iso"] = self.created_at.isoformat(timespec="seconds")
-        return d
-
-
-_COLUMNS = (
-    "id, name, created, status, spec_json, dataset, task, model_summary, optimizer, lr, device, "
-    "duration, epochs_done, metrics_json, best_val, best_val_metric, best_epoch, message, "
-    "parent_id, sweep_id, tags, notes, pid, pid_token, host, run_dir, total_params, finished"
-)
-
-
-def _json(text: str | None, empty: Any) -> Any:
-    if not text or text in ("[]", "{}"):
-        return type(empty)()
-    return json.loads(text)
-
-
-def _record(row: tuple) -> RunRecord:
-    """A RunRecord from a row of `_COLUMNS` (plain tuples: sqlite3.Row by name is 3x slower)."""
-    (id_, name, created, status, spec_json, dataset, task, model_summary, optimizer, lr, device,
-     duration, epochs_done, metrics_json, best_val, best_val_metric, best_epoch, message,
-     parent_id, sweep_id, tags, notes, pid, pid_token, host, run_dir, total_params, finished) = row
-    stored = status
-    if status == "running" and host == _HOST and pid is not None and not _process_alive(pid, pid_token):
-        status = "interrupted"
-    return RunRecord(
-        id_, name, created, status, stored, spec_json, dataset or "", task or "", model_summary or "",
-        optimizer or "", lr, device or "", duration, epochs_done or 0, _json(metrics_json, {}), best_val,
-        best_val_metric or "", best_epoch, message or "", parent_id, sweep_id, _json(tags, []), notes or "",
-        pid, host or "", run_dir or "", total_params, finished,
-    )
-
-
-# ---- schema --------------------------------------------------------------------------------
-def _execute_script(db: sqlite3.Connection, script: str) -> None:
-    """Statement by statement: executescript() would COMMIT the migration's transaction."""
-    for statement in script.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-def _migrate_to_1(db: sqlite3.Connection) -> None:
-    _execute_script(
-        db,
-        """
-        CREATE TABLE IF NOT EXISTS runs (
-            id              INTEGER PRIMARY KEY AUTOINCREMENT,
-            name            TEXT NOT NULL,
-            created         REAL NOT NULL,
-            status          TEXT NOT NULL,
-            spec_json       TEXT NOT NULL,
-            dataset         TEXT,
-            task            TEXT,
-            model_summary   TEXT,
-            optimizer       TEXT,
-            lr              REAL,
-            device          TEXT,
-            duration        REAL,
-            epochs_done     INTEGER NOT NULL DEFAULT 0,
-            metrics_json    TEXT,
-            best_val        REAL,
-            best_val_metric TEXT,
-            best_epoch      INTEGER,
-            message         TEXT,
-            parent_id       INTEGER REFERENCES runs(id) ON DELETE SET NULL,
-            sweep_id,
-            tags            TEXT,
-            notes           TEXT,
-            pid             INTEGER,
-            pid_token       TEXT,
-            host            TEXT,
-            run_dir         TEXT,
-            total_params    INTEGER,
-            finished        REAL
-        );
-        CREATE INDEX IF NOT EXISTS runs_created ON runs(created DESC, id DESC);
-        CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep_id);
-        CREATE INDEX IF NOT EXISTS runs_parent ON runs(parent_id);
-        CREATE TABLE IF NOT EXISTS epochs (
-            run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-            epoch   INTEGER NOT NULL,
-            logs    TEXT NOT NULL,
-            PRIMARY KEY (run_id, epoch)
-        ) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS events (
-            id      INTEGER PRIMARY KEY,
-            run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-            kind    TEXT NOT NULL,
-            epoch   INTEGER,
-            step    INTEGER,
-            data    TEXT,
-            created REAL NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS events_run ON events(run_id);
-        CREATE TABLE IF NOT EXISTS artifacts (
-            id      INTEGER PRIMARY KEY,
-            run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-            kind    TEXT NOT NULL,
-            path    TEXT NOT NULL,
-            created REAL NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS artifacts_run ON artifacts(run_id);
-        CREATE TABLE IF NOT EXISTS sweeps (
-            id          INTEGER PRIMARY KEY AUTOINCREMENT,
-            name        TEXT NOT NULL,
-            created     REAL NOT NULL,
-            config_json TEXT,
-            status      TEXT
-        );
-        """
-    )
-
-
-# _MIGRATIONS[n] upgrades a database at version n-1 to version n (run inside one transaction).
-_MIGRATIONS = {1: _migrate_to_1}
-
-
-def _finite(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
-def _clean_metrics(d: dict[str, Any]) -> dict[str, Any]:
-    """JSON-safe copy: NaN/inf become None (SQLite's JSON and ours reject them)."""
-    out: dict[str, Any] = {}
-    for k, v in (d or {}).items():
-        if isinstance(v, bool) or v is None or isinstance(v, str):
-            out[k] = v
-        elif isinstance(v, (int, float)) or hasattr(v, "__float__"):
-            f = float(v)
-            out[k] = f if math.isfinite(f) else None
-        else:
-            out[k] = v
-    return out
-
-
-def model_summary_text(spec: "ExperimentSpec") -> str:
-    """A one-line description of the layer stack, e.g. 'Linear(64) ReLU Linear(auto)'."""
-    parts = []
-    for layer in spec.model.layers:
-        p = layer.params
-        size = p.get("out_features", p.get("out_channels", p.get("hidden_size")))
-        if layer.type == "Residual" and layer.layers:
-            parts.append(f"Residual[{len(layer.layers)}]")
-        elif size is not None:
-            parts.append(f"{layer.type}({size})")
-        else:
-            parts.append(layer.type)
-    return " ".join(parts)
 
 
 # ---- the store -----------------------------------------------------------------------------
@@ -345,7 +103,7 @@ class RunStore:
             # re-read inside the write lock: another process may have migrated meanwhile
             version = db.execute("PRAGMA user_version").fetchone()[0]
             for target in range(version + 1, SCHEMA_VERSION + 1):
-                _MIGRATIONS[target](db)
+                MIGRATIONS[target](db)
                 db.execute(f"PRAGMA user_version = {target}")
 
     @property
@@ -412,7 +170,7 @@ class RunStore:
     ) -> int:
         """Record a new run as "running" owned by this process (or `pid`); returns its id."""
         pid = os.getpid() if pid is None else pid
-        lr = _finite(spec.optimizer.params.get("lr"))
+        lr = finite(spec.optimizer.params.get("lr"))
         with self._write() as db:
             cur = db.execute(
                 "INSERT INTO runs (name, created, status, spec_json, dataset, task, model_summary, optimizer,"
@@ -432,8 +190,8 @@ class RunStore:
                     sweep_id,
                     json.dumps(list(tags)),
                     pid,
-                    _proc_start_token(pid),
-                    _HOST,
+                    proc_start_token(pid),
+                    HOST,
                     str(run_dir) if run_dir else "",
                     total_params,
                 ),
@@ -456,7 +214,7 @@ class RunStore:
 
     def log_epoch(self, run_id: int, epoch: int, logs: dict[str, float]) -> None:
         """Record one finished epoch (committed at once) and update the run's best value."""
-        clean = _clean_metrics(logs)
+        clean = clean_metrics(logs)
         with self._write() as db:
             db.execute(
                 "INSERT OR REPLACE INTO epochs (run_id, epoch, logs) VALUES (?, ?, ?)",
@@ -467,11 +225,11 @@ class RunStore:
                 raise KeyError(f"no run with id {run_id}")
             best, metric = row
             if not metric:
-                metric = next((k for k, _ in _BEST_METRICS if _finite(clean.get(k)) is not None), "")
-            value = _finite(clean.get(metric)) if metric else None
+                metric = next((k for k, _ in BEST_METRICS if finite(clean.get(k)) is not None), "")
+            value = finite(clean.get(metric)) if metric else None
             best_epoch = None
             if value is not None:
-                mode = dict(_BEST_METRICS)[metric]
+                mode = dict(BEST_METRICS)[metric]
                 if best is None or (value > best if mode == "max" else value < best):
                     best, best_epoch = value, int(epoch)
             db.execute(
@@ -484,7 +242,7 @@ class RunStore:
         with self._write() as db:
             db.execute(
                 "INSERT INTO events (run_id, kind, epoch, step, data, created) VALUES (?, ?, ?, ?, ?, ?)",
-                (run_id, kind, epoch, step, json.dumps(_clean_metrics(data or {})), time.time()),
+                (run_id, kind, epoch, step, json.dumps(clean_metrics(data or {})), time.time()),
             )
 
     def finish_run(
@@ -496,7 +254,7 @@ class RunStore:
             db.execute(
                 "UPDATE runs SET status = ?, metrics_json = ?, duration = ?, message = ?, finished = ?"
                 " WHERE id = ?",
-                (status, json.dumps(_clean_metrics(metrics)), _finite(duration), message, time.time(), run_id),
+                (status, json.dumps(clean_metrics(metrics)), finite(duration), message, time.time(), run_id),
             )
 
     def add_artifact(self, run_id: int, kind: str, path: str | os.PathLike) -> None:
@@ -562,7 +320,7 @@ class RunStore:
         if not rows:
             raise KeyError(f"no sweep with id {sweep_id}")
         id_, name, created, config, status = rows[0]
-        return {"id": id_, "name": name, "created": created, "config": _json(config, {}), "status": status}
+        return {"id": id_, "name": name, "created": created, "config": json_or_empty(config, {}), "status": status}
 
     # ---- reading -------------------------------------------------------------------------
     def list_runs(
@@ -597,14 +355,14 @@ class RunStore:
         if search:
             where.append("(name LIKE ? OR notes LIKE ? OR dataset LIKE ?)")
             args.extend([f"%{search}%"] * 3)
-        sql = f"SELECT {_COLUMNS} FROM runs"
+        sql = f"SELECT {COLUMNS} FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY created DESC, id DESC"
         if limit is not None or offset:
             sql += " LIMIT ? OFFSET ?"
             args.extend([-1 if limit is None else int(limit), int(offset)])
-        records = [_record(r) for r in self._read(sql, args)]
+        records = [record_from_row(r) for r in self._read(sql, args)]
         if status in ("running", "interrupted"):
             records = [r for r in records if r.status == status]
         return records
@@ -613,18 +371,18 @@ class RunStore:
         return int(self._read("SELECT COUNT(*) FROM runs")[0][0])
 
     def get_run(self, run_id: int) -> RunRecord:
-        rows = self._read(f"SELECT {_COLUMNS} FROM runs WHERE id = ?", (run_id,))
+        rows = self._read(f"SELECT {COLUMNS} FROM runs WHERE id = ?", (run_id,))
         if not rows:
             raise KeyError(f"no run with id {run_id}")
-        return _record(rows[0])
+        return record_from_row(rows[0])
 
     def runs_for_sweep(self, sweep_id: int | str) -> list[RunRecord]:
-        rows = self._read(f"SELECT {_COLUMNS} FROM runs WHERE sweep_id = ? ORDER BY id", (sweep_id,))
-        return [_record(r) for r in rows]
+        rows = self._read(f"SELECT {COLUMNS} FROM runs WHERE sweep_id = ? ORDER BY id", (sweep_id,))
+        return [record_from_row(r) for r in rows]
 
     def children(self, run_id: int) -> list[RunRecord]:
-        rows = self._read(f"SELECT {_COLUMNS} FROM runs WHERE parent_id = ? ORDER BY id", (run_id,))
-        return [_record(r) for r in rows]
+        rows = self._read(f"SELECT {COLUMNS} FROM runs WHERE parent_id = ? ORDER BY id", (run_id,))
+        return [record_from_row(r) for r in rows]
 
     def epochs(self, run_id: int) -> list[dict[str, Any]]:
         rows = self._read("SELECT epoch, logs FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
@@ -635,7 +393,7 @@ class RunStore:
             "SELECT kind, epoch, step, data, created FROM events WHERE run_id = ? ORDER BY id", (run_id,)
         )
         return [
-            {"kind": kind, "epoch": epoch, "step": step, "data": _json(data, {}), "created": created}
+            {"kind": kind, "epoch": epoch, "step": step, "data": json_or_empty(data, {}), "created": created}
             for kind, epoch, step, data, created in rows
         ]
 

@@ -17,109 +17,65 @@ study, so other machines share the same grid), random and TPE (seeded). Repeats 
 with train.seed = base + k; the point's value is the mean over its repeats. One trial's failure
 (bad params, a crash, a dead worker) marks that trial failed with its message and the sweep
 goes on.
+
+This module runs sweeps (run_sweep, continue_sweep, join_sweep and the loop they share); the
+events are in sweep_events, the study (settings, storage, create/open/list) in sweep_study,
+the metrics a sweep can optimise in sweep_metrics and a running point's bookkeeping in
+sweep_points. Their public names are re-exported here.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import socket
 import statistics
 import threading
 import time
 from collections import deque
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Iterator
 
-from workbench.core.spec import ExperimentSpec, SpecError, parse_spec
+from workbench.core.spec import ExperimentSpec, SpecError
+from workbench.core.sweep_events import (
+    SweepEvent,
+    SweepFinished,
+    SweepStarted,
+    TrialEpoch,
+    TrialFailed,
+    TrialFinished,
+    TrialStarted,
+    json_line,
+)
 from workbench.core.sweep_exec import DEFAULT_TRAIN, Job, WorkerPool, WorkerStartError, default_parallel
-from workbench.core.sweep_space import SearchSpace, SpaceError, apply_params, expand_grid, parse_space, sample_params
-
-STRATEGIES = ("grid", "random", "tpe")
-PRUNERS = ("none", "median", "halving")
-_ATTR = "workbench"  # study user attr holding {"spec": ..., "space": ..., "settings": ...}
-_MAXIMIZE_HINTS = ("accuracy", "acc", "r2", "f1", "precision", "recall", "auc")
-
-
-class SweepError(ValueError):
-    """A sweep that cannot start (bad settings, unknown study, storage unreachable)."""
-
-
-# ---- events ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SweepEvent:
-    def to_dict(self) -> dict[str, Any]:
-        return {"event": type(self).__name__, **asdict(self)}
-
-
-@dataclass(frozen=True)
-class SweepStarted(SweepEvent):
-    study: str
-    storage: str  # URL (credentials removed)
-    strategy: str
-    pruner: str
-    metric: str
-    direction: str  # "minimize" | "maximize"
-    n_trials: int  # the study's target number of trials
-    parallel: int
-    repeats: int
-    space: dict[str, Any]
-    existing: int  # trials already in the study (reopened / joined)
-    grid_points: int = 0  # grid: points in the whole grid (n_trials may run a spread-out subset)
-
-
-@dataclass(frozen=True)
-class TrialStarted(SweepEvent):
-    trial: int  # the Optuna trial number (unique within the study)
-    trial_id: int  # Optuna's storage-wide id
-    params: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class TrialEpoch(SweepEvent):
-    trial: int
-    epoch: int
-    logs: dict[str, float]
-    repeat: int = 0
-    run_id: int | None = None
-    sent_at: float = 0.0  # worker wall clock when the epoch ended (for delay measurements)
-
-
-@dataclass(frozen=True)
-class TrialFinished(SweepEvent):
-    trial: int
-    status: str  # "complete" | "pruned" | "stopped"
-    value: float | None  # mean over repeats (pruned: last reported value)
-    metrics: dict[str, float]  # final metrics, mean over repeats
-    run_id: int | None  # the first repeat's run
-    params: dict[str, Any] = field(default_factory=dict)
-    run_ids: list[int] = field(default_factory=list)
-    values: list[float] = field(default_factory=list)  # per repeat
-    duration: float = 0.0  # seconds of training, summed over repeats
-
-
-@dataclass(frozen=True)
-class TrialFailed(SweepEvent):
-    trial: int
-    message: str
-    params: dict[str, Any] = field(default_factory=dict)
-    run_ids: list[int] = field(default_factory=list)
-    details: str = ""
-
-
-@dataclass(frozen=True)
-class SweepFinished(SweepEvent):
-    status: str  # "finished" | "stopped" | "failed"
-    best: dict[str, Any] | None  # {"trial", "params", "value", "metric", "run_id", "run_ids"}
-    n_complete: int = 0
-    n_pruned: int = 0
-    n_failed: int = 0
-    study: str = ""
-    message: str = ""  # why a sweep "failed" (its workers could not start)
+from workbench.core.sweep_grid import spread  # noqa: F401
+from workbench.core.sweep_metrics import SWEEP_METRICS, check_metric, spec_task  # noqa: F401
+from workbench.core.sweep_points import _mean_metrics, _not_needed, _Point, _record_dead_run, _safe_attr, _tell
+from workbench.core.sweep_space import SearchSpace, SpaceError, apply_params, expand_grid, parse_space, sample_params  # noqa: F401
+from workbench.core.sweep_study import (  # noqa: F401
+    _ATTR,
+    _MAXIMIZE_HINTS,
+    PRUNERS,
+    STRATEGIES,
+    SweepError,
+    SweepRecord,
+    SweepSettings,
+    _best,
+    _host_pid,
+    _load,
+    _new_study_name,
+    _optuna,
+    _pid_alive,
+    _trial_record,
+    create_sweep,
+    default_storage,
+    fail_interrupted_trials,
+    list_sweeps,
+    make_pruner,
+    make_sampler,
+    open_storage,
+    open_sweep,
+    public_url,
+    report_epoch,
+    resolve_direction,
+)
 
 
 # ---- control -----------------------------------------------------------------------------------
@@ -150,362 +106,7 @@ class SweepControl:
         return self._paused.is_set()
 
 
-# ---- settings, storage, study ------------------------------------------------------------------
-
-
-@dataclass
-class SweepSettings:
-    strategy: str = "tpe"
-    pruner: str = "none"
-    metric: str = "val_loss"
-    direction: str = "auto"
-    repeats: int = 1
-    seed: int = 0
-    n_trials: int = 20  # the study's target; grid: the number of grid points
-    base_dir: str | None = None
-    grid_points: int = 0  # grid: points in the whole grid
-
-    def resolved_direction(self) -> str:
-        return resolve_direction(self.metric, self.direction)
-
-
-def resolve_direction(metric: str, direction: str = "auto") -> str:
-    """'auto': maximize accuracy / r2 / f1 / precision / recall / auc, minimize everything else."""
-    if direction in ("minimize", "maximize"):
-        return direction
-    if direction not in ("auto", "min", "max"):
-        raise SweepError(f"direction must be auto, minimize or maximize (got {direction!r})")
-    if direction in ("min", "max"):
-        return direction + "imize"
-    name = metric.lower().removeprefix("val_").removeprefix("test_")
-    return "maximize" if any(name == h or name.endswith("_" + h) for h in _MAXIMIZE_HINTS) else "minimize"
-
-
-def default_storage(store_path: str | os.PathLike | None = None) -> str:
-    """SQLite file `sweeps.db` beside the run store (default store: the user data folder)."""
-    if store_path is None:
-        from platformdirs import user_data_dir
-
-        folder = Path(user_data_dir("workbench"))
-    else:
-        folder = Path(store_path).expanduser().resolve().parent
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'sweeps.db'}"
-
-
-def public_url(url: Any) -> str:
-    """The storage URL without a password, for display and logs."""
-    if not isinstance(url, str):
-        return type(url).__name__
-    if "://" in url and "@" in url.split("://", 1)[1]:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url
-
-
-def _optuna():
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna
-
-
-def open_storage(url: Any):
-    """An Optuna RDB storage. SQLite waits on locks (several processes write one file).
-    An Optuna storage object (e.g. InMemoryStorage, for tests) is used as it is."""
-    optuna = _optuna()
-    if not isinstance(url, str):
-        return url
-    kwargs: dict[str, Any] = {}
-    if url.startswith("sqlite"):
-        kwargs["engine_kwargs"] = {"connect_args": {"timeout": 60}}
-    try:
-        return optuna.storages.RDBStorage(url, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - sqlalchemy/driver errors vary; say which storage
-        raise SweepError(f"cannot open the sweep storage {public_url(url)}: {type(exc).__name__}: {exc}") from None
-
-
-def make_sampler(strategy: str, seed: int | None, parallel: int = 1):
-    optuna = _optuna()
-    if strategy == "tpe":
-        # constant_liar: running trials count as pessimistic results so parallel workers
-        # do not all try the same promising region
-        return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
-    if strategy in ("random", "grid"):
-        # grid points are enqueued in the study; random only fills in values a point lacks
-        return optuna.samplers.RandomSampler(seed=seed)
-    raise SweepError(f"unknown strategy {strategy!r}; use one of: {', '.join(STRATEGIES)}")
-
-
-def make_pruner(name: str):
-    optuna = _optuna()
-    if name in ("none", "", None):
-        return optuna.pruners.NopPruner()
-    if name == "median":
-        # prune a trial whose epoch value is worse than the median of earlier trials at the
-        # same epoch, once 3 trials finished and from epoch 2 on (epochs are 1-based steps;
-        # Optuna prunes from step n_warmup_steps on)
-        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2)
-    if name == "halving":
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
-    raise SweepError(f"unknown pruner {name!r}; use one of: {', '.join(PRUNERS)}")
-
-
-def report_epoch(trial: Any, epoch: int, value: float | None) -> bool:
-    """Report one epoch's metric to the pruner; True when the trial should be pruned.
-    A missing or non-finite value reports nothing (NaN runs are stopped by the trainer)."""
-    if value is None or not math.isfinite(value):
-        return False
-    trial.report(float(value), int(epoch))
-    return bool(trial.should_prune())
-
-
-def _new_study_name() -> str:
-    return time.strftime("sweep-%Y%m%d-%H%M%S")
-
-
-def create_sweep(spec: ExperimentSpec, space: SearchSpace | dict, settings: SweepSettings, *,
-                 storage: str | None = None, study_name: str | None = None,
-                 store_path: str | None = None, parallel: int = 1):
-    """A new study holding the spec, space and settings; grid points are enqueued."""
-    optuna = _optuna()
-    if not isinstance(space, SearchSpace):
-        space = parse_space(space, spec)
-    if settings.strategy not in STRATEGIES:
-        raise SweepError(f"unknown strategy {settings.strategy!r}; use one of: {', '.join(STRATEGIES)}")
-    if settings.pruner not in PRUNERS:
-        raise SweepError(f"unknown pruner {settings.pruner!r}; use one of: {', '.join(PRUNERS)}")
-    if settings.repeats < 1:
-        raise SweepError(f"repeats must be ≥ 1 (got {settings.repeats})")
-    url = storage or default_storage(store_path)
-    name = study_name or _new_study_name()
-    rdb = open_storage(url)
-    direction = settings.resolved_direction()
-    points = expand_grid(space, spec) if settings.strategy == "grid" else []
-    if settings.strategy == "grid":
-        settings.grid_points = len(points)
-        settings.n_trials = min(settings.n_trials, len(points)) if settings.n_trials else len(points)
-        points = spread(points, settings.n_trials)
-    try:
-        study = optuna.create_study(
-            storage=rdb, study_name=name, direction=direction,
-            sampler=make_sampler(settings.strategy, settings.seed, parallel), pruner=make_pruner(settings.pruner),
-        )
-    except optuna.exceptions.DuplicatedStudyError:
-        raise SweepError(f"a sweep named {name!r} already exists in {public_url(url)}; "
-                         "continue it (same --study without a spec) or choose another name") from None
-    study.set_user_attr(_ATTR, {
-        "spec": spec.to_dict(), "space": space.to_json(), "settings": asdict(settings) | {"direction": direction},
-        "created": time.time(), "version": 1,
-    })
-    for pt in points:
-        study.enqueue_trial(pt, skip_if_exists=False)
-    return study
-
-
-def spread(points: list, n: int) -> list:
-    """n of the points, evenly strided over their order (first and last included), so a grid
-    cut short still covers its whole range instead of only its first corner."""
-    k = len(points)
-    if n >= k:
-        return list(points)
-    if n <= 1:
-        return list(points[:n])
-    return [points[int(i * (k - 1) / (n - 1) + 0.5)] for i in range(n)]
-
-
-# ---- metrics a sweep can optimise ---------------------------------------------------------------
-
-SWEEP_METRICS = {
-    "classification": ("val_loss", "val_accuracy", "val_precision", "val_recall", "val_f1", "loss", "accuracy"),
-    "regression": ("val_loss", "val_mae", "val_rmse", "val_r2", "loss"),
-}
-
-
-def spec_task(spec: ExperimentSpec, base_dir: str | None = None, *, load: bool = True) -> str | None:
-    """classification | regression for this spec: from data.task, a built-in sample, a loss that
-    serves one task only, or (load=True) by loading the data once; None when it cannot be told."""
-    if spec.data.task in SWEEP_METRICS:
-        return spec.data.task
-    source = spec.data.source
-    if source.startswith("sample:"):
-        try:
-            from workbench.core.data import SAMPLES
-
-            info = SAMPLES.get(source.split(":", 1)[1])
-            if info is not None and getattr(info, "task", None) in SWEEP_METRICS:
-                return info.task
-        except Exception:  # noqa: BLE001 - a guess only
-            pass
-    try:
-        from workbench.core import catalog
-
-        tasks = catalog.get_entry("loss", spec.loss.type).info.get("tasks", ())
-        if len(tasks) == 1 and tasks[0] in SWEEP_METRICS:
-            return tasks[0]
-    except Exception:  # noqa: BLE001
-        pass
-    if load:
-        try:
-            from workbench.core.data import load_dataset
-
-            return load_dataset(spec.data, base_dir).meta.task
-        except Exception:  # noqa: BLE001 - a data problem shows up in the first trial, with its message
-            pass
-    return None
-
-
-def check_metric(metric: str, task: str | None) -> None:
-    """SweepError unless `metric` is one the runs of this task report."""
-    if task in SWEEP_METRICS:
-        valid = SWEEP_METRICS[task]
-        words = f"a {task} run"
-    else:
-        valid = tuple(dict.fromkeys(m for ms in SWEEP_METRICS.values() for m in ms))
-        words = "any run"
-    if metric in valid:
-        return
-    from workbench.core.catalog import did_you_mean
-
-    other = next((t for t, ms in SWEEP_METRICS.items() if metric in ms), None)
-    hint = f"it is a {other} metric; " if other else did_you_mean(metric, valid)
-    raise SweepError(f"metric {metric!r} is not reported by {words}; {hint}valid names: {', '.join(valid)}")
-
-
-@dataclass
-class SweepRecord:
-    """A stored sweep, for reopening: its spec, space, settings and trials."""
-
-    study: str
-    storage: str
-    spec: ExperimentSpec
-    space: SearchSpace
-    settings: SweepSettings
-    trials: list[dict[str, Any]]  # see _trial_record
-    best: dict[str, Any] | None
-
-
-def _load(storage: str, study_name: str):
-    optuna = _optuna()
-    rdb = open_storage(storage)
-    try:
-        study = optuna.load_study(study_name=study_name, storage=rdb)
-    except KeyError:
-        names = [s.study_name for s in optuna.get_all_study_summaries(rdb, include_best_trial=False)]
-        raise SweepError(f"no sweep named {study_name!r} in {public_url(storage)}; "
-                         f"it has: {', '.join(names) or 'none'}") from None
-    attrs = study.user_attrs.get(_ATTR)
-    if not attrs:
-        raise SweepError(f"study {study_name!r} was not made by Workbench (no spec/space stored in it)")
-    spec = parse_spec(attrs["spec"])
-    space = parse_space(attrs["space"], spec)
-    s = dict(attrs["settings"])
-    settings = SweepSettings(**{k: s[k] for k in SweepSettings.__dataclass_fields__ if k in s})
-    study.sampler = make_sampler(settings.strategy, None)  # a reopened study must not replay the seed
-    study.pruner = make_pruner(settings.pruner)
-    return study, spec, space, settings
-
-
-def _trial_record(t: Any) -> dict[str, Any]:
-    return {
-        "trial": t.number, "state": t.state.name.lower(), "params": dict(t.params), "value": t.value,
-        "run_ids": list(t.user_attrs.get("run_ids", [])), "metrics": dict(t.user_attrs.get("metrics", {})),
-        "error": t.user_attrs.get("error", ""), "host": t.user_attrs.get("host", ""), "pid": t.user_attrs.get("pid"),
-        "intermediate": {int(k): v for k, v in t.intermediate_values.items()},
-        "started": t.datetime_start.timestamp() if t.datetime_start else None,
-        "finished": t.datetime_complete.timestamp() if t.datetime_complete else None,
-    }
-
-
-def _best(study: Any, metric: str) -> dict[str, Any] | None:
-    from optuna.trial import TrialState
-
-    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if not done:
-        return None
-    pick = min if study.direction.name == "MINIMIZE" else max
-    t = pick(done, key=lambda t: t.value)
-    run_ids = list(t.user_attrs.get("run_ids", []))
-    return {"trial": t.number, "params": dict(t.params), "value": t.value, "metric": metric,
-            "run_id": run_ids[0] if run_ids else None, "run_ids": run_ids}
-
-
-def open_sweep(storage: str, study_name: str) -> SweepRecord:
-    """Reopen a stored sweep (for the GUI's sweep panel, or to look at results)."""
-    study, spec, space, settings = _load(storage, study_name)
-    return SweepRecord(study_name, storage, spec, space, settings,
-                       [_trial_record(t) for t in study.get_trials(deepcopy=False)], _best(study, settings.metric))
-
-
-def list_sweeps(storage: str) -> list[dict[str, Any]]:
-    """The Workbench sweeps in a storage: name, created, trial count, metric, best value."""
-    optuna = _optuna()
-    out = []
-    for s in optuna.get_all_study_summaries(open_storage(storage), include_best_trial=True):
-        attrs = s.user_attrs.get(_ATTR)
-        if not attrs:
-            continue
-        out.append({"study": s.study_name, "created": attrs.get("created"), "n_trials": s.n_trials,
-                    "metric": attrs["settings"].get("metric"), "direction": attrs["settings"].get("direction"),
-                    "best_value": s.best_trial.value if s.best_trial else None})
-    return out
-
-
 # ---- the sweep loop ----------------------------------------------------------------------------
-
-
-@dataclass
-class _Point:
-    trial: Any  # optuna.Trial (ask/tell)
-    number: int
-    params: dict[str, Any]
-    spec: ExperimentSpec
-    pending: deque = field(default_factory=deque)  # repeats not yet started
-    running: dict[int, int] = field(default_factory=dict)  # job_id -> repeat
-    values: dict[int, float] = field(default_factory=dict)
-    metrics: dict[int, dict[str, float]] = field(default_factory=dict)
-    run_ids: dict[int, int] = field(default_factory=dict)
-    last_logs: dict[int, dict[str, float]] = field(default_factory=dict)
-    reported: float | None = None
-    failed: str | None = None
-    details: str = ""
-    pruned: bool = False
-    stopped: bool = False
-    started: float = field(default_factory=time.monotonic)
-    run_seconds: float = 0.0  # summed over repeats, as measured in the workers
-
-
-def _host_pid() -> dict[str, Any]:
-    return {"host": socket.gethostname(), "pid": os.getpid()}
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def fail_interrupted_trials(study: Any) -> int:
-    """Trials left RUNNING by a sweep process of this host that is gone (killed) -> FAIL."""
-    from optuna.trial import TrialState
-
-    n = 0
-    me = socket.gethostname()
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if t.user_attrs.get("host") == me and not _pid_alive(int(t.user_attrs.get("pid", -1))):
-            try:
-                study._storage.set_trial_user_attr(t._trial_id, "error", "interrupted: the sweep process ended")
-                study.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
-                n += 1
-            except Exception:  # noqa: BLE001 - another process may have just done it
-                pass
-    return n
 
 
 def run_sweep(spec: ExperimentSpec, space: SearchSpace | dict, *, strategy: str = "tpe", n_trials: int = 20,
@@ -803,67 +404,6 @@ def _drive(study: Any, url: str, spec: ExperimentSpec, space: SearchSpace, setti
     status = "failed" if broken else "stopped" if stopping_since is not None else "finished"
     yield SweepFinished(status, _best(study, metric), counts["complete"], counts["pruned"], counts["failed"],
                         study_name, broken)
-
-
-def _not_needed(trial: Any, settings: SweepSettings) -> bool:
-    """A trial beyond the sweep's target: for grid, one that is not an enqueued grid point; for
-    random/TPE, one numbered past n_trials (numbers are given out in order, from 0)."""
-    if settings.strategy == "grid":
-        fixed = getattr(trial, "_fixed_params", None)
-        return fixed is not None and not fixed
-    return trial.number >= settings.n_trials
-
-
-def _record_dead_run(store_path: str | None, run_id: int | None, message: str) -> None:
-    """The worker died mid-run: its run would read as "interrupted"; say what happened."""
-    if store_path is None or run_id is None:
-        return
-    try:
-        from workbench.core.runs import RunStore
-
-        store = RunStore(store_path)
-        try:
-            store.finish_run(run_id, "failed", {}, 0.0, message)
-        finally:
-            store.close()
-    except Exception:  # noqa: BLE001 - the store is a record; the sweep goes on
-        pass
-
-
-def _mean_metrics(per_repeat: dict[int, dict[str, float]]) -> dict[str, float]:
-    if not per_repeat:
-        return {}
-    keys = set.intersection(*(set(m) for m in per_repeat.values()))
-    return {k: statistics.fmean(m[k] for m in per_repeat.values()) for k in sorted(keys)}
-
-
-def _safe_attr(trial: Any, key: str, value: Any) -> None:
-    try:
-        trial.set_user_attr(key, value)
-    except Exception:  # noqa: BLE001 - a finished trial or a storage hiccup must not end the sweep
-        pass
-
-
-def _tell(study: Any, trial: Any, **kwargs: Any) -> None:
-    try:
-        study.tell(trial, skip_if_finished=True, **kwargs)
-    except Exception:  # noqa: BLE001 - e.g. told already by the cleanup path
-        pass
-
-
-def json_line(event: SweepEvent) -> dict[str, Any] | None:
-    """The CLI's --json object for an event (one per finished trial, and the final one)."""
-    if isinstance(event, TrialFinished):
-        return {"trial": event.trial, "status": event.status, "value": event.value, "params": event.params,
-                "metrics": event.metrics, "run_id": event.run_id, "run_ids": event.run_ids,
-                "values": event.values, "duration": round(event.duration, 3)}
-    if isinstance(event, TrialFailed):
-        return {"trial": event.trial, "status": "failed", "message": event.message, "params": event.params,
-                "run_ids": event.run_ids}
-    if isinstance(event, SweepFinished):
-        return {"status": event.status, "best": event.best, "study": event.study, "complete": event.n_complete,
-                "pruned": event.n_pruned, "failed": event.n_failed}
-    return None
 
 
 __all__ = [

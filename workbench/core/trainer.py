@@ -44,33 +44,30 @@ engine with a hand-written loop.
 
 from __future__ import annotations
 
-import math
-import os
 import time
-import traceback
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import torch
 
-from workbench.core.callbacks import (
-    Callback,
-    Checkpoint,
-    EarlyStopping,
-    RunContext,
-    TerminateOnNaN,
+from workbench.core.batching import (  # re-exported
+    batch_slices,
+    epoch_permutation,
+    resolve_batch_size,
+    threads_for,
 )
-from workbench.core.checkpoint import CheckpointError, load_checkpoint
+from workbench.core.callbacks import Callback, RunContext
 from workbench.core.control import TrainControl
-from workbench.core.device import (
+from workbench.core.device import (  # DeviceError, select_device, available_devices: re-exported
     DeviceError,
-    Precision,
-    cpu_count,
+    available_devices,
     device_name,
     resolve_precision,
     select_device,
 )
+from workbench.core.epoch_sums import EpochSums
+from workbench.core.evaluation import EvalSet, evaluate
 from workbench.core.events import (
     BatchProgress,
     EpochEnd,
@@ -78,67 +75,26 @@ from workbench.core.events import (
     LRChanged,
     Paused,
     Resumed,
-    RunFailed,
-    RunFinished,
     RunStarted,
-    RunStopped,
     TerminalEvent,
 )
-from workbench.core.spec import ExperimentSpec, SpecError
+from workbench.core.loop_state import LoopState, augment_active, loss_target_fn, summary_rows
+from workbench.core.lr_control import json_lr, set_learning_rate  # noqa: F401  (json_lr re-exported)
+from workbench.core.resume import resume_from_checkpoint
+from workbench.core.run_outcome import terminal_event
+from workbench.core.run_shell import RunShell
+from workbench.core.spec import ExperimentSpec
 
 __all__ = [
     "train", "select_device", "available_devices", "epoch_permutation", "batch_slices",
     "resolve_batch_size", "threads_for", "DeviceError",
 ]
 
-from workbench.core.device import available_devices  # noqa: E402  (re-exported)
-
 MIN_READBACK_INTERVAL = 0.05  # at most 20 loss read-backs (device syncs) a second
 CONTROL_INTERVAL = 0.02  # how often pause/stop/set_lr are looked at
 TRAIN_METRIC_SAMPLES = 2048  # LBFGS only: train accuracy from an eval pass over this many rows
-EVAL_CHUNK = 8192  # rows per forward pass when evaluating val/test
 FOLD_STEPS = 256  # fold the kept per-step losses/outputs into the epoch's sums at least this often
 FOLD_BYTES = 32 << 20  # ... and before the kept outputs exceed this many bytes
-
-
-# ---- batch order (public so a test can reproduce the engine by hand) ---------------------------
-def _epoch_seed(seed: int, epoch: int) -> int:
-    return (int(seed) * 1_000_003 + int(epoch) * 7_919 + 0x5EED) % (2**63 - 1)
-
-
-def epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
-    """The order (CPU int64 tensor) in which epoch `epoch` (1-based) visits `n` training rows.
-    A fresh generator per epoch: a resumed run visits the same order as an unbroken one."""
-    g = torch.Generator().manual_seed(_epoch_seed(seed, epoch))
-    return torch.randperm(n, generator=g)
-
-
-def batch_slices(n: int, batch_size: int, drop_single_last: bool = False) -> list[tuple[int, int]]:
-    """[(start, stop), ...] over the permuted rows; the last partial batch is kept unless it
-    has one row and `drop_single_last` (models with BatchNorm)."""
-    out = [(a, min(a + batch_size, n)) for a in range(0, n, batch_size)]
-    if drop_single_last and len(out) > 1 and out[-1][1] - out[-1][0] == 1:
-        out.pop()
-    return out
-
-
-def resolve_batch_size(batch_size: int | str, n_train: int, full_batch: bool = False) -> int:
-    """'full' (or a full-batch optimizer such as LBFGS) -> n_train; larger than n_train -> n_train."""
-    if full_batch or batch_size == "full":
-        return max(1, n_train)
-    return max(1, min(int(batch_size), n_train))
-
-
-def threads_for(spec_threads: int | None, threads: int | None = None) -> int | None:
-    """CPU threads for torch: the spec's, else the caller's, else cores-1 when WORKBENCH_GUI=1
-    (so the window keeps a core), else None (leave torch's default)."""
-    if spec_threads:
-        return int(spec_threads)
-    if threads:
-        return int(threads)
-    if os.environ.get("WORKBENCH_GUI") == "1":
-        return max(1, cpu_count() - 1)
-    return None
 
 
 # ---- the public generator -------------------------------------------------------------------------
@@ -166,13 +122,7 @@ def train(
                          progress_interval=progress_interval, threads=threads).events()
 
 
-class _CallbackFailed(Exception):
-    def __init__(self, callback: Callback, hook: str, exc: BaseException):
-        super().__init__(f"{type(callback).__name__}.{hook} failed: {type(exc).__name__}: {exc}")
-        self.callback, self.hook, self.exc = callback, hook, exc
-
-
-class _Training:
+class _Training(RunShell):
     def __init__(self, spec, *, data, base_dir, control, callbacks, run_dir, resume_from,
                  progress_interval, threads):
         self.spec = spec
@@ -191,132 +141,8 @@ class _Training:
         self.paused_seconds = 0.0
         self.started = False
         self.epochs_done = 0
-        self.ctx: _LoopState | None = None
+        self.ctx: LoopState | None = None
         self._oom = False
-
-    # ---- outer shell: exactly one terminal event ----------------------------------------------
-    def events(self) -> Iterator[Event]:
-        prev_threads = torch.get_num_threads()
-        n_threads = threads_for(self.spec.train.num_threads, self.threads)
-        terminal: TerminalEvent | None = None
-        try:
-            if n_threads:
-                torch.set_num_threads(n_threads)
-            try:
-                terminal = yield from self._run()
-            except GeneratorExit:
-                self._end_callbacks(RunStopped(epochs=self.epochs_done, metrics={}, duration=self._elapsed(),
-                                               reason="the event stream was closed"), quiet=True)
-                raise
-            except Exception as exc:  # noqa: BLE001 — every problem becomes a RunFailed
-                terminal = self._failure(exc)
-            try:
-                self._end_callbacks(terminal)
-            except _CallbackFailed as exc:
-                terminal = self._failure(exc)
-                self._end_callbacks(terminal, quiet=True, skip=exc.callback)
-            yield terminal
-        finally:
-            if n_threads:
-                torch.set_num_threads(prev_threads)
-            self._release_device_memory()
-
-    def _release_device_memory(self) -> None:
-        """The run is over: drop the engine's own device copies of the data and hand cached GPU
-        blocks back to the driver. The model stays with whoever holds run.model, except after an
-        out of memory failure: then the half-trained model, optimizer state and the garbage of
-        the failure go too (after on_run_end has seen them), so the memory is free for the next
-        run or another program at once."""
-        self.ctx = None
-        try:
-            if self._oom:
-                import gc
-                run = self.run
-                run.model = run.optimizer = run.scheduler = run.scaler = None
-                # the built-in callbacks' weight snapshots (TerminateOnNaN, EarlyStopping) too
-                self.callbacks = []
-                gc.collect()
-            if self.run.device.type == "cuda":
-                torch.cuda.empty_cache()
-        except Exception:  # noqa: BLE001 — a broken CUDA context must not mask the run's outcome
-            pass
-
-    def _end_callbacks(self, terminal: TerminalEvent, quiet: bool = False, skip: Callback | None = None):
-        first: _CallbackFailed | None = None
-        for cb in self.callbacks:
-            if cb is skip:
-                continue
-            try:
-                cb.on_run_end(self.run, terminal)
-            except Exception as exc:  # noqa: BLE001
-                if first is None:
-                    first = _CallbackFailed(cb, "on_run_end", exc)
-        if first is not None and not quiet:
-            raise first
-
-    def _elapsed(self) -> float:
-        return time.perf_counter() - self.t_start
-
-    def _failure(self, exc: BaseException) -> RunFailed:
-        try:
-            from workbench.core.data import DataError
-        except ImportError:  # pragma: no cover
-            DataError = ()  # type: ignore[assignment]
-        try:
-            from workbench.core.model import ModelError
-        except ImportError:  # pragma: no cover
-            ModelError = ()  # type: ignore[assignment]
-        inner = exc.exc if isinstance(exc, _CallbackFailed) else exc
-        details = "".join(traceback.format_exception(type(inner), inner, inner.__traceback__))
-        text = str(inner)
-        if isinstance(exc, _CallbackFailed):
-            message = f"A callback failed, so the run was ended: {exc}"
-        elif isinstance(inner, (DataError, ModelError, DeviceError, CheckpointError, SpecError)):
-            message = text
-        elif _is_oom(inner):
-            where = "GPU memory" if self.run.device.type in ("cuda", "mps") else "memory"
-            message = (f"out of {where} at batch size {self.batch_size or '?'}; lower the batch size"
-                       " (or use a smaller model)")
-            self._oom = True  # memory is given back when the run's frames are gone (see events())
-        elif "Expected more than 1 value per channel when training" in text:
-            message = ("BatchNorm cannot train on batches of one sample; use a batch size of at least 2 "
-                       "or remove the BatchNorm layers")
-        else:
-            message = f"Training failed: {type(inner).__name__}: {text}"
-        return RunFailed(message=message, details=details, epochs=self.epochs_done)
-
-    # ---- callbacks ------------------------------------------------------------------------------
-    def _call(self, hook: str, *args) -> None:
-        for cb in self.callbacks:
-            try:
-                getattr(cb, hook)(self.run, *args)
-            except Exception as exc:  # noqa: BLE001
-                raise _CallbackFailed(cb, hook, exc) from exc
-
-    def _side_events(self) -> Iterator[Event]:
-        for ev in self.run.take_emitted():
-            self._call("on_event", ev)
-            yield ev
-
-    def _emit(self, ev: Event) -> Iterator[Event]:
-        """Yield a non-terminal event that callbacks may want to hear about."""
-        self._call("on_event", ev)
-        yield ev
-        yield from self._side_events()
-
-    def _build_callbacks(self) -> None:
-        t = self.spec.train
-        cbs: list[Callback] = []
-        # order matters: NaN handling first (restores good weights before anything saves them)
-        if t.terminate_on_nan:
-            cbs.append(TerminateOnNaN())
-        if t.early_stopping is not None:
-            es = t.early_stopping
-            cbs.append(EarlyStopping(es.monitor, es.patience, es.min_delta, es.mode, es.restore_best))
-        if t.checkpoint and self.run_dir is not None:
-            monitor = t.early_stopping.monitor if t.early_stopping is not None else "val_loss"
-            cbs.append(Checkpoint(self.run_dir, monitor=monitor))
-        self.callbacks = cbs + self.user_callbacks
 
     # ---- setup ----------------------------------------------------------------------------------
     def _load_data(self):
@@ -365,13 +191,13 @@ class _Training:
         run.optimizer, run.scheduler, run.scaler = optimizer, sched, scaler
 
         # data to the device, once
-        target = _loss_target_fn(catalog, spec, meta)
+        target = loss_target_fn(catalog, spec, meta)
         Xtr = data.train.X.to(device)
         ytr = target(data.train.y).to(device)
-        val = _EvalSet(data.val, target, device)
-        test = _EvalSet(data.test, target, device)
+        val = EvalSet(data.val, target, device)
+        test = EvalSet(data.test, target, device)
         n_sub = min(n_train, TRAIN_METRIC_SAMPLES)
-        train_sub = _EvalSet(type(data.train)(data.train.X[:n_sub], data.train.y[:n_sub]), target, device)
+        train_sub = EvalSet(type(data.train)(data.train.X[:n_sub], data.train.y[:n_sub]), target, device)
 
         start_epoch = 0
         if self.resume_from is not None:
@@ -382,7 +208,7 @@ class _Training:
             name=spec.name, spec_json=spec.to_json(), device=str(device), device_name=device_name(device),
             precision=precision.name, task=meta.task, class_names=list(meta.class_names),
             n_train=n_train, n_val=len(val), n_test=len(test), epochs=t.epochs, batch_size=bs,
-            steps_per_epoch=steps_per_epoch, summary=_summary_rows(summary),
+            steps_per_epoch=steps_per_epoch, summary=summary_rows(summary),
             total_params=int(getattr(summary, "total_params", 0)),
             total_flops=int(getattr(summary, "total_flops", 0)),
             memory_bytes=int(getattr(summary, "memory_bytes", 0)), start_epoch=start_epoch,
@@ -393,14 +219,14 @@ class _Training:
         self.started = True
         yield from self._side_events()
 
-        self.ctx = _LoopState(
+        self.ctx = LoopState(
             model=model, loss_fn=loss_fn, optimizer=optimizer, sched=sched, scaler=scaler,
             precision=precision, device=device, Xtr=Xtr, ytr=ytr, slices=slices, n_per_epoch=n_per_epoch,
             needs_closure=needs_closure, val=val, test=test, train_sub=train_sub, meta=meta,
             out_width=int(summary.output_shape[-1]) if getattr(summary, "output_shape", None) else 0,
             augment=getattr(data, "augment", None) if meta.kind == "image" else None,
         )
-        if self.ctx.augment is not None and not _augment_active(self.ctx.augment):
+        if self.ctx.augment is not None and not augment_active(self.ctx.augment):
             self.ctx.augment = None
         partial: dict[str, float] = {}
         for epoch in range(start_epoch + 1, t.epochs + 1):
@@ -413,38 +239,7 @@ class _Training:
         return self._terminal(partial)
 
     def _resume(self, path) -> int:
-        run = self.run
-        ck = load_checkpoint(path, map_location="cpu")
-        try:
-            run.model.load_state_dict(ck["model"])
-        except RuntimeError as exc:
-            raise CheckpointError(
-                f"the checkpoint {path} does not fit this model (the layers changed?): {str(exc).splitlines()[0]}"
-            ) from exc
-        if ck.get("optimizer") is not None:
-            try:
-                run.optimizer.load_state_dict(ck["optimizer"])
-            except (ValueError, KeyError) as exc:
-                raise CheckpointError(
-                    f"the checkpoint {path} was saved with a different optimizer: {exc}") from exc
-        if run.scheduler is not None and ck.get("scheduler") is not None:
-            run.scheduler.load_state_dict(ck["scheduler"])
-        if run.scaler is not None and ck.get("scaler"):
-            run.scaler.load_state_dict(ck["scaler"])
-        if isinstance(ck.get("rng_state"), torch.Tensor):
-            torch.set_rng_state(ck["rng_state"])
-        if run.device.type == "cuda" and isinstance(ck.get("cuda_rng_state"), torch.Tensor):
-            torch.cuda.set_rng_state(ck["cuda_rng_state"], run.device)
-        run.step = int(ck.get("step", 0))
-        # a branch with a new learning rate in its spec starts from that rate
-        try:
-            old_lr = json_lr(ck.get("spec_json", ""))
-        except Exception:  # noqa: BLE001
-            old_lr = None
-        new_lr = self.spec.optimizer.params.get("lr")
-        if new_lr is not None and old_lr is not None and float(new_lr) != float(old_lr):
-            set_learning_rate(run.optimizer, run.scheduler, float(new_lr))
-        return int(ck.get("epoch", 0))
+        return resume_from_checkpoint(self.run, self.spec, path)
 
     # ---- one epoch: the hot loop -------------------------------------------------------------
     def _epoch(self, epoch: int) -> Iterator[Event]:
@@ -477,7 +272,7 @@ class _Training:
         track_acc = c.meta.task == "classification" and not c.needs_closure and c.ytr.ndim == 1
         bs = self.batch_size
         out_bytes = bs * max(1, c.out_width) * 4
-        sums = _EpochSums(c.device, bs, yp[:n_used], fold_steps=max(1, min(FOLD_STEPS, FOLD_BYTES // out_bytes)))
+        sums = EpochSums(c.device, bs, yp[:n_used], fold_steps=max(1, min(FOLD_STEPS, FOLD_BYTES // out_bytes)))
         keep_loss, keep_out = sums.losses.append, sums.outs.append
         fold_at = sums.fold_steps
         seen = 0
@@ -568,9 +363,9 @@ class _Training:
         if track_acc:
             logs["accuracy"] = sums.correct_count() / max(1, seen)
         elif c.meta.task == "classification" and len(c.train_sub):
-            logs["accuracy"] = self._evaluate(c.train_sub, "", loss=False)["accuracy"]
+            logs["accuracy"] = evaluate(self.ctx, c.train_sub, "", loss=False)["accuracy"]
         if len(c.val):
-            logs.update(self._evaluate(c.val, "val_"))
+            logs.update(evaluate(self.ctx, c.val, "val_"))
         logs["lr"] = lr_used
         if c.sched is not None and c.sched.step_per == "epoch":
             if c.sched.needs_metric:
@@ -605,7 +400,7 @@ class _Training:
         loss = opt.step(closure)
         return loss if isinstance(loss, torch.Tensor) else torch.tensor(float(loss), device=c.device)
 
-    def _partial_logs(self, sums: "_EpochSums", seen: int) -> dict[str, float]:
+    def _partial_logs(self, sums: EpochSums, seen: int) -> dict[str, float]:
         return {"loss": sums.loss_sum() / seen} if seen else {}
 
     def _handle_control(self, epoch: int, step: int) -> Iterator[Event]:
@@ -636,216 +431,5 @@ class _Training:
         if control.stop_requested:
             c.user_stop = True
 
-    # ---- evaluation ---------------------------------------------------------------------------
-    @torch.no_grad()
-    def _evaluate(self, es: "_EvalSet", prefix: str, loss: bool = True) -> dict[str, float]:
-        c = self.ctx
-        model = c.model
-        was_training = model.training
-        model.eval()
-        outs = []
-        loss_sum = torch.zeros((), device=c.device)
-        for a in range(0, len(es), EVAL_CHUNK):
-            xb = es.X[a:a + EVAL_CHUNK]
-            if c.precision.autocast:
-                with torch.autocast(c.device.type, dtype=c.precision.dtype):
-                    out = model(xb)
-            else:
-                out = model(xb)
-            out = out.float()
-            if loss:
-                loss_sum += c.loss_fn(out, es.y_loss[a:a + EVAL_CHUNK]).float() * xb.shape[0]
-            outs.append(out)
-        if was_training:
-            model.train()
-        out = torch.cat(outs) if len(outs) > 1 else outs[0]
-        result: dict[str, float] = {}
-        if loss:
-            result[f"{prefix}loss"] = loss_sum.item() / len(es)
-        result.update(_metrics(out, es.y, c.meta, prefix, full=bool(prefix)))
-        return result
-
     def _terminal(self, partial: dict[str, float]) -> TerminalEvent:
-        run, c = self.run, self.ctx
-        duration = self._elapsed()
-        metrics: dict[str, float] = {}
-        last = dict(run.logs) if run.logs else {}
-        if partial and (not last or c.user_stop or run.stop_requested):
-            # stopped inside an epoch: the running loss of that epoch is the latest we have
-            last = {**{k: v for k, v in last.items() if not k.startswith("val_")}, **partial}
-        if "loss" in last:
-            metrics["loss"] = metrics["train_loss"] = float(last["loss"])
-        if "accuracy" in last:
-            metrics["accuracy"] = float(last["accuracy"])
-        nan_stop = bool(run.stop_reason and "NaN" in run.stop_reason or
-                        run.stop_reason and "infinite" in run.stop_reason)
-        if not nan_stop or all(math.isfinite(p.detach().float().sum().item()) for p in c.model.parameters()):
-            # numbers from the final weights (after any early-stopping/NaN restore)
-            if len(c.val):
-                metrics.update(self._evaluate(c.val, "val_"))
-            if len(c.test):
-                metrics.update(self._evaluate(c.test, "test_"))
-        metrics["lr"] = run.lr
-        epochs = self.epochs_done
-        if c.user_stop:
-            return RunStopped(epochs=epochs, metrics=metrics, duration=duration, reason="stopped by the user")
-        if run.stop_requested and not run.stop_finished:
-            return RunStopped(epochs=epochs, metrics=metrics, duration=duration, reason=run.stop_reason or "")
-        return RunFinished(epochs=epochs, metrics=metrics, duration=duration,
-                           reason=run.stop_reason or "", best_epoch=run.best_epoch)
-
-
-# ---- helpers ------------------------------------------------------------------------------------
-class _LoopState:
-    def __init__(self, **kw):
-        self.__dict__.update(kw)
-        self.user_stop = False
-        self._aug_gen: torch.Generator | None = None
-
-    def aug_generator(self, seed: int, epoch: int) -> torch.Generator:
-        if self._aug_gen is None:
-            self._aug_gen = torch.Generator(device=self.device)
-        self._aug_gen.manual_seed(_epoch_seed(seed + 1, epoch))
-        return self._aug_gen
-
-
-class _EpochSums:
-    """The epoch's training loss sum and correct count, on the device, fed in batches.
-
-    The loop appends each full batch's detached mean loss to `losses` and each step's detached
-    output to `outs` (plain list appends: no device work per step); `fold()` turns what was kept
-    into a few batched kernels. Outputs are matched to their targets by position: step k's output
-    belongs to rows [k*bs, k*bs+nb) of the epoch's permuted targets `y_epoch`.
-    """
-
-    def __init__(self, device: torch.device, batch_size: int, y_epoch: torch.Tensor, fold_steps: int):
-        self.batch_size = batch_size
-        self.y_epoch = y_epoch
-        self.fold_steps = fold_steps
-        self.losses: list[torch.Tensor] = []
-        self.outs: list[torch.Tensor] = []
-        self.loss_acc = torch.zeros((), device=device, dtype=torch.float32)  # sum of loss * rows
-        self.correct = torch.zeros((), device=device, dtype=torch.int64)
-        self.rows_counted = 0  # rows of y_epoch already compared
-
-    def add_partial_loss(self, loss: torch.Tensor, rows: int) -> None:
-        self.loss_acc.add_(loss.float(), alpha=rows)
-
-    def fold(self) -> None:
-        if self.losses:
-            kept = self.losses[0] if len(self.losses) == 1 else torch.stack(self.losses)
-            self.loss_acc.add_(kept.float().sum(), alpha=self.batch_size)
-            self.losses.clear()
-        if self.outs:
-            out = self.outs[0] if len(self.outs) == 1 else torch.cat(self.outs)
-            self.outs.clear()
-            n = out.shape[0]
-            # a 1-wide output (BCEWithLogits, 2 classes) predicts class 1 when its logit is > 0
-            pred = out.argmax(1) if out.ndim == 2 and out.shape[1] > 1 else out.reshape(n, -1)[:, 0] > 0
-            a = self.rows_counted
-            self.correct.add_((pred == self.y_epoch[a:a + n]).sum())
-            self.rows_counted = a + n
-
-    def loss_sum(self) -> float:
-        self.fold()
-        return self.loss_acc.item()
-
-    def correct_count(self) -> int:
-        self.fold()
-        return int(self.correct.item())
-
-
-class _EvalSet:
-    """A val/test split on the device: X, raw y (for metrics) and y as the loss wants it."""
-
-    def __init__(self, split, target, device):
-        self.n = len(split.X) if split is not None else 0
-        if self.n:
-            self.X = split.X.to(device)
-            self.y = split.y.to(device)
-            self.y_loss = target(split.y).to(device)
-
-    def __len__(self) -> int:
-        return self.n
-
-
-def _augment_active(aug) -> bool:
-    return bool(getattr(aug, "hflip", False) or getattr(aug, "vflip", False)
-                or getattr(aug, "rotate_degrees", 0) or getattr(aug, "shift", 0) or getattr(aug, "noise_std", 0))
-
-
-def _loss_target_fn(catalog, spec, meta):
-    fn = getattr(catalog, "loss_target", None)
-    if fn is None or meta.task != "classification":
-        return lambda y: y
-    n_classes = len(meta.class_names) or meta.target_width
-    return lambda y: fn(spec.loss, y, n_classes)
-
-
-def _class_logits(out: torch.Tensor) -> torch.Tensor:
-    """A 1-wide binary output (BCEWithLogits) as two-class logits for the metrics."""
-    if out.ndim == 2 and out.shape[1] == 1:
-        return torch.cat([torch.zeros_like(out), out], dim=1)
-    return out
-
-
-def _metrics(out: torch.Tensor, y: torch.Tensor, meta, prefix: str, full: bool) -> dict[str, float]:
-    if meta.task == "classification":
-        logits = _class_logits(out)
-        if not full:
-            return {f"{prefix}accuracy": (logits.argmax(1) == y).float().mean().item()}
-        from workbench.core.metrics import classification_metrics
-        n_classes = len(meta.class_names) or meta.target_width
-        return {k: float(v) for k, v in classification_metrics(logits, y, n_classes, prefix=prefix).items()}
-    from workbench.core.metrics import regression_metrics
-    pred = out.reshape(y.shape) if out.numel() == y.numel() else out
-    return {k: float(v) for k, v in regression_metrics(pred, y, prefix=prefix).items()}
-
-
-def _summary_rows(summary) -> list[dict[str, Any]]:
-    rows = summary.rows() if hasattr(summary, "rows") else []
-    return [{k: (list(v) if isinstance(v, tuple) else v) for k, v in r.items()} for r in rows]
-
-
-def _is_oom(exc: BaseException) -> bool:
-    if isinstance(exc, torch.OutOfMemoryError):
-        return True
-    text = str(exc)
-    return isinstance(exc, RuntimeError) and (
-        "out of memory" in text or "DefaultCPUAllocator: can't allocate memory" in text)
-
-
-def json_lr(spec_json: str) -> float | None:
-    import json
-    lr = json.loads(spec_json).get("optimizer", {}).get("lr") if spec_json else None
-    return float(lr) if lr is not None else None
-
-
-def _scale_scheduler(sched: Any, ratio: float) -> None:
-    if sched is None:
-        return
-    if hasattr(sched, "base_lrs"):
-        sched.base_lrs = [b * ratio for b in sched.base_lrs]
-    if getattr(sched, "_last_lr", None) is not None:
-        sched._last_lr = [v * ratio for v in sched._last_lr]
-    for inner in getattr(sched, "_schedulers", None) or ():
-        _scale_scheduler(inner, ratio)
-    for attr in ("warmup", "plateau"):  # catalog_schedules.WarmupThenPlateau
-        inner = getattr(sched, attr, None)
-        if inner is not None and hasattr(inner, "step"):
-            _scale_scheduler(inner, ratio)
-
-
-def set_learning_rate(optimizer: torch.optim.Optimizer, sched_handle: Any, lr: float) -> float:
-    """Set every param group's lr to `lr`; rescale the scheduler's base LRs (and OneCycle's
-    initial/max/min) by the same ratio so the schedule continues from the new value.
-    Returns the previous lr (of the first group)."""
-    previous = float(optimizer.param_groups[0]["lr"])
-    ratio = lr / previous if previous > 0 else 1.0
-    for g in optimizer.param_groups:
-        g["lr"] = lr
-        for key in ("initial_lr", "max_lr", "min_lr"):
-            if key in g and isinstance(g[key], (int, float)):
-                g[key] = g[key] * ratio
-    _scale_scheduler(getattr(sched_handle, "scheduler", sched_handle), ratio)
-    return previous
+        return terminal_event(self.run, self.ctx, self.epochs_done, self._elapsed(), partial)

@@ -90,27 +90,28 @@ class RunWorker(QObject):
     # ---- worker thread -------------------------------------------------------------------
     def _main(self) -> None:
         batch: list[Event] = []
+        run = None
         try:
             run = self._start_run()
             self._run = run
-            try:
-                batch = self._drive(run)
-            finally:
-                close = getattr(run, "close", None)
-                if close is not None:
-                    try:
-                        close()  # releases the pipes; kills a child that is somehow still there
-                    except Exception:
-                        pass
-        except Exception as exc:  # could not even start: the run fails, the window stays
+            batch = self._drive(run)
+        except Exception as exc:  # could not start, or lost the child: the run fails, the window stays
             batch.append(
                 RunFailed(
-                    message=f"The run could not start: {exc}",
+                    message=f"The run could not start: {exc}" if run is None else f"The run failed: {exc}",
                     details=traceback.format_exc(),
                     epochs=self._epochs_done,
                 )
             )
+        # the person sees the outcome now; reaping the child (it may take a few seconds to
+        # exit on a busy machine) happens after, still off the GUI thread
         self.events_ready.emit(batch)
+        close = getattr(run, "close", None)
+        if close is not None:
+            try:
+                close()  # releases the pipes; kills a child that is somehow still there
+            except Exception:
+                pass
         self.done.emit()
 
     def _drive(self, run: RunHandle) -> list[Event]:

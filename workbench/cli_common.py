@@ -1,0 +1,100 @@
+"""What the `workbench` subcommands share: exit codes, UsageError (bad input, exit 2), JSON and
+number/duration formatting, the final-metrics block, and opening the run store."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """Bad input found before any work started: printed as is, exit code 2."""
+
+
+# ---- small output helpers --------------------------------------------------------------------
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _emit_json(obj: dict[str, Any], out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    out.write(json.dumps(obj, allow_nan=False, default=_json_default) + "\n")
+    out.flush()
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "item"):
+        return o.item()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON-serializable: {type(o).__name__}")
+
+
+def _json_safe(d: dict[str, Any]) -> dict[str, Any]:
+    """NaN/inf are not JSON: they become null."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, float) and not math.isfinite(v):
+            v = None
+        out[k] = v
+    return out
+
+
+def _fmt_num(v: float | None, digits: int = 4) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    if isinstance(v, int) or (isinstance(v, float) and v.is_integer() and abs(v) < 1e6):
+        return str(int(v))
+    return f"{v:.{digits}g}" if abs(v) >= 1e-3 else f"{v:.2e}"
+
+
+def _fmt_duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    m, s = divmod(int(round(seconds)), 60)
+    if m < 60:
+        return f"{m}m{s:02d}s"
+    h, m = divmod(m, 60)
+    return f"{h}h{m:02d}m"
+
+
+def _open_store(path: str | None):
+    from workbench.core.runs import RunStore, StoreError
+
+    try:
+        return RunStore(path) if path else RunStore()
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def json_metrics(metrics: dict[str, float]) -> dict[str, float]:
+    """Final metrics with explicit prefixes: loss -> train_loss, accuracy -> train_accuracy;
+    val_* and test_* stay; lr and best_epoch stay as they are."""
+    out: dict[str, Any] = {}
+    for k, v in metrics.items():
+        if k.startswith(("val_", "test_", "train_")) or k in ("lr", "best_epoch", "epoch"):
+            out[k] = v
+        else:
+            out[f"train_{k}"] = v
+    return _json_safe(out)
+
+
+def _print_final_metrics(metrics: dict[str, float], out: TextIO) -> None:
+    m = json_metrics(metrics)
+    for split in ("train", "val", "test"):
+        items = [(k[len(split) + 1:], v) for k, v in m.items() if k.startswith(split + "_")]
+        if items:
+            body = "  ".join(f"{k} {_fmt_num(v)}" for k, v in items)
+            out.write(f"  {split:<5} {body}\n")
+    out.flush()
