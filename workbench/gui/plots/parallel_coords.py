@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 from workbench.gui.selection import TrialSelection
 
 from .palette import PlotColors
-from .trial_axes import (AxisSpec, MetricScale, ScaledAxis, faint_color, infer_axes, is_ok, metric_colormap,
+from .trial_axes import (TrialDataView, AxisSpec, MetricScale, ScaledAxis, faint_color, infer_axes, is_ok, metric_colormap,
                          plain_numbers)
 
 N_COLORS = 16          # metric colour bins (one curve item each)
@@ -51,7 +51,7 @@ class _BrushViewBox(pg.ViewBox):
         self._owner._brush_dragged(self._axis, start.y(), here.y(), ev.isFinish())
 
 
-class ParallelCoordinates(QWidget):
+class ParallelCoordinates(TrialDataView, QWidget):
     """Parallel coordinates linked to a `TrialSelection`.
 
     `set_data(trials, metric=..., direction=...)`: trials are dicts {"id", "params": {path: value},
@@ -124,19 +124,6 @@ class ParallelCoordinates(QWidget):
         self._apply_colors()
 
     # -- data --------------------------------------------------------------------------------
-    def set_axes(self, axes: Sequence[AxisSpec]) -> None:
-        self._axis_specs = list(axes)
-        self._rebuild()
-
-    def set_data(self, trials: Sequence[dict], *, metric: str | None = None,
-                 direction: str | None = None) -> None:
-        self._trials = list(trials)
-        if metric is not None:
-            self._metric = metric
-        if direction is not None:
-            self._direction = direction
-        self._rebuild()
-
     @property
     def axis_names(self) -> list[str]:
         return [s.spec.name for s in self._scaled]

@@ -16,14 +16,14 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from workbench.gui.selection import TrialSelection
 
 from .palette import PlotColors, style_axes
-from .trial_axes import (AxisSpec, MetricScale, ScaledAxis, faint_color, infer_axes, is_ok, metric_colormap,
+from .trial_axes import (TrialDataView, AxisSpec, MetricScale, ScaledAxis, faint_color, infer_axes, is_ok, metric_colormap,
                          plain_numbers)
 
 POINT_SIZE = 8
 JITTER = 0.06  # categorical axes: spread points sideways so equal values stay visible
 
 
-class ParamScatter(QWidget):
+class ParamScatter(TrialDataView, QWidget):
     """A grid of parameter-vs-metric scatters.
 
     Same data as `ParallelCoordinates`: `set_data(trials, metric=..., direction=...)` and
@@ -54,19 +54,6 @@ class ParamScatter(QWidget):
         selection.selection_changed.connect(self._draw_marks)
         selection.hover_changed.connect(self._draw_marks)
         self._apply_colors()
-
-    def set_axes(self, axes: Sequence[AxisSpec]) -> None:
-        self._axis_specs = list(axes)
-        self._rebuild()
-
-    def set_data(self, trials: Sequence[dict], *, metric: str | None = None,
-                 direction: str | None = None) -> None:
-        self._trials = list(trials)
-        if metric is not None:
-            self._metric = metric
-        if direction is not None:
-            self._direction = direction
-        self._rebuild()
 
     @property
     def parameter_names(self) -> list[str]:

@@ -214,3 +214,26 @@ def plain_numbers(axis: pg.AxisItem) -> None:
     # enableAutoSIPrefix(False) recomputes the scale anyway (pyqtgraph 0.14); no ranges = scale 1.
     axis.setSIPrefixEnableRanges(())
     axis.updateAutoSIPrefix()
+
+
+class TrialDataView:
+    """What the trial views (parallel coordinates, scatters) share: axes and trials in, a
+    rebuild out. The widget provides `_rebuild()`."""
+
+    _axis_specs: list[AxisSpec]
+    _trials: list[dict]
+    _metric: str
+    _direction: str
+
+    def set_axes(self, axes: Sequence[AxisSpec]) -> None:
+        self._axis_specs = list(axes)
+        self._rebuild()
+
+    def set_data(self, trials: Sequence[dict], *, metric: str | None = None,
+                 direction: str | None = None) -> None:
+        self._trials = list(trials)
+        if metric is not None:
+            self._metric = metric
+        if direction is not None:
+            self._direction = direction
+        self._rebuild()
