@@ -134,6 +134,8 @@ def _report_startup(window) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     project = next((a for a in argv if not a.startswith("-")), None)
+    # Training children inherit this and leave one core to the window (core.batching.threads_for)
+    os.environ.setdefault("WORKBENCH_GUI", "1")
     app = create_app([a for a in argv if a.startswith("-")])
     # Show that something is happening while the window is built. Not offscreen (tests,
     # benchmarks): nobody sees it there, and Qt waits its full 1 s timeout for it to be exposed.
