@@ -81,7 +81,7 @@ class Param:
 
     def allowed(self) -> str:
         """Words for the allowed values, used in error messages and tooltips."""
-        rng = _range_words(self.low, self.high)
+        rng = range_words(self.low, self.high)
         k = self.kind
         if k == "bool":
             text = "true or false"
@@ -104,7 +104,7 @@ class Param:
         return ("must be " + text) + (" or null" if self.nullable else "")
 
 
-def _range_words(low: float | None, high: float | None) -> str:
+def range_words(low: float | None, high: float | None) -> str:
     if low is not None and high is not None:
         return f" in [{low:g}, {high:g}]"
     if low is not None:

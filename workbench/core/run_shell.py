@@ -9,6 +9,8 @@ listed on the class before `events()` runs.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import time
 import traceback
 from pathlib import Path
@@ -38,7 +40,7 @@ class _CallbackFailed(Exception):
         self.callback, self.hook, self.exc = callback, hook, exc
 
 
-class RunShell:
+class RunShell(ABC):
     """Base of the training engine: the terminal-event guarantee, callbacks and failures."""
 
     spec: ExperimentSpec
@@ -53,8 +55,9 @@ class RunShell:
     ctx: Any
     _oom: bool
 
+    @abstractmethod
     def _run(self) -> Iterator[Event]:  # returns the terminal event
-        raise NotImplementedError
+        ...
 
     # ---- outer shell: exactly one terminal event ----------------------------------------------
     def events(self) -> Iterator[Event]:

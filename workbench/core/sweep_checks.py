@@ -7,6 +7,7 @@ import json
 import math
 from typing import Any
 
+from workbench.core.catalog import range_words
 from workbench.core.spec import SpecError, parse_spec
 from workbench.core.sweep_distributions import Distribution
 from workbench.core.sweep_paths import _entry, _resolve_container, field_ref
@@ -17,16 +18,6 @@ def _types_at(container_path: str, current: str, dists: dict[str, Distribution])
     if d is not None and d.kind == "choices":
         return [str(c) for c in d.choices]
     return [current]
-
-
-def _range_words(low: float | None, high: float | None) -> str:
-    if low is not None and high is not None:
-        return f" in [{low:g}, {high:g}]"
-    if low is not None:
-        return f" ≥ {low:g}"
-    if high is not None:
-        return f" ≤ {high:g}"
-    return ""
 
 
 def _check_field(raw_spec: dict, path: str, dist: Distribution, dists: dict[str, Distribution]) -> list[tuple[str, str]]:
@@ -85,7 +76,7 @@ def _check_param(path: str, owner: str, param: Any, dist: Distribution) -> list[
     lo_ok = param.low is None or dist.low >= param.low
     hi_ok = param.high is None or dist.high <= param.high
     if not (lo_ok and hi_ok):
-        return [(path, f"{label} must be{_range_words(param.low, param.high)}; "
+        return [(path, f"{label} must be{range_words(param.low, param.high)}; "
                        f"the range [{dist.low:g}, {dist.high:g}] goes past it")]
     return []
 

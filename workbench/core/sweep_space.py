@@ -36,7 +36,7 @@ from typing import Any
 
 from workbench.core.spec import ExperimentSpec, json_error_text, spec_to_dict
 from workbench.core.sweep_apply import _KEEP_ON_TYPE_CHANGE, _set_type, _set_value, apply_params, is_applicable, sample_params  # noqa: F401
-from workbench.core.sweep_checks import _check_field, _check_param, _check_plain_field, _range_words, _types_at  # noqa: F401
+from workbench.core.sweep_checks import _check_field, _check_param, _check_plain_field, _types_at  # noqa: F401
 from workbench.core.sweep_distributions import (  # noqa: F401
     _OPTION_KEYS,
     _RANGE_KINDS,

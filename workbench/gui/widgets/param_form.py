@@ -21,6 +21,8 @@ from code (constructor or `set_values`).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import math
 import re
 from typing import Any, Callable
@@ -155,7 +157,7 @@ class NumberSpinBox(QDoubleSpinBox):
 
 
 # ---- editors -------------------------------------------------------------------------------
-class _Editor:
+class _Editor(ABC):
     """Binds one Param to its widget(s): get(), set() and a callback when the person edits."""
 
     widget: QWidget
@@ -164,11 +166,11 @@ class _Editor:
         self.param = param
         self._on_edit = on_edit
 
-    def get(self) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def get(self) -> Any: ...
 
-    def set(self, value: Any) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def set(self, value: Any) -> None: ...
 
     def valid(self) -> bool:
         return True
