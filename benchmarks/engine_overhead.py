@@ -20,11 +20,11 @@ import time
 import torch
 
 from workbench.core import catalog
-from workbench.core.data.types import DatasetMeta, PreparedData, Split
-from workbench.core.events import EpochEnd, RunStarted, TerminalEvent
-from workbench.core.model import build_model
+from workbench.core.data import DatasetMeta, PreparedData, Split
+from workbench.core.training import EpochEnd, RunStarted, TerminalEvent
+from workbench.core.training import build_model
 from workbench.core.spec import parse_spec
-from workbench.core.trainer import batch_slices, epoch_permutation, train
+from workbench.core.training import batch_slices, epoch_permutation, train
 
 
 def _mlp(sizes):

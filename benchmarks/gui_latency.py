@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def sps(events) -> float:
-    from workbench.core.events import EpochEnd
+    from workbench.core.training import EpochEnd
 
     rates = [e.samples_per_s for e in events if isinstance(e, EpochEnd)]
     rates = rates[1:] or rates  # the first epoch includes warm-up
@@ -34,8 +34,8 @@ def sps(events) -> float:
 
 
 def headless(spec) -> float:
-    from workbench.core.events import RunFailed
-    from workbench.core.trainer import train
+    from workbench.core.training import RunFailed
+    from workbench.core.training import train
 
     events = list(train(spec, base_dir=ROOT))
     if isinstance(events[-1], RunFailed):
@@ -46,7 +46,7 @@ def headless(spec) -> float:
 def with_gui(app, pool, spec, lateness: list[float], own: dict) -> float:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 
-    from workbench.core.events import RunFailed, RunStarted
+    from workbench.core.training import RunFailed, RunStarted
     from workbench.gui.plots.live_curves import LiveCurves
 
     curves = LiveCurves()
@@ -128,7 +128,7 @@ def main(argv=None) -> int:
     import numpy as np
     from PySide6.QtWidgets import QApplication
 
-    from workbench.core.runner import WarmPool
+    from workbench.core.execution import WarmPool
     from workbench.core.spec import load_spec
 
     app = QApplication.instance() or QApplication(sys.argv)

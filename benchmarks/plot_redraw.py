@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv)
-    from workbench.core.events import BatchProgress
+    from workbench.core.training import BatchProgress
     from workbench.gui.plots.live_curves import LiveCurves
 
     w = LiveCurves()

@@ -1,4 +1,4 @@
-"""A scripted stand-in for workbench.core.trainer.train, for sweep tests (runs in sweep workers).
+"""A scripted stand-in for workbench.core.training.trainer.train, for sweep tests (runs in sweep workers).
 
 No model, no data: each epoch yields an EpochEnd whose val_loss follows a fixed curve of the
 trial's learning rate, so tests know the values in advance. Directives go in spec.name as
@@ -21,7 +21,7 @@ import os
 import sys
 import time
 
-from workbench.core.events import EpochEnd, RunFailed, RunFinished, RunStopped
+from workbench.core.training import EpochEnd, RunFailed, RunFinished, RunStopped
 
 
 def _directives(name: str) -> dict[str, str]:

@@ -9,10 +9,11 @@ import pytest
 import torch
 
 from tests.core import trainer_support as ts
-from workbench.core.callbacks import Checkpoint, EarlyStopping, History, RunContext, RunRecorder, resolve_mode
-from workbench.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from workbench.core.events import CheckpointSaved, EpochEnd, RunFinished, RunStarted
-from workbench.core.trainer import train
+from workbench.core.training import Checkpoint, EarlyStopping, History, RunContext, resolve_mode
+from workbench.core.runs import RunRecorder
+from workbench.core.training import CheckpointError, load_checkpoint, save_checkpoint
+from workbench.core.training import CheckpointSaved, EpochEnd, RunFinished, RunStarted
+from workbench.core.training import train
 
 
 def fake_run():
@@ -130,7 +131,7 @@ def test_resume_with_wrong_model_fails_clearly(tmp_path):
 
 def test_run_recorder_writes_as_it_goes(tmp_path):
     from workbench.core.runs import RunStore
-    from workbench.core.control import TrainControl
+    from workbench.core.training import TrainControl
 
     store = RunStore(tmp_path / "runs.db")
     rec = RunRecorder(store, name="rec")

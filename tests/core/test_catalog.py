@@ -9,8 +9,8 @@ import torch
 
 from workbench.core import catalog
 from workbench.core.catalog import Entry, Param, param_problems
-from workbench.core.catalog_layers import LayerContext
-from workbench.core.data.types import DatasetMeta
+from workbench.core.catalog import LayerContext
+from workbench.core.data import DatasetMeta
 from workbench.core.spec import LossSpec, OptimizerSpec, ScheduleSpec, WarmupSpec
 
 
@@ -331,9 +331,21 @@ def test_lr_curve():
 
 def test_metric_entries():
     tasks = {e.name: e.info["task"] for e in catalog.entries("metric")}
-    assert tasks == {"accuracy": "classification", "precision": "classification", "recall": "classification",
-                     "f1": "classification", "confusion_matrix": "classification", "mae": "regression",
-                     "rmse": "regression", "r2": "regression"}
+    assert tasks == {"loss": "any", "accuracy": "classification", "precision": "classification",
+                     "recall": "classification", "f1": "classification", "confusion_matrix": "classification",
+                     "roc_auc": "classification", "auc": "classification", "average_precision": "classification",
+                     "top_k_accuracy": "classification", "mae": "regression", "rmse": "regression",
+                     "r2": "regression", "mape": "regression"}
+
+
+@pytest.mark.parametrize("key, direction", [
+    ("loss", "min"), ("val_loss", "min"), ("test_loss", "min"), ("accuracy", "max"), ("val_accuracy", "max"),
+    ("test_r2", "max"), ("val_mae", "min"), ("rmse", "min"), ("val_f1", "max"), ("macro_f1", "max"),
+    ("top5_accuracy", "max"), ("val_roc_auc", "max"), ("test_mape", "min"), ("my_custom_error", "min"),
+])
+def test_metric_direction_is_read_from_the_catalog(key, direction):
+    assert catalog.metric_direction(key) == direction
+    assert catalog.better(key, 2.0, 1.0) == (direction == "max")
 
 
 # ---- param_problems, every branch --------------------------------------------------------------

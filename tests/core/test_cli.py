@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.cli import NO_DISPLAY_MESSAGE, main
+from workbench.cli import main
+from workbench.cli.gui import NO_DISPLAY_MESSAGE
 
 REPO = Path(__file__).resolve().parents[2]
 PRESETS = REPO / "resources" / "presets"
@@ -75,7 +76,7 @@ def test_there_is_a_preset_for_every_sample():
 @pytest.mark.parametrize("name", PRESET_NAMES)
 def test_every_preset_parses_and_builds(name):
     from workbench.core.data import load_dataset, prepare
-    from workbench.core.model import build_model
+    from workbench.core.training import build_model
     from workbench.core.spec import load_spec
 
     spec = load_spec(PRESETS / f"{name}.json")
@@ -204,12 +205,12 @@ def test_train_prints_the_data_report_and_takes_missing_and_task(tmp_path, capsy
 def test_task_and_missing_overrides_reach_the_spec(tmp_path):
     import argparse
 
-    from workbench.cli import _load_train_spec
+    from workbench.cli.train import load_train_spec
 
     spec = _table_with_gaps(tmp_path)
     args = argparse.Namespace(spec=str(spec), data=None, target=None, epochs=None, device=None, seed=None,
                               task="regression", missing="impute")
-    loaded, _ = _load_train_spec(args)
+    loaded, _ = load_train_spec(args)
     assert loaded.data.task == "regression" and loaded.data.missing == "impute"
 
 
@@ -226,14 +227,14 @@ def test_unknown_train_option_shows_the_train_usage(capsys):
 
 
 def test_double_ctrl_c_records_the_real_duration(tmp_path, capsys, monkeypatch):
-    from workbench.core import trainer
+    from workbench.core import training
 
     def slow_then_abort(spec, **kwargs):
         time.sleep(0.3)
         raise KeyboardInterrupt  # what the second Ctrl+C does inside the loop
         yield  # pragma: no cover - a generator
 
-    monkeypatch.setattr(trainer, "train", slow_then_abort)
+    monkeypatch.setattr(training, "train", slow_then_abort)
     store = tmp_path / "runs.db"
     assert main(["train", str(PRESETS / "gauss.json"), "--json", "--store", str(store)]) == 130
     final = _json_lines(capsys.readouterr().out)[-1]
@@ -341,8 +342,23 @@ def test_bare_workbench_without_display_says_what_to_do():
     proc = subprocess.run([sys.executable, "-m", "workbench"], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert NO_DISPLAY_MESSAGE in proc.stderr and "Traceback" not in proc.stderr
-    preset = PRESETS / "spiral.json"
-    assert f"workbench train {preset}`" in NO_DISPLAY_MESSAGE and preset.is_absolute()  # works from any folder
+    assert "`workbench train spiral`" in NO_DISPLAY_MESSAGE  # a preset by name works from any folder
+
+
+def test_train_a_preset_by_name_from_another_folder(tmp_path):
+    env = {**_env(), "WORKBENCH_STORE": str(tmp_path / "runs.db")}
+    proc = subprocess.run([sys.executable, "-m", "workbench", "train", "gauss", "--epochs", "2", "--json"],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    final = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert final["status"] == "finished" and final["epochs"] == 2
+
+
+def test_presets_lists_every_preset(capsys):
+    assert main(["presets", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["presets"]
+    assert {r["name"] for r in rows} == {p.stem for p in PRESETS.glob("*.json")}
+    assert all(Path(r["path"]).is_file() for r in rows)
 
 
 def test_train_subprocess(tmp_path):
@@ -381,13 +397,13 @@ def test_ctrl_c_stops_cleanly_with_130(tmp_path):
 
 
 def test_failure_during_training_exits_1(tmp_path, capsys, monkeypatch):
-    from workbench.core import trainer
-    from workbench.core.events import RunFailed
+    from workbench.core import training
+    from workbench.core.training import RunFailed
 
     def broken_train(spec, **kwargs):
         yield RunFailed(message="out of memory at epoch 1; lower train.batch_size", details="Traceback ...")
 
-    monkeypatch.setattr(trainer, "train", broken_train)
+    monkeypatch.setattr(training, "train", broken_train)
     store = tmp_path / "runs.db"
     assert main(["train", str(PRESETS / "gauss.json"), "--json", "--store", str(store)]) == 1
     out, err = capsys.readouterr()

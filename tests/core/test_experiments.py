@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.core.experiments import (ExperimentError, branch_plan, group_of, group_runs, lineage_rows, load_runs,
+from workbench.core.runs import (ExperimentError, branch_plan, group_of, group_runs, lineage_rows, load_runs,
                                         parse_filter, repeat_specs, resume_plan)
 from workbench.core.runs import RunStore
 from workbench.core.spec import parse_spec
@@ -63,9 +63,9 @@ def test_groups_and_filter(store):
 
 
 def test_branch_and_resume_plans(store, tmp_path):
-    from workbench.core.callbacks import RunRecorder
-    from workbench.core.events import EpochEnd, RunStarted
-    from workbench.core.trainer import train
+    from workbench.core.runs import RunRecorder
+    from workbench.core.training import EpochEnd, RunStarted
+    from workbench.core.training import train
 
     spec = parse_spec(SPEC)
     run_dir = tmp_path / "runs" / "parent"

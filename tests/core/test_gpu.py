@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from tests.core import trainer_support as ts
-from workbench.core.events import EpochEnd, RunFailed, RunFinished
-from workbench.core.trainer import train
+from workbench.core.training import EpochEnd, RunFailed, RunFinished
+from workbench.core.training import train
 
 pytestmark = [
     pytest.mark.gpu,
@@ -37,7 +37,7 @@ def test_mixed_precision_trains_on_cuda(precision, expected):
 def _huge_conv_run():
     """A conv layer whose activations cannot fit: 4096 channels x 128x128 x 4 bytes = 256 MiB per
     sample, times a batch of 2048 (and more for the backward pass)."""
-    from workbench.core.data.types import DatasetMeta, PreparedData, Split
+    from workbench.core.data import DatasetMeta, PreparedData, Split
 
     n = 2048
     X = torch.randn(n, 1, 128, 128)

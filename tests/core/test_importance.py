@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workbench.core.importance import ImportanceError, param_importance, param_importance_with_method
+from workbench.core.sweep import ImportanceError, param_importance, param_importance_with_method
 
 
 def synthetic_trials(n=60, seed=0):

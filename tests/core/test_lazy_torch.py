@@ -58,20 +58,20 @@ def test_catalog_spec_and_data_import_without_torch():
     assert result.stdout.strip() == "OK"
 
 
-def test_lazy_names_still_resolve_to_the_torch_modules():
+def test_training_events_and_control_import_without_torch_and_the_rest_loads_on_use():
     result = _run(textwrap.dedent(
         """
         import sys
-        from workbench.core import catalog, catalog_layers, catalog_losses
-        assert "torch" not in sys.modules
-        from workbench.core.catalog_layers import Residual, LSTMLastStep
-        from workbench.core.catalog import TaskLoss
+        from workbench.core.training import EpochEnd, RunStarted, TrainControl, Callback
+        from workbench.core.runs import RunRecorder, RunStore
+        assert "torch" not in sys.modules, "events, control and the run store must not import torch"
+        from workbench.core.training import build_model, train
         import torch
+        from workbench.core.catalog.layer_modules import Residual, LSTMLastStep
         assert issubclass(Residual, torch.nn.Module) and issubclass(LSTMLastStep, torch.nn.Module)
-        assert catalog_losses.TaskLoss is TaskLoss and issubclass(TaskLoss, torch.nn.Module)
-        assert catalog_layers.Embedding.__name__ == "Embedding"
+        import workbench.core.training as training
         try:
-            catalog_layers.NoSuchThing
+            training.NoSuchThing
         except AttributeError:
             pass
         else:

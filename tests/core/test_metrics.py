@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from workbench.core.metrics import classification_metrics, confusion_matrix, predicted_classes, regression_metrics
+from workbench.core.training import classification_metrics, confusion_matrix, predicted_classes, regression_metrics
 
 # true:  0 0 0 1 1 2
 # pred:  0 0 1 1 2 2

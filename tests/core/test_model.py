@@ -7,8 +7,8 @@ import time
 import pytest
 import torch
 
-from workbench.core.data.types import DatasetMeta
-from workbench.core.model import MAX_PARAMS, ModelError, build_model, check_experiment, summarize
+from workbench.core.data import DatasetMeta
+from workbench.core.training.model import MAX_PARAMS, ModelError, build_model, check_experiment, summarize
 from workbench.core.spec import parse_spec
 
 IMAGE = (1, 28, 28)

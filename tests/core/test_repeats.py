@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from workbench.core.repeats import betainc, compare_groups, group_stats, t_cdf, t_two_sided_p
+from workbench.core.runs.repeats import betainc, compare_groups, group_stats, t_cdf, t_two_sided_p
 
 
 def logs(values, key="val_loss"):

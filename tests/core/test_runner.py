@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from tests.core import trainer_support as ts
-from workbench.core.events import BatchProgress, EpochEnd, RunFailed, RunFinished, RunStarted, RunStopped
-from workbench.core.runner import ProcessRun, WarmPool
+from workbench.core.training import BatchProgress, EpochEnd, RunFailed, RunFinished, RunStarted, RunStopped
+from workbench.core.execution import ProcessRun, WarmPool
 
 
 def collect(run, timeout=120.0):

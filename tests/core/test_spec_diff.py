@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench.core.spec_diff import MISSING, diff_specs, flatten_spec
+from workbench.core.spec import MISSING, diff_specs, flatten_spec
 
 A = {"name": "a", "optimizer": {"type": "Adam", "lr": 0.01},
      "model": {"layers": [{"type": "Linear", "out_features": 16}, {"type": "Dropout", "p": 0.1},

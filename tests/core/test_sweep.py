@@ -9,7 +9,6 @@ data cache) on a tiny problem. Scripted delays are as short as each test's timin
 from __future__ import annotations
 
 import math
-import os
 import signal
 import subprocess
 import sys
@@ -30,7 +29,6 @@ from workbench.core.sweep import (
     TrialEpoch,
     TrialFailed,
     TrialFinished,
-    TrialStarted,
     continue_sweep,
     create_sweep,
     make_pruner,
@@ -39,7 +37,8 @@ from workbench.core.sweep import (
     resolve_direction,
     run_sweep,
 )
-from workbench.core.sweep_space import parse_space, sample_params
+from workbench.core.sweep import parse_space
+from workbench.core.sweep import sample_params
 
 FAKE = str(Path(__file__).with_name("sweep_fake_trainer.py")) + ":train"
 sys.path.insert(0, str(Path(__file__).parent))
@@ -138,19 +137,19 @@ def test_grid_subset_is_spread_over_the_grid(tmp_path):
 
 
 def test_trials_past_the_target_are_not_needed(tmp_path):
-    from workbench.core.sweep import _not_needed
+    from workbench.core.sweep.points import not_needed
 
     spec = fake_spec()
     settings = SweepSettings(strategy="random", n_trials=2)
     study = create_sweep(spec, {"optimizer.lr": {"log_uniform": [0.001, 0.1]}}, settings,
                          storage=optuna.storages.InMemoryStorage(), study_name="n")
     asked = [study.ask() for _ in range(3)]  # a joiner raced past the target
-    assert [_not_needed(t, settings) for t in asked] == [False, False, True]
+    assert [not_needed(t, settings) for t in asked] == [False, False, True]
     grid = SweepSettings(strategy="grid", n_trials=0)
     gstudy = create_sweep(spec, {"optimizer.lr": {"choices": [0.01, 0.02]}}, grid,
                           storage=optuna.storages.InMemoryStorage(), study_name="g")
     asked = [gstudy.ask() for _ in range(3)]  # two enqueued points, then a sampled one
-    assert [_not_needed(t, grid) for t in asked] == [False, False, True]
+    assert [not_needed(t, grid) for t in asked] == [False, False, True]
 
 
 def test_run_sweep_refuses_bad_settings_before_starting(tmp_path):

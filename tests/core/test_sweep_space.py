@@ -5,15 +5,11 @@ from __future__ import annotations
 import pytest
 
 from workbench.core.spec import parse_spec
-from workbench.core.sweep_space import (
-    DEFAULT_GRID_POINTS,
-    SpaceError,
-    apply_params,
-    expand_grid,
-    parse_space,
-    space_from_catalog,
-    sweepable_paths,
-)
+from workbench.core.sweep import SpaceError, parse_space
+from workbench.core.sweep import DEFAULT_GRID_POINTS
+from workbench.core.sweep import apply_params
+from workbench.core.sweep import expand_grid
+from workbench.core.sweep import space_from_catalog, sweepable_paths
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +153,7 @@ def test_every_offered_path_gets_a_valid_suggestion(spec):
 
 
 def test_file_problems_name_the_file(spec, tmp_path):
-    from workbench.core.sweep_space import SpaceError, load_space
+    from workbench.core.sweep import SpaceError, load_space
 
     bad = tmp_path / "space.json"
     bad.write_text('{"optimizer.lr": {"choices": [0.1, "x')

@@ -1,108 +1,13 @@
-"""Shared helpers for the trainer/callback/runner tests: tiny in-memory data and specs.
-
-While the model/metrics/data modules are being written, `ensure_core_modules()` installs small
-stand-ins for whichever of them cannot be imported yet (tests only; never in the package).
-"""
+"""Shared helpers for the trainer/callback/runner tests: tiny in-memory data and specs."""
 
 from __future__ import annotations
 
-import math
-import sys
-import types
 
 import numpy as np
 import torch
 
-from workbench.core.data.types import DatasetMeta, PreparedData, Split
+from workbench.core.data import DatasetMeta, PreparedData, Split
 from workbench.core.spec import parse_spec
-
-
-def _standin_model_module() -> types.ModuleType:
-    mod = types.ModuleType("workbench.core.model")
-
-    class ModelError(ValueError):
-        pass
-
-    class _Summary:
-        def __init__(self, n):
-            self.total_params = self.trainable_params = n
-            self.total_flops = 0
-            self.memory_bytes = 0
-
-        def rows(self):
-            return []
-
-    def build_model(spec, meta):
-        layers, shape = [], tuple(meta.input_shape)
-        for i, layer in enumerate(spec.model.layers):
-            p = layer.params
-            if layer.type == "Linear":
-                out = p.get("out_features", 16)
-                out = meta.target_width if out == "auto" else out
-                if len(shape) != 1:
-                    raise ModelError(f"Layer {i} (Linear) needs flat features; add Flatten before it")
-                layers.append(torch.nn.Linear(shape[0], out))
-                shape = (out,)
-            elif layer.type == "Flatten":
-                layers.append(torch.nn.Flatten())
-                shape = (int(np.prod(shape)),)
-            elif layer.type == "Conv2d":
-                oc, k = p.get("out_channels", 16), p.get("kernel_size", 3)
-                layers.append(torch.nn.Conv2d(shape[0], oc, k))
-                shape = (oc, shape[1] - k + 1, shape[2] - k + 1)
-            elif layer.type == "MaxPool2d":
-                k = p.get("kernel_size", 2)
-                layers.append(torch.nn.MaxPool2d(k))
-                shape = (shape[0], shape[1] // k, shape[2] // k)
-            elif layer.type == "BatchNorm1d":
-                layers.append(torch.nn.BatchNorm1d(shape[0]))
-            elif layer.type == "Dropout":
-                layers.append(torch.nn.Dropout(p.get("p", 0.5)))
-            else:
-                layers.append(getattr(torch.nn, layer.type)())
-        model = torch.nn.Sequential(*layers)
-        return model, _Summary(sum(q.numel() for q in model.parameters()))
-
-    mod.ModelError, mod.build_model = ModelError, build_model
-    return mod
-
-
-def _standin_metrics_module() -> types.ModuleType:
-    mod = types.ModuleType("workbench.core.metrics")
-
-    def classification_metrics(logits, y, n_classes, prefix=""):
-        pred = logits.argmax(1)
-        return {f"{prefix}accuracy": (pred == y).float().mean().item(), f"{prefix}precision": 0.0,
-                f"{prefix}recall": 0.0, f"{prefix}f1": 0.0}
-
-    def regression_metrics(pred, y, prefix=""):
-        err = pred.float() - y.float()
-        var = ((y - y.mean()) ** 2).mean().item()
-        mse = (err ** 2).mean().item()
-        return {f"{prefix}mae": err.abs().mean().item(), f"{prefix}rmse": math.sqrt(mse),
-                f"{prefix}r2": 1 - mse / var if var > 0 else 0.0}
-
-    mod.classification_metrics, mod.regression_metrics = classification_metrics, regression_metrics
-    return mod
-
-
-def ensure_core_modules() -> None:
-    for name, factory in (("workbench.core.model", _standin_model_module),
-                          ("workbench.core.metrics", _standin_metrics_module)):
-        try:
-            __import__(name)
-        except ImportError:
-            sys.modules[name] = factory()
-    try:
-        import workbench.core.data  # noqa: F401
-        from workbench.core.data import DataError  # noqa: F401
-    except ImportError:
-        import workbench.core.data as pkg  # namespace package
-        from workbench.core.data.types import DataError as _DE
-        pkg.DataError = _DE
-
-
-ensure_core_modules()
 
 
 # ---- data --------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from helpers import save_screenshot, wait_ready
 from runs_support import cell, click_row
-from workbench.core.events import EpochEnd
+from workbench.core.training import EpochEnd
 from workbench.core.runs import RunStore
 
 

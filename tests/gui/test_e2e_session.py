@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from helpers import answer_modal, choose, save_screenshot, wait_ready
 from panel_support import click_item
-from workbench.core.events import EpochEnd, LRChanged, RunFailed, RunStarted, RunStopped
+from workbench.core.training import EpochEnd, LRChanged, RunFailed, RunStarted, RunStopped
 
 
 def drawn_points(window, name="batch_loss") -> int:

@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtTest import QTest
 
-from workbench.core.events import (BatchProgress, EpochEnd, LRChanged, RunFinished, RunStarted)
+from workbench.core.training import (BatchProgress, EpochEnd, LRChanged, RunFinished, RunStarted)
 from workbench.gui.plots.decimate import PeakPyramid
 from workbench.gui.plots.live_curves import LiveCurves
 from workbench.gui.plots.redraw import BASE_MS, MAX_MS

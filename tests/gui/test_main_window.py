@@ -9,7 +9,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QDockWidget
 
 from helpers import answer_modal, choose, wait_ready
-from workbench.core.events import RunFinished
+from workbench.core.training import RunFinished
 
 
 def menu_texts(window):
@@ -113,7 +113,7 @@ def test_schedule_shows_its_lr_preview(qtbot, make_window):
 
 
 def test_device_combo_lists_only_present_devices(qtbot, make_window):
-    from workbench.core.device import available_devices
+    from workbench.core.training import available_devices
 
     window = make_window()
     combo = window.training_panel.device

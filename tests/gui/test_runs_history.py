@@ -12,7 +12,7 @@ from PySide6.QtCore import QTimer, Qt
 from PySide6.QtWidgets import QApplication
 
 from helpers import answer_modal, choose, save_screenshot, wait_ready
-from runs_support import add_run, bulk_copies, cell, click_header, click_row, row_of
+from runs_support import add_run, bulk_copies, cell, click_header, click_row
 from workbench.core.runs import RunStore
 from workbench.gui.panels.runs_panel import RunsPanel
 from workbench.gui.runs.table_model import COL

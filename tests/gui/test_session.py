@@ -7,7 +7,7 @@ import time
 import pytest
 
 from helpers import wait_ready
-from workbench.core.events import (
+from workbench.core.training import (
     EpochEnd,
     LRChanged,
     Paused,

@@ -50,7 +50,7 @@ from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
 
 from helpers import wait_ready
-from workbench.core.events import (BatchProgress, EpochEnd, LRChanged, RunFailed, RunFinished,
+from workbench.core.training import (BatchProgress, EpochEnd, LRChanged, RunFailed, RunFinished,
                                    RunStarted, RunStopped, TerminalEvent)
 
 SOAK_SECONDS = float(os.environ.get("WORKBENCH_SOAK_SECONDS", "3600"))

@@ -11,7 +11,7 @@ from helpers import wait_ready
 
 
 def test_window_works_while_torch_loads(qtbot, make_window, monkeypatch):
-    from workbench.core.device import available_devices
+    from workbench.core.training import available_devices
     from workbench.gui import engine
     from workbench.gui.panels.layer_stack import COL_OUTPUT
 

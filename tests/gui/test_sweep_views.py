@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
-from workbench.core.repeats import Group, group_stats
+from workbench.core.runs import Group, group_stats
 from workbench.gui.plots.band_curves import BandCurves
 from workbench.gui.plots.importance import ImportanceChart
 from workbench.gui.plots.parallel_coords import ParallelCoordinates

@@ -42,8 +42,9 @@ def warm_up() -> list[tuple[str, str]]:
     global _devices
     import torch  # noqa: F401
 
-    from workbench.core import layer_modules, loss_modules, model  # noqa: F401
-    from workbench.core.device import available_devices
+    from workbench.core.catalog import layer_modules, loss_modules  # noqa: F401
+
+    from workbench.core.training import available_devices
 
     if _devices is None:
         _devices = available_devices()  # CUDA's first query can take a while, so here
@@ -55,7 +56,7 @@ def devices() -> list[tuple[str, str]]:
     """available_devices(), cached; call only when is_ready() (it may query CUDA)."""
     global _devices
     if _devices is None:
-        from workbench.core.device import available_devices
+        from workbench.core.training import available_devices
 
         _devices = available_devices()
     return list(_devices)

@@ -19,7 +19,7 @@ def _make_scheduler():
 
     fn = getattr(catalog, "make_scheduler", None)
     if fn is None:
-        from workbench.core.catalog_optim import make_scheduler as fn  # type: ignore[no-redef]
+        from workbench.core.catalog import make_scheduler as fn
     return fn
 
 

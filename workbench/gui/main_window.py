@@ -14,7 +14,7 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QSizePolicy, QToolBar, QWidget
 
-from workbench.core.events import RunFailed, RunFinished, RunStarted, RunStopped
+from workbench.core.training import RunFailed, RunFinished, RunStarted, RunStopped
 from workbench.gui import prompts
 from workbench.gui.error_dialog import RunErrorDialog
 from workbench.gui.panels.data_panel import DataPanel

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from workbench.core.catalog import Param
-from workbench.core.events import BatchProgress, EpochEnd, LRChanged, RunFailed, RunFinished, RunStarted, RunStopped
+from workbench.core.training import BatchProgress, EpochEnd, LRChanged, RunFailed, RunFinished, RunStarted, RunStopped
 from workbench.gui.session import Session
 from workbench.gui.theme import icon
 from workbench.gui.widgets.param_form import NumberSpinBox

@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from workbench.core import catalog
-from workbench.core.events import Event, Paused, Resumed, RunStarted, TerminalEvent
+from workbench.core.training import Event, Paused, Resumed, RunStarted, TerminalEvent
 from workbench.core.spec import ExperimentSpec, SpecError, load_spec, spec_to_dict
 from workbench.gui import engine
 from workbench.gui.background import BackgroundCalls
@@ -406,7 +406,7 @@ class Session(QObject):
             if self._engine_calls is None and not self._engine_timer.isActive():
                 self._engine_timer.start()
             return None, self._engine_error or engine.loading_message()
-        from workbench.core import model as core_model
+        from workbench.core.training import model as core_model
         batch = spec.train.batch_size
         batch = batch if isinstance(batch, int) else max(1, meta.n_samples)
         try:
@@ -443,7 +443,7 @@ class Session(QObject):
             spec, options = self._spec, self._next_run.options()
             self.set_next_run(None)
         spec, base_dir = (spec or self._spec).model_copy(deep=True), self._base_dir
-        from workbench.core.experiments import new_run_dir
+        from workbench.core.runs import new_run_dir
 
         options["run_dir"] = self.current_run_dir = new_run_dir(self._store_path)
         factory = self._run_factory or self._pool_run
@@ -503,7 +503,7 @@ class Session(QObject):
         """The WarmPool keeping a spawned child ready (created on first use)."""
         with self._pool_lock:
             if self._pool is None and not self._closed:
-                from workbench.core.runner import WarmPool
+                from workbench.core.execution import WarmPool
 
                 self._pool = WarmPool()
             return self._pool

@@ -15,9 +15,9 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
-import workbench
+from workbench.core.locations import resources_dir
 
-RESOURCES = Path(workbench.__file__).resolve().parent.parent / "resources"
+RESOURCES = resources_dir()
 
 # Accent used by the style sheet and icons; readable on both themes.
 ACCENT = "#2f6fde"

@@ -23,8 +23,8 @@ from typing import Any, Callable, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
-from workbench.core.control import TrainControl
-from workbench.core.events import EpochEnd, Event, RunFailed, RunStopped, TerminalEvent
+from workbench.core.training import TrainControl
+from workbench.core.training import EpochEnd, Event, RunFailed, RunStopped, TerminalEvent
 
 
 class RunHandle(Protocol):
@@ -220,9 +220,9 @@ class InProcessRun:
             train = self._train_fn
             callbacks = []
             if train is None:
-                from workbench.core.trainer import train
+                from workbench.core.training import train
             if self._store_path is not None:
-                from workbench.core.callbacks import RunRecorder
+                from workbench.core.runs import RunRecorder
                 from workbench.core.runs import RunStore
 
                 callbacks.append(RunRecorder(RunStore(self._store_path), **self._recorder_options))

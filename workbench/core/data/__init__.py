@@ -6,9 +6,11 @@ augment image batches. No Qt here.
     xb = augment_batch(xb, spec.data.augment, generator)
 """
 
+from workbench.core.locations import sample_data_dir
+
 from .augment import augment_batch
 from .load import load_dataset
-from .samples import SAMPLES, sample_data_dir
+from .samples import SAMPLES
 from .split import prepare
 from .types import DataError, Dataset, DatasetMeta, PreparedData, SampleInfo, Split
 

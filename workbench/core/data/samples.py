@@ -10,27 +10,15 @@ iris, digits and shapes are files in sample_data/ (see sample_data/README.md).
 
 from __future__ import annotations
 
+from workbench.core.locations import sample_data_dir
+
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 
 from .types import DataError, Dataset, DatasetMeta, SampleInfo
 
 PLAYGROUND_N = 500
-
-
-def sample_data_dir() -> Path:
-    """The sample_data/ folder: $WORKBENCH_SAMPLE_DATA, else <repo>/sample_data next to the package."""
-    env = os.environ.get("WORKBENCH_SAMPLE_DATA")
-    if env:
-        return Path(env).expanduser()
-    here = Path(__file__).resolve()
-    for candidate in (here.parents[3] / "sample_data", here.parents[2] / "sample_data"):
-        if candidate.is_dir():
-            return candidate
-    return here.parents[3] / "sample_data"
 
 
 SAMPLES: dict[str, SampleInfo] = {

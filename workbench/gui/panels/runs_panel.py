@@ -10,15 +10,14 @@ Name cell; delete with a confirmation naming the runs, then Undo until the app c
 
 from __future__ import annotations
 
-from typing import Any
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QMenu, QPushButton,
                                QSizePolicy, QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
-from workbench.core.events import EpochEnd, RunStarted, TerminalEvent
-from workbench.core.experiments import checkpoints, differing_fields, group_of, load_runs
+from workbench.core.training import EpochEnd, RunStarted, TerminalEvent
+from workbench.core.runs import checkpoints, differing_fields, group_of, load_runs
 from workbench.gui.background import BackgroundCalls
 from workbench.gui.plots.band_curves import BandCurves
 from workbench.gui.plots.palette import PlotColors

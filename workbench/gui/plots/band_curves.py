@@ -10,19 +10,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from workbench.core.repeats import Group, compare_groups, group_stats, metric_keys, per_run_values
+from workbench.core.catalog import metric_direction
+from workbench.core.runs import Group, compare_groups, group_stats, metric_keys, per_run_values
 
 from .palette import PlotColors, style_axes
 from .trial_axes import plain_numbers
-
-_MAXIMIZE_HINTS = ("accuracy", "acc", "r2", "f1", "precision", "recall", "auc")
-
-
-def higher_is_better(key: str) -> bool:
-    # Same rule as core.sweep.resolve_direction("auto"), without importing the sweep engine.
-    name = key.lower().removeprefix("val_").removeprefix("test_")
-    return any(name == h or name.endswith("_" + h) for h in _MAXIMIZE_HINTS)
-
 
 class BandCurves(QWidget):
     """Mean ± std of a chosen metric over the runs of each group.
@@ -143,7 +135,7 @@ class BandCurves(QWidget):
         self._update_verdict(key)
 
     def _update_verdict(self, key: str) -> None:
-        maximize = higher_is_better(key)
+        maximize = metric_direction(key) == "max"
         scored = []
         for g in self._groups:
             values = per_run_values(g.runs, key, higher_is_better=maximize)

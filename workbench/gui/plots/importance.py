@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
 
-from workbench.core.importance import ImportanceError, param_importance_with_method
+from workbench.core.sweep import ImportanceError, param_importance_with_method
 
 from .palette import PlotColors, style_axes
 from .trial_axes import plain_numbers

@@ -16,7 +16,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QFontMetricsF
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from workbench.core.events import Event
+from workbench.core.training import Event
 
 from . import overlays as ov
 from .controls import X_AXES, ControlBar

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.core.events import (BatchProgress, EpochEnd, Event, LRChanged, RunStarted,
+from workbench.core.training import (BatchProgress, EpochEnd, Event, LRChanged, RunStarted,
                                    TerminalEvent)
 
 from .buffers import RowBuffer

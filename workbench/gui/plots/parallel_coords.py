@@ -8,7 +8,6 @@ nearest to the mouse in screen pixels; the shared `TrialSelection` does the rest
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg

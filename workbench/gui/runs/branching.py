@@ -11,7 +11,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from workbench.core.experiments import ExperimentError, branch_plan, resume_plan
+from workbench.core.runs import ExperimentError, branch_plan, resume_plan
 
 
 class BranchController(QObject):

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
-from workbench.core.experiments import field_value
+from workbench.core.runs import field_value
 
 # combo label -> field key (core.experiments.field_value); differing spec paths are added as-is
 FIXED_CHOICES = {"Run": None, "Learning rate": "lr", "Batch size": "batch", "Optimizer": "optimizer",

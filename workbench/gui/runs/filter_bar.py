@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QWidget
 
-from workbench.core.experiments import FILTER_KEYS
+from workbench.core.runs import FILTER_KEYS
 
 PLACEHOLDER = "Filter: lr<0.01 optimizer=Adam status=finished  (or any words)"
 HELP = ("Words match name, tags, notes, dataset and model. Terms KEY OP VALUE compare a column or a "

@@ -8,8 +8,8 @@ from typing import Sequence
 
 from PySide6.QtGui import QColor
 
-from workbench.core.experiments import lineage_rows
-from workbench.core.repeats import Group
+from workbench.core.runs import lineage_rows
+from workbench.core.runs import Group
 
 
 def muted(color: QColor) -> QColor:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QWidget
 
-from workbench.core.events import RunFailed, RunStopped, TerminalEvent
-from workbench.core.experiments import repeat_specs
+from workbench.core.training import RunFailed, RunStopped, TerminalEvent
+from workbench.core.runs import repeat_specs
 
 
 class SeedsDialog(QDialog):

@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor
 
-from workbench.core.experiments import RunFilter, group_of, parse_filter, spec_value
+from workbench.core.runs import RunFilter, group_of, parse_filter, spec_value
 
 RUN_ID = Qt.ItemDataRole.UserRole + 1
 STATUS_COLORS = {"running": "#2f6fde", "finished": "#2e9d57", "stopped": "#b7791f", "failed": "#d64545",

@@ -19,8 +19,10 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
 
 from workbench.core.spec import ExperimentSpec, get_dotted, spec_to_dict
 from workbench.core.sweep import resolve_direction
-from workbench.core.sweep_exec import default_parallel
-from workbench.core.sweep_space import SpaceError, expand_grid, load_space, parse_space, space_from_catalog, sweepable_paths
+from workbench.core.execution import default_parallel
+from workbench.core.sweep import SpaceError, load_space, parse_space
+from workbench.core.sweep import expand_grid
+from workbench.core.sweep import space_from_catalog, sweepable_paths
 
 from .config import SweepConfig, metric_choices
 from .space_row import SpaceRow

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHB
 from workbench.core.spec import ExperimentSpec, SpecError
 from workbench.core.sweep import (SweepFinished, SweepStarted, TrialEpoch, TrialFailed, TrialFinished, TrialStarted,
                                   default_storage, list_sweeps, resolve_direction)
-from workbench.core.sweep_exec import default_parallel
-from workbench.core.sweep_space import apply_params
+from workbench.core.execution import default_parallel
+from workbench.core.sweep import apply_params
 from workbench.gui.plots.importance import ImportanceChart
 from workbench.gui.plots.live_curves import LiveCurves
 from workbench.gui.plots.palette import PlotColors

@@ -19,7 +19,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from workbench.core.sweep import SweepControl, SweepFinished
-from workbench.core.sweep_exec import DEFAULT_TRAIN
+from workbench.core.execution import DEFAULT_TRAIN
 
 DRAIN_MS = 50
 

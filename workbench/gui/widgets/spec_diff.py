@@ -10,7 +10,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from workbench.core.spec_diff import MISSING, diff_specs, values_equal
+from workbench.core.spec import MISSING, diff_specs, values_equal
 
 
 def _text(value: Any) -> str:

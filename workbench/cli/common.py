@@ -1,0 +1,102 @@
+"""What the `workbench` subcommands share: exit codes, UsageError (bad input, exit 2), JSON and
+number/duration formatting, the final-metrics block, and opening the run store."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """Bad input found before any work started: printed as is, exit code 2."""
+
+
+# ---- small output helpers --------------------------------------------------------------------
+def err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def emit_json(obj: dict[str, Any], out: TextIO | None = None) -> None:
+    """One JSON object on one line (NaN and inf become null)."""
+    out = out or sys.stdout
+    out.write(json.dumps(json_safe(obj), allow_nan=False, default=json_default) + "\n")
+    out.flush()
+
+
+def json_default(o: Any) -> Any:
+    if hasattr(o, "item"):
+        return o.item()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON-serializable: {type(o).__name__}")
+
+
+def json_safe(v: Any) -> Any:
+    """NaN/inf are not JSON: they become null (in nested dicts and lists too)."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: json_safe(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [json_safe(x) for x in v]
+    return v
+
+
+def fmt_num(v: float | None, digits: int = 4) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    if isinstance(v, int) or (isinstance(v, float) and v.is_integer() and abs(v) < 1e6):
+        return str(int(v))
+    return f"{v:.{digits}g}" if abs(v) >= 1e-3 else f"{v:.2e}"
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    m, s = divmod(int(round(seconds)), 60)
+    if m < 60:
+        return f"{m}m{s:02d}s"
+    h, m = divmod(m, 60)
+    return f"{h}h{m:02d}m"
+
+
+def open_store(path: str | None):
+    from workbench.core.runs import RunStore, StoreError
+
+    try:
+        return RunStore(path) if path else RunStore()
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def json_metrics(metrics: dict[str, float]) -> dict[str, float]:
+    """Final metrics with explicit prefixes: loss -> train_loss, accuracy -> train_accuracy;
+    val_* and test_* stay; lr and best_epoch stay as they are."""
+    out: dict[str, Any] = {}
+    for k, v in metrics.items():
+        if k.startswith(("val_", "test_", "train_")) or k in ("lr", "best_epoch", "epoch"):
+            out[k] = v
+        else:
+            out[f"train_{k}"] = v
+    return json_safe(out)
+
+
+def print_final_metrics(metrics: dict[str, float], out: TextIO) -> None:
+    m = json_metrics(metrics)
+    for split in ("train", "val", "test"):
+        items = [(k[len(split) + 1:], v) for k, v in m.items() if k.startswith(split + "_")]
+        if items:
+            body = "  ".join(f"{k} {fmt_num(v)}" for k, v in items)
+            out.write(f"  {split:<5} {body}\n")
+    out.flush()

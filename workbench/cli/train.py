@@ -1,0 +1,354 @@
+"""`workbench train SPEC.json`: apply the command-line overrides, check device, data and model
+before any work, train with a progress line on stderr (Ctrl+C stops after the current step, a
+second one aborts), record the run in the store and print or emit (--json) the result."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence, TextIO
+
+from workbench.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    UsageError,
+    emit_json,
+    err,
+    fmt_duration,
+    fmt_num,
+    json_metrics,
+    json_safe,
+    open_store,
+    plural,
+    print_final_metrics,
+)
+from workbench.core.locations import preset_path
+
+
+def resolve_spec_argument(text: str) -> Path:
+    """A spec file's path, or a built-in preset by name (`spiral`, `digits.json`) when no such
+    file exists here."""
+    path = Path(text).expanduser()
+    if path.exists() or path.parent != Path("."):
+        return path
+    preset = preset_path(text)
+    return preset if preset is not None else path
+
+
+def load_train_spec(args: argparse.Namespace):
+    """The spec with the command-line overrides applied, and the folder data paths resolve against."""
+    from workbench.core.spec import SpecError, load_spec
+
+    spec_path = resolve_spec_argument(args.spec)
+    try:
+        spec = load_spec(spec_path)
+    except SpecError as exc:
+        raise UsageError(str(exc)) from None
+    changes: dict[str, Any] = {}
+    if args.data is not None:
+        src = args.data
+        changes["data.source"] = src if src.startswith("sample:") else str(Path(src).expanduser().resolve())
+    if args.target is not None:
+        changes["data.target"] = args.target
+    if getattr(args, "task", None) is not None:
+        changes["data.task"] = args.task
+    if getattr(args, "missing", None) is not None:
+        changes["data.missing"] = args.missing
+    if args.epochs is not None:
+        changes["train.epochs"] = args.epochs
+    if args.device is not None:
+        changes["train.device"] = args.device
+    if args.seed is not None:
+        changes["train.seed"] = args.seed
+    if changes:
+        try:
+            spec = spec.with_values(changes)
+        except SpecError as exc:
+            raise UsageError(str(exc).replace("Invalid experiment spec", "Invalid command-line override", 1)) from None
+    return spec, spec_path.resolve().parent
+
+
+def _prepare_checked(spec, base_dir: Path):
+    """Validate device, data and model before any training starts; UsageError otherwise."""
+    from workbench.core.data import DataError, load_dataset, prepare
+    from workbench.core.training import DeviceError, select_device
+    from workbench.core.training import ModelError, check_experiment
+
+    try:
+        select_device(spec.train.device)
+    except DeviceError as exc:
+        raise UsageError(f"Device problem (train.device = {spec.train.device!r}): {exc}") from None
+    try:
+        dataset = load_dataset(spec.data, base_dir)
+        prepared = prepare(dataset, spec.data)
+    except DataError as exc:
+        raise UsageError(f"Data problem: {exc}") from None
+    except FileNotFoundError as exc:
+        raise UsageError(f"Data problem: file not found: {exc.filename or exc}") from None
+    try:
+        problems = check_experiment(spec, prepared.meta)
+    except ModelError as exc:
+        problems = [str(exc)]
+    if problems:
+        raise UsageError("Model problem:\n" + "\n".join(f"  {p}" for p in problems))
+    return prepared
+
+
+def data_report(meta) -> list[str]:
+    """What the loader decided, for people: the loader's notes (target chosen, task and why,
+    one-hot columns, dropped/imputed rows, skipped files, left-out columns) and the classes."""
+    lines = [str(n) for n in getattr(meta, "notes", None) or []]
+    names = list(getattr(meta, "class_names", None) or [])
+    if getattr(meta, "task", "") == "classification" and names:
+        shown = ", ".join(names[:12]) + (f", ... ({len(names) - 12} more)" if len(names) > 12 else "")
+        lines.append(f"classes ({len(names)}): {shown}")
+    return lines
+
+
+def _make_recorder(store, run_id: int):
+    """A RunRecorder attached to a run the CLI created up front (so the checkpoint folder can
+    be named after the run id before training starts)."""
+    from workbench.core.runs import RunRecorder
+
+    class _AttachedRecorder(RunRecorder):
+        def _create(self, run, **extra):  # the run exists: fill in what is known now
+            fields = {k: v for k, v in extra.items() if k in ("device", "task", "total_params") and v}
+            if run.run_dir:
+                fields["run_dir"] = str(run.run_dir)
+            self.store.update_run(run_id, **fields)
+            self.run_id = run_id
+            return run_id
+
+    return _AttachedRecorder(store)
+
+
+class Progress:
+    """Training progress on stderr: one updating line on a terminal, plain lines otherwise."""
+
+    def __init__(self, stream: TextIO, *, enabled: bool = True, interval: float = 2.0):
+        self.stream = stream
+        self.enabled = enabled
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.interval = interval  # seconds between plain lines
+        self.epochs = 1
+        self.start_epoch = 0
+        self._last_plain = 0.0
+        self._width = 0
+        self._val_key: str | None = None
+        self._val: float | None = None
+        self.data_notes: list[str] = []  # printed under the "Training ..." line
+
+    def started(self, ev) -> None:
+        self.epochs = ev.epochs
+        self.start_epoch = ev.start_epoch
+        if self.enabled:
+            self._line(
+                f"Training {ev.name}: {ev.n_train} train / {ev.n_val} val / {ev.n_test} test samples, "
+                f"{ev.total_params:,} parameters, {ev.device_name}, {ev.precision}",
+                permanent=True,
+            )
+            for note in self.data_notes:
+                self._line(f"  data: {note}", permanent=True)
+
+    def _eta(self, epoch: int, batch: int, batches: int, elapsed: float) -> str:
+        done = (epoch - 1 - self.start_epoch) + (batch / batches if batches else 1.0)
+        total = self.epochs - self.start_epoch
+        if done <= 0 or elapsed <= 0:
+            return "?"
+        return fmt_duration(max(0.0, elapsed / done * (total - done)))
+
+    def _val_text(self) -> str:
+        if self._val_key is None:
+            return ""
+        return f" | {self._val_key} {fmt_num(self._val)}"
+
+    def batch(self, ev) -> None:
+        if not (self.enabled and self.tty):
+            return
+        self._line(
+            f"epoch {ev.epoch}/{self.epochs} batch {ev.batch}/{ev.batches} | loss {fmt_num(ev.loss)}"
+            f"{self._val_text()} | {ev.samples_per_s:,.0f} samples/s | ETA {self._eta(ev.epoch, ev.batch, ev.batches, ev.elapsed)}"
+        )
+
+    def epoch(self, ev) -> None:
+        logs = ev.logs
+        for key in ("val_accuracy", "val_r2", "val_loss"):
+            if key in logs:
+                self._val_key, self._val = key, logs[key]
+                break
+        if not self.enabled:
+            return
+        text = (
+            f"epoch {ev.epoch}/{self.epochs} | loss {fmt_num(logs.get('loss'))}{self._val_text()} | "
+            f"{ev.samples_per_s:,.0f} samples/s | {fmt_duration(ev.elapsed)} elapsed | "
+            f"ETA {self._eta(ev.epoch, 1, 1, ev.elapsed)}"
+        )
+        if self.tty:
+            self._line(text)
+        else:
+            now = time.monotonic()
+            if now - self._last_plain >= self.interval or ev.epoch in (self.start_epoch + 1, self.epochs):
+                self._last_plain = now
+                self._line(text, permanent=True)
+
+    def done(self) -> None:
+        if self.enabled and self.tty and self._width:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._width = 0
+
+    def _line(self, text: str, permanent: bool = False) -> None:
+        if self.tty:
+            pad = max(0, self._width - len(text))
+            self.stream.write("\r" + text + " " * pad + ("\n" if permanent else ""))
+            self._width = 0 if permanent else len(text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    spec, base_dir = load_train_spec(args)
+    store = open_store(args.store)
+    try:
+        prepared = _prepare_checked(spec, base_dir)
+        return _run_training(args, spec, base_dir, prepared, store, data_report(prepared.meta))
+    finally:
+        store.close()
+
+
+def _run_training(args, spec, base_dir: Path, prepared, store, data_notes: Sequence[str] = ()) -> int:
+    from workbench.core.training import TrainControl
+    from workbench.core.training import (
+        BatchProgress,
+        EpochEnd,
+        RunFailed,
+        RunFinished,
+        RunStarted,
+        RunStopped,
+    )
+    from workbench.core.training import train
+
+    run_id = store.create_run(spec, device=spec.train.device)
+    run_dir = Path(args.run_dir).expanduser().resolve() if args.run_dir else store.path.parent / "runs" / str(run_id)
+    store.update_run(run_id, run_dir=run_dir)
+    data_notes = list(data_notes)
+    try:  # kept with the run so `workbench runs show` can repeat it
+        store.log_event(run_id, "data", 0, 0, {"source": getattr(prepared.meta, "source", spec.data.source),
+                                               "notes": data_notes})
+    except Exception:  # noqa: BLE001 - the record is a nicety; training goes on
+        pass
+    recorder = _make_recorder(store, run_id)
+    control = TrainControl()
+    progress = Progress(sys.stderr, enabled=not args.quiet)
+    progress.data_notes = data_notes
+    interrupted = {"n": 0}
+    started_at = time.monotonic()
+
+    def on_sigint(signum, frame):
+        interrupted["n"] += 1
+        if interrupted["n"] == 1:
+            control.stop()
+            progress.done()
+            err("Stopping after the current step (press Ctrl+C again to abort at once)...")
+        else:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint) if _in_main_thread() else None
+    terminal = None
+    try:
+        events = train(spec, data=prepared, base_dir=base_dir, control=control, callbacks=[recorder],
+                       run_dir=run_dir, progress_interval=0.25 if sys.stderr.isatty() else 1.0)
+        for ev in events:
+            if isinstance(ev, RunStarted):
+                progress.started(ev)
+            elif isinstance(ev, BatchProgress):
+                progress.batch(ev)
+            elif isinstance(ev, EpochEnd):
+                progress.epoch(ev)
+                if args.json:
+                    emit_json(json_safe({"epoch": ev.epoch, **ev.logs}))
+            elif isinstance(ev, (RunFinished, RunStopped, RunFailed)):
+                terminal = ev
+    except KeyboardInterrupt:
+        progress.done()
+        elapsed = time.monotonic() - started_at
+        store.finish_run(run_id, "stopped", {}, elapsed, "aborted with Ctrl+C")
+        err(f"Aborted. Run {run_id} is recorded as stopped.")
+        if args.json:
+            emit_json({"status": "stopped", "run_id": run_id, "epochs": store.get_run(run_id).epochs,
+                        "metrics": {}, "duration": round(elapsed, 3), "message": "aborted with Ctrl+C",
+                        "notes": data_notes})
+        return EXIT_INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        progress.done()
+
+    if terminal is None:  # the trainer always ends with one; be safe anyway
+        terminal = RunFailed(message="the training ended without a final event")
+
+    if isinstance(terminal, RunFailed):
+        status, code = "failed", EXIT_FAILED
+        metrics, epochs, duration, message = {}, terminal.epochs, None, terminal.message
+    else:
+        status = "finished" if isinstance(terminal, RunFinished) else "stopped"
+        code = EXIT_OK if status == "finished" else (EXIT_INTERRUPTED if interrupted["n"] else EXIT_FAILED)
+        metrics, epochs, duration, message = terminal.metrics, terminal.epochs, terminal.duration, terminal.reason
+    if duration is None:
+        duration = time.monotonic() - started_at
+    if store.get_run(run_id).stored_status == "running":  # the recorder did not get to finish it
+        store.finish_run(run_id, status, metrics, duration, message)
+
+    if args.json:
+        final = {"status": status, "run_id": run_id, "epochs": epochs, "metrics": json_metrics(metrics),
+                 "duration": duration, "run_dir": str(run_dir), "message": message, "notes": data_notes}
+        emit_json(final)
+    out = sys.stderr if args.json else sys.stdout
+    if status == "failed":
+        err(f"Run {run_id} failed: {message}")
+        if getattr(terminal, "details", "") and os.environ.get("WORKBENCH_DEBUG"):
+            err(terminal.details)
+    elif not args.quiet or not args.json:
+        head = f"Run {run_id} {status} after {plural(epochs, 'epoch')} in {fmt_duration(duration)}"
+        out.write(head + (f" ({message})" if message else "") + "\n")
+        print_final_metrics(metrics, out)
+        out.write(f"  checkpoints in {run_dir}\n" if spec.train.checkpoint else "")
+        out.flush()
+    return code
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train", help="train one experiment spec headless and record the run",
+        description="Train the experiment described by SPEC.json and record it in the run store. "
+                    "Data paths in the spec are relative to the spec's folder; --data is relative to "
+                    "the current folder. Exit codes: 0 finished, 1 failed, 2 bad input, 130 interrupted.",
+    )
+    p.add_argument("spec", metavar="SPEC", help="experiment spec file, or a preset by name (`workbench presets`)")
+    p.add_argument("--data", metavar="PATH", help="use this data (a file, folder or sample:NAME) instead")
+    p.add_argument("--target", metavar="COL", help="target column of a table")
+    p.add_argument("--task", choices=("auto", "classification", "regression"),
+                   help="what the target is (data.task; default: the spec's, usually auto = inferred from the data)")
+    p.add_argument("--missing", choices=("error", "drop", "impute"),
+                   help="rows with missing values: stop with an error, drop them, or fill in column "
+                        "means/most common values (data.missing)")
+    p.add_argument("--epochs", metavar="N", type=int, help="number of epochs")
+    p.add_argument("--device", metavar="D", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--seed", metavar="N", type=int, help="random seed of the training")
+    p.add_argument("--store", metavar="DB", help="run store file (default: $WORKBENCH_STORE or the user data folder)")
+    p.add_argument("--run-dir", metavar="DIR", help="checkpoint folder (default: <store folder>/runs/<run id>/)")
+    p.add_argument("--json", action="store_true", help="one JSON object per epoch and a final one on stdout")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    p.set_defaults(func=_cmd_train)

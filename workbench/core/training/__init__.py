@@ -1,0 +1,63 @@
+"""Training: model building, the trainer (a generator of events), events, callbacks, control,
+checkpoints, devices and metrics. Everything outside this package imports from here.
+
+Events, control and the callback interface load without torch (the app draws its window and
+reads the run store before torch is imported, which takes seconds); the names that need torch
+are loaded on first use (PEP 562), so `from workbench.core.training import EpochEnd` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from workbench.core.training.callback import Callback, RunContext
+from workbench.core.training.control import TrainControl
+from workbench.core.training.events import (
+    BatchProgress,
+    CheckpointSaved,
+    EpochEnd,
+    Event,
+    LRChanged,
+    Paused,
+    Resumed,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    RunStopped,
+    TerminalEvent,
+    event_from_dict,
+)
+
+# name -> submodule; these import torch, so they load when first asked for
+_NEEDS_TORCH = {
+    "train": "trainer",
+    "History": "callbacks", "EarlyStopping": "callbacks", "TerminateOnNaN": "callbacks",
+    "Checkpoint": "callbacks", "resolve_mode": "callbacks", "resolve_monitor": "callbacks",
+    "CheckpointError": "checkpoint", "save_checkpoint": "checkpoint", "load_checkpoint": "checkpoint",
+    "state_dict_to_cpu": "checkpoint",
+    "DeviceError": "device", "select_device": "device", "device_name": "device",
+    "available_devices": "device", "resolve_precision": "device", "cpu_count": "device",
+    "ModelError": "model", "ModelSummary": "model", "LayerInfo": "model", "summarize": "model",
+    "check_experiment": "model", "build_model": "model",
+    "predicted_classes": "metrics", "confusion_matrix": "metrics",
+    "classification_metrics": "metrics", "regression_metrics": "metrics",
+    "epoch_seed": "batching", "epoch_permutation": "batching", "batch_slices": "batching",
+    "resolve_batch_size": "batching", "threads_for": "batching",
+}
+
+__all__ = [
+    "Callback", "RunContext", "TrainControl",
+    "Event", "RunStarted", "BatchProgress", "EpochEnd", "LRChanged", "Paused", "Resumed",
+    "CheckpointSaved", "TerminalEvent", "RunFinished", "RunStopped", "RunFailed", "event_from_dict",
+    *_NEEDS_TORCH,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _NEEDS_TORCH.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

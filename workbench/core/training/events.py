@@ -1,0 +1,138 @@
+"""Events yielded by the trainer: plain, picklable values (they cross a process pipe).
+
+Every run yields exactly one RunStarted first (unless it fails before starting) and exactly
+one terminal event last: RunFinished, RunStopped or RunFailed. Metric dicts follow the Keras
+convention: plain floats, validation keys prefixed `val_`, test keys `test_`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    def to_dict(self) -> dict[str, Any]:
+        return {"event": type(self).__name__, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class RunStarted(Event):
+    name: str
+    spec_json: str
+    device: str  # "cpu", "cuda:0", "mps"
+    device_name: str  # "CPU (2 threads)", "NVIDIA H100 80GB HBM3"
+    precision: str  # "fp32", "bf16", "fp16"
+    task: str  # "classification" | "regression"
+    class_names: list[str]
+    n_train: int
+    n_val: int
+    n_test: int
+    epochs: int
+    batch_size: int
+    steps_per_epoch: int
+    summary: list[dict[str, Any]]  # per layer: index, type, out_shape, params, flops
+    total_params: int
+    total_flops: int
+    memory_bytes: int
+    start_epoch: int = 0  # > 0 when continuing from a checkpoint
+
+
+@dataclass(frozen=True)
+class BatchProgress(Event):
+    """A few times a second, not every batch."""
+
+    epoch: int  # 1-based
+    batch: int  # batches done in this epoch
+    batches: int
+    step: int  # global optimizer steps so far
+    loss: float  # mean training loss since the previous BatchProgress
+    lr: float
+    samples_per_s: float
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class EpochEnd(Event):
+    epoch: int  # 1-based
+    step: int
+    logs: dict[str, float]  # loss, accuracy..., val_loss, val_accuracy..., lr
+    lr: float
+    samples_per_s: float
+    elapsed: float
+    epoch_seconds: float
+
+
+@dataclass(frozen=True)
+class LRChanged(Event):
+    """A live learning-rate change requested by the user (marked on the curves)."""
+
+    epoch: int
+    step: int
+    lr: float
+    previous: float
+
+
+@dataclass(frozen=True)
+class Paused(Event):
+    epoch: int
+    step: int
+
+
+@dataclass(frozen=True)
+class Resumed(Event):
+    epoch: int
+    step: int
+
+
+@dataclass(frozen=True)
+class CheckpointSaved(Event):
+    path: str
+    kind: str  # "best" | "last"
+    epoch: int
+
+
+@dataclass(frozen=True)
+class TerminalEvent(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class RunFinished(TerminalEvent):
+    """All epochs ran, or a callback (early stopping) ended the run normally."""
+
+    epochs: int
+    metrics: dict[str, float]  # final train/val and test metrics
+    duration: float
+    reason: str = ""
+    best_epoch: int | None = None
+
+
+@dataclass(frozen=True)
+class RunStopped(TerminalEvent):
+    """Stopped by the user or by TerminateOnNaN; test metrics still computed when possible."""
+
+    epochs: int
+    metrics: dict[str, float]
+    duration: float
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RunFailed(TerminalEvent):
+    message: str  # for a person: what went wrong and what to do
+    details: str = ""  # traceback, for the expandable part of a dialog
+    epochs: int = 0
+
+
+EVENT_TYPES = {
+    cls.__name__: cls
+    for cls in (RunStarted, BatchProgress, EpochEnd, LRChanged, Paused, Resumed, CheckpointSaved,
+                RunFinished, RunStopped, RunFailed)
+}
+
+
+def event_from_dict(d: dict[str, Any]) -> Event:
+    d = dict(d)
+    return EVENT_TYPES[d.pop("event")](**d)

@@ -1,0 +1,47 @@
+"""The state the trainer's epoch loop works with, and the small helpers that set it up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from workbench.core.training.batching import epoch_seed
+
+__all__ = ["LoopState", "augment_active", "loss_target_fn", "summary_rows"]
+
+
+class LoopState:
+    """What the epoch loop works with (model, optimizer, device data, ...); set up by the trainer."""
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+        self.user_stop = False
+        self._aug_gen: torch.Generator | None = None
+
+    def aug_generator(self, seed: int, epoch: int) -> torch.Generator:
+        if self._aug_gen is None:
+            self._aug_gen = torch.Generator(device=self.device)
+        self._aug_gen.manual_seed(epoch_seed(seed + 1, epoch))
+        return self._aug_gen
+
+
+def augment_active(aug) -> bool:
+    """Whether an AugmentSpec changes anything."""
+    return bool(getattr(aug, "hflip", False) or getattr(aug, "vflip", False)
+                or getattr(aug, "rotate_degrees", 0) or getattr(aug, "shift", 0) or getattr(aug, "noise_std", 0))
+
+
+def loss_target_fn(catalog, spec, meta):
+    """A function turning targets y into what the spec's loss wants (catalog.loss_target)."""
+    fn = getattr(catalog, "loss_target", None)
+    if fn is None or meta.task != "classification":
+        return lambda y: y
+    n_classes = len(meta.class_names) or meta.target_width
+    return lambda y: fn(spec.loss, y, n_classes)
+
+
+def summary_rows(summary) -> list[dict[str, Any]]:
+    """The model summary's rows as JSON-friendly dicts (for RunStarted)."""
+    rows = summary.rows() if hasattr(summary, "rows") else []
+    return [{k: (list(v) if isinstance(v, tuple) else v) for k, v in r.items()} for r in rows]

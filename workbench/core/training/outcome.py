@@ -1,0 +1,44 @@
+"""The terminal event of a run whose loop ended (finished, early-stopped, stopped by the user or
+by a callback): the final metrics, measured on the final weights."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from workbench.core.training.callbacks import RunContext
+from workbench.core.training.evaluation import evaluate
+from workbench.core.training.events import RunFinished, RunStopped, TerminalEvent
+
+__all__ = ["terminal_event"]
+
+
+def terminal_event(run: RunContext, ctx: Any, epochs_done: int, duration: float,
+                   partial: dict[str, float]) -> TerminalEvent:
+    """RunFinished or RunStopped for a run after its loop: the last epoch's loss/accuracy (or the
+    running loss `partial` of an epoch cut short), val/test metrics of the final weights (unless
+    a NaN stop left them non-finite) and the lr. `ctx` is the trainer's loop state."""
+    metrics: dict[str, float] = {}
+    last = dict(run.logs) if run.logs else {}
+    if partial and (not last or ctx.user_stop or run.stop_requested):
+        # stopped inside an epoch: the running loss of that epoch is the latest we have
+        last = {**{k: v for k, v in last.items() if not k.startswith("val_")}, **partial}
+    if "loss" in last:
+        metrics["loss"] = metrics["train_loss"] = float(last["loss"])
+    if "accuracy" in last:
+        metrics["accuracy"] = float(last["accuracy"])
+    nan_stop = bool(run.stop_reason and "NaN" in run.stop_reason or
+                    run.stop_reason and "infinite" in run.stop_reason)
+    if not nan_stop or all(math.isfinite(p.detach().float().sum().item()) for p in ctx.model.parameters()):
+        # numbers from the final weights (after any early-stopping/NaN restore)
+        if len(ctx.val):
+            metrics.update(evaluate(ctx, ctx.val, "val_"))
+        if len(ctx.test):
+            metrics.update(evaluate(ctx, ctx.test, "test_"))
+    metrics["lr"] = run.lr
+    if ctx.user_stop:
+        return RunStopped(epochs=epochs_done, metrics=metrics, duration=duration, reason="stopped by the user")
+    if run.stop_requested and not run.stop_finished:
+        return RunStopped(epochs=epochs_done, metrics=metrics, duration=duration, reason=run.stop_reason or "")
+    return RunFinished(epochs=epochs_done, metrics=metrics, duration=duration,
+                       reason=run.stop_reason or "", best_epoch=run.best_epoch)
