@@ -9,6 +9,7 @@ import math
 import sys
 from pathlib import Path
 
+from workbench.core.catalog import baseline_note
 from workbench.cli.common import (
     EXIT_OK,
     UsageError,
@@ -82,6 +83,7 @@ def _cmd_runs_show(args: argparse.Namespace) -> int:
         d["spec"] = json.loads(rec.spec_json)
         d["epoch_logs"] = [json_safe(e) for e in epochs]
         d["artifacts"] = artifacts
+        d["warnings"] = [note for note in (baseline_note(rec.metrics),) if note]
         if data_event is not None:
             d["data_source"] = data_event.get("source")
             d["data_notes"] = list(data_event.get("notes") or [])
@@ -114,6 +116,9 @@ def _cmd_runs_show(args: argparse.Namespace) -> int:
     if rec.metrics:
         print("Final metrics:")
         print_final_metrics(rec.metrics, sys.stdout)
+        note = baseline_note(rec.metrics)
+        if note:
+            print(f"  warning: {note}")
     print("Spec:")
     print(json.dumps(json.loads(rec.spec_json), indent=2))
     return EXIT_OK

@@ -305,9 +305,13 @@ def _run_training(args, spec, base_dir: Path, prepared, store, data_notes: Seque
     if store.get_run(run_id).stored_status == "running":  # the recorder did not get to finish it
         store.finish_run(run_id, status, metrics, duration, message)
 
+    from workbench.core.catalog import baseline_note
+
+    warnings = [note for note in (baseline_note(metrics),) if note]
     if args.json:
         final = {"status": status, "run_id": run_id, "epochs": epochs, "metrics": json_metrics(metrics),
-                 "duration": duration, "run_dir": str(run_dir), "message": message, "notes": data_notes}
+                 "duration": duration, "run_dir": str(run_dir), "message": message, "notes": data_notes,
+                 "warnings": warnings}
         emit_json(final)
     out = sys.stderr if args.json else sys.stdout
     if status == "failed":
@@ -318,6 +322,8 @@ def _run_training(args, spec, base_dir: Path, prepared, store, data_notes: Seque
         head = f"Run {run_id} {status} after {plural(epochs, 'epoch')} in {fmt_duration(duration)}"
         out.write(head + (f" ({message})" if message else "") + "\n")
         print_final_metrics(metrics, out)
+        for warning in warnings:
+            out.write(f"  warning: {warning}\n")
         out.write(f"  checkpoints in {run_dir}\n" if spec.train.checkpoint else "")
         out.flush()
     return code
@@ -342,8 +348,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--task", choices=("auto", "classification", "regression"),
                    help="what the target is (data.task; default: the spec's, usually auto = inferred from the data)")
     p.add_argument("--missing", choices=("error", "drop", "impute"),
-                   help="rows with missing values: stop with an error, drop them, or fill in column "
-                        "means/most common values (data.missing)")
+                   help="rows with missing values: stop with an error, drop them, or fill in the column's "
+                        "median (numbers) or most common value (text) (data.missing)")
     p.add_argument("--epochs", metavar="N", type=int, help="number of epochs")
     p.add_argument("--device", metavar="D", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--seed", metavar="N", type=int, help="random seed of the training")

@@ -9,7 +9,14 @@ imports torch at module level (it takes seconds; the app shows its window first)
 from workbench.core.catalog import layers, losses, metrics, optimizers, schedules  # noqa: F401  (registers)
 from workbench.core.catalog.layers import LayerContext, ShapeProblem, describe_shape
 from workbench.core.catalog.losses import default_loss, losses_for_task, make_loss
-from workbench.core.catalog.metrics import Direction, bare_metric, better, metric_direction, metrics_for_task
+from workbench.core.catalog.metrics import (
+    Direction,
+    bare_metric,
+    baseline_note,
+    better,
+    metric_direction,
+    metrics_for_task,
+)
 from workbench.core.catalog.optimizers import make_optimizer
 from workbench.core.catalog.registry import (
     REGISTRY,
@@ -34,5 +41,5 @@ __all__ = [
     "LayerContext", "ShapeProblem", "describe_shape",
     "default_loss", "losses_for_task", "make_loss", "make_optimizer",
     "SchedulerHandle", "lr_curve", "make_scheduler",
-    "Direction", "bare_metric", "better", "metric_direction", "metrics_for_task",
+    "Direction", "bare_metric", "baseline_note", "better", "metric_direction", "metrics_for_task",
 ]

@@ -7,7 +7,8 @@
   the cells or at most 20 cells) is numeric: those few cells ('unknown', '-', ...) count as
   missing values, so data.missing applies and the message names their lines and values.
 * Text feature columns are one-hot encoded ("color=red", ...); text columns with very many
-  distinct values (identifiers, free text) are left out, and the notes say so.
+  distinct values (identifiers, free text) are left out, and the notes say so. So are numeric
+  identifier columns ("customer_id": a different whole number on every row; identifiers.py).
 * Missing values are empty cells and NA, N/A, NaN, null, None, ?, #N/A (any case).
   data.missing: "error" (default) names the columns and lines; "drop" drops those rows;
   "impute" fills numbers with the column median and text with the most frequent value
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .identifiers import identifier_reason
 from .targets import class_counts, encode_target
 from .text import THOUSANDS, read_table
 from .types import DataError, Dataset, DatasetMeta
@@ -247,11 +249,18 @@ def load_table(path: Path, data, *, source: str | None = None, class_names: list
                     "replace it with numbers or categories if it matters"
                 )
                 continue
+        else:
+            reason = identifier_reason(names[j], numeric[j])
+            if reason:
+                notes.append(f"left out column '{names[j]}': it looks like an identifier ({reason}); "
+                             "if it is a real measurement, rename the column and load the file again")
+                continue
         used.append(j)
     if not used:
+        left_out = "".join(f" The loader {n}." for n in notes if n.startswith("left out "))
         raise DataError(
             f"{path}: no usable feature columns besides the target '{target_name}'. "
-            f"Columns: {', '.join(names)}. Choose another target with data.target / --target."
+            f"Columns: {', '.join(names)}.{left_out} Choose another target with data.target / --target."
         )
     if not present[t_idx].any():
         raise DataError(f"{path}: the target column '{target_name}' has no values; choose another with data.target / --target")

@@ -10,7 +10,24 @@ from workbench.core.training.callbacks import RunContext
 from workbench.core.training.evaluation import evaluate
 from workbench.core.training.events import RunFinished, RunStopped, TerminalEvent
 
-__all__ = ["terminal_event"]
+__all__ = ["terminal_event", "majority_class"]
+
+
+def majority_class(train_y, meta) -> int | None:
+    """The most common class of the training labels (None for regression or no labels): the
+    class a model that learnt nothing would always guess."""
+    if meta.task != "classification" or train_y.ndim != 1 or not len(train_y):
+        return None
+    return int(train_y.long().bincount().argmax())
+
+
+def _baselines(ctx: Any) -> dict[str, float]:
+    """`{split}_baseline_accuracy`: the accuracy of always guessing the majority class."""
+    majority = getattr(ctx, "majority_class", None)
+    if majority is None:
+        return {}
+    return {f"{prefix}baseline_accuracy": (es.y == majority).double().mean().item()
+            for prefix, es in (("val_", ctx.val), ("test_", ctx.test)) if len(es) and es.y.ndim == 1}
 
 
 def terminal_event(run: RunContext, ctx: Any, epochs_done: int, duration: float,
@@ -35,6 +52,7 @@ def terminal_event(run: RunContext, ctx: Any, epochs_done: int, duration: float,
             metrics.update(evaluate(ctx, ctx.val, "val_"))
         if len(ctx.test):
             metrics.update(evaluate(ctx, ctx.test, "test_"))
+        metrics.update(_baselines(ctx))
     metrics["lr"] = run.lr
     if ctx.user_stop:
         return RunStopped(epochs=epochs_done, metrics=metrics, duration=duration, reason="stopped by the user")

@@ -81,7 +81,7 @@ from workbench.core.training.events import (
 from workbench.core.training.loop_state import LoopState, augment_active, loss_target_fn, summary_rows
 from workbench.core.training.lr_control import set_learning_rate
 from workbench.core.training.resume import resume_from_checkpoint
-from workbench.core.training.outcome import terminal_event
+from workbench.core.training.outcome import majority_class, terminal_event
 from workbench.core.training.run_shell import RunShell
 from workbench.core.spec import ExperimentSpec
 
@@ -225,6 +225,7 @@ class _Training(RunShell):
             needs_closure=needs_closure, val=val, test=test, train_sub=train_sub, meta=meta,
             out_width=int(summary.output_shape[-1]) if getattr(summary, "output_shape", None) else 0,
             augment=getattr(data, "augment", None) if meta.kind == "image" else None,
+            majority_class=majority_class(data.train.y, meta),
         )
         if self.ctx.augment is not None and not augment_active(self.ctx.augment):
             self.ctx.augment = None
