@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from panel_support import OFFSCREEN_POPUPS, choose, make_session, press_key, save_shot, wait_idle
 from workbench.gui.panels.data_panel import DataPanel
@@ -159,3 +159,15 @@ def test_sample_thumbnails_are_drawn(qtbot, session, panel):
     index = panel.sample_combo.findData("spiral")
     assert not panel.sample_combo.itemIcon(index).isNull()
     assert panel.thumbnails().pending() == []
+
+
+def test_standardise_target_shows_for_regression_and_edits_the_spec(qtbot, session, panel):
+    assert not panel.standardize_target_check.isVisible()  # spiral: classification
+    choose(qtbot, panel.sample_combo, "sine")
+    wait_idle(qtbot, session)
+    check = panel.standardize_target_check
+    assert check.isVisible() and check.isChecked()
+    qtbot.mouseClick(check, Qt.MouseButton.LeftButton, pos=QPoint(8, check.height() // 2))  # the box
+    assert session.spec.data.standardize_target is False
+    session.undo_stack.undo()
+    assert session.spec.data.standardize_target is True and check.isChecked()

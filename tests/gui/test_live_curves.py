@@ -322,6 +322,17 @@ def test_regression_shows_r2_and_terminal_event(curves):
     assert not curves.live
 
 
+def test_standardised_target_loss_axis_says_so(curves):
+    from dataclasses import replace
+
+    curves.handle_event(replace(started("regression"), target_scaler={"mean": [2e5], "std": [5e4]}))
+    curves.flush()
+    assert curves.loss_plot.getAxis("left").full_label == "loss (standardised target)"
+    curves.handle_event(started("regression"))  # a run on the raw target: plain "loss"
+    curves.flush()
+    assert curves.loss_plot.getAxis("left").full_label == "loss"
+
+
 def test_dark_palette_and_screenshots(curves, qtbot):
     rng = np.random.default_rng(3)
     train = [1.2 * math.exp(-e / 6) + 0.1 for e in range(30)]

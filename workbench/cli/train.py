@@ -309,9 +309,10 @@ def _run_training(args, spec, base_dir: Path, prepared, store, data_notes: Seque
 
     warnings = [note for note in (baseline_note(metrics),) if note]
     if args.json:
+        scaler = getattr(prepared.meta, "target_scaler", None)
         final = {"status": status, "run_id": run_id, "epochs": epochs, "metrics": json_metrics(metrics),
                  "duration": duration, "run_dir": str(run_dir), "message": message, "notes": data_notes,
-                 "warnings": warnings}
+                 "warnings": warnings, "target_scaler": scaler.to_dict() if scaler is not None else None}
         emit_json(final)
     out = sys.stderr if args.json else sys.stdout
     if status == "failed":

@@ -8,7 +8,13 @@ missing rows are moved from train at random, so some classes are then seen only 
 PreparedData.meta.notes says so. A split that asks for 15% never yields an empty val/test.
 Standardisation is fitted on the training rows only: per feature for tables, per channel for
 images; a constant feature keeps std 1 so nothing is divided by zero. Regression targets are
-not standardised.
+standardised too (per column, data.standardize_target, on by default): the fitted TargetScaler
+goes into PreparedData.meta.target_scaler, the splits' y stay in the target's own units, and
+the trainer feeds the loss `scaler.to_standard(y)` and reports metrics on
+`scaler.to_units(outputs)`.
+
+Memory: each split is one float32 copy of its rows (gathered once, standardised in place), and
+the statistics are computed in chunks, so a big (memory-mapped) table is never copied twice.
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ import dataclasses
 
 import numpy as np
 
-from .types import DataError, Dataset, PreparedData, Split
+from .types import DataError, Dataset, PreparedData, Split, TargetScaler
 
 MIN_STD = 1e-8
+CHUNK_ROWS = 1 << 16  # rows per pass when fitting the standardisation (bounded temporaries)
 
 
 def _allocate(counts: np.ndarray, fraction: float, caps: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -91,16 +98,51 @@ def split_indices(
 
 
 def fit_standardizer(X: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature (tables) or per-channel (images) mean and std of X, float32, computed in
+    float64 over chunks of rows (two passes, so no float64 copy of X is ever made)."""
     axes = (0,) if kind == "tabular" else (0, *range(2, X.ndim))
-    mean = X.mean(axis=axes, dtype=np.float64)
-    std = X.std(axis=axes, dtype=np.float64)
+    n = X.shape[0]
+    per_row = int(np.prod([X.shape[a] for a in axes[1:]], dtype=np.int64)) if len(axes) > 1 else 1
+    count = max(1, n * per_row)
+    total = 0.0
+    for a in range(0, n, CHUNK_ROWS):
+        total = total + X[a:a + CHUNK_ROWS].sum(axis=axes, dtype=np.float64)
+    mean = np.asarray(total, dtype=np.float64) / count
+    shape = (1, -1) if kind == "tabular" else (1, -1, *([1] * (X.ndim - 2)))
+    squares = 0.0
+    for a in range(0, n, CHUNK_ROWS):
+        d = X[a:a + CHUNK_ROWS].astype(np.float64) - mean.reshape(shape)
+        squares = squares + (d * d).sum(axis=axes)
+    std = np.sqrt(np.asarray(squares, dtype=np.float64) / count)
     std = np.where(std < MIN_STD, 1.0, std)
     return mean.astype(np.float32), std.astype(np.float32)
 
 
-def _apply(X: np.ndarray, mean: np.ndarray, std: np.ndarray, kind: str) -> np.ndarray:
+def fit_target_scaler(y: np.ndarray) -> TargetScaler:
+    """Per-column mean and std of regression targets y (N, w); a constant column keeps std 1."""
+    y2 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    mean = y2.mean(axis=0) if len(y2) else np.zeros(y2.shape[1])
+    std = y2.std(axis=0) if len(y2) else np.ones(y2.shape[1])
+    std = np.where(std < MIN_STD, 1.0, std)
+    return TargetScaler(tuple(float(v) for v in mean), tuple(float(v) for v in std))
+
+
+def _standardise_in_place(X: np.ndarray, mean: np.ndarray, std: np.ndarray, kind: str) -> None:
     shape = (1, -1) if kind == "tabular" else (1, -1, *([1] * (X.ndim - 2)))
-    return (X - mean.reshape(shape)) / std.reshape(shape)
+    m, s = mean.reshape(shape), std.reshape(shape)
+    for a in range(0, len(X), CHUNK_ROWS):
+        block = X[a:a + CHUNK_ROWS]
+        block -= m
+        block /= s
+
+
+def _gather(X: np.ndarray, rows: np.ndarray, mean: np.ndarray | None = None, std: np.ndarray | None = None,
+            kind: str = "tabular") -> np.ndarray:
+    """X[rows] as one new float32 array, standardised in place when mean/std are given."""
+    out = np.ascontiguousarray(X[rows], dtype=np.float32)
+    if mean is not None:
+        _standardise_in_place(out, mean, std, kind)
+    return out
 
 
 def _split(X: np.ndarray, y: np.ndarray) -> Split:
@@ -112,23 +154,42 @@ def _split(X: np.ndarray, y: np.ndarray) -> Split:
     )
 
 
+def _fmt_list(values: tuple[float, ...]) -> str:
+    shown = ", ".join(f"{v:.4g}" for v in values[:4])
+    return shown + (", ..." if len(values) > 4 else "")
+
+
 def prepare(dataset: Dataset, data) -> PreparedData:
-    """Split `dataset` by data.split / data.seed and standardise it if data.standardize."""
+    """Split `dataset` by data.split / data.seed, standardise the inputs if data.standardize and
+    a regression target if data.standardize_target (both fitted on the training rows)."""
     if len(dataset.y) == 0:
         raise DataError(f"{dataset.meta.source}: the dataset has no samples")
     notes: list[str] = []
     train, val, test = split_indices(dataset, data.split.val, data.split.test, data.seed, notes)
+    kind = dataset.meta.kind
     X = dataset.X
     mean = std = None
+    X_train = _gather(X, train)
     if data.standardize:
-        mean, std = fit_standardizer(X[train], dataset.meta.kind)
-        X = _apply(X, mean, std, dataset.meta.kind)
+        mean, std = fit_standardizer(X_train, kind)
+        _standardise_in_place(X_train, mean, std, kind)
     y = dataset.y
+    meta = dataset.meta
+    if meta.task == "regression" and getattr(data, "standardize_target", True) and len(train):
+        scaler = fit_target_scaler(y[train])
+        meta = dataclasses.replace(meta, target_scaler=scaler)
+        notes.append(
+            f"target '{meta.target_name}' standardised on the training split "
+            f"(mean {_fmt_list(scaler.mean)}, std {_fmt_list(scaler.std)}): losses are in standardised units, "
+            "MAE, RMSE, R² and predictions in the target's own units (data.standardize_target)"
+        )
+    if notes:
+        meta = dataclasses.replace(meta, notes=[*meta.notes, *notes])
     return PreparedData(
-        train=_split(X[train], y[train]),
-        val=_split(X[val], y[val]),
-        test=_split(X[test], y[test]),
-        meta=dataclasses.replace(dataset.meta, notes=[*dataset.meta.notes, *notes]) if notes else dataset.meta,
+        train=_split(X_train, y[train]),
+        val=_split(_gather(X, val, mean, std, kind), y[val]),
+        test=_split(_gather(X, test, mean, std, kind), y[test]),
+        meta=meta,
         mean=mean,
         std=std,
         augment=data.augment.model_copy() if data.augment is not None else None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,6 +15,54 @@ if TYPE_CHECKING:  # torch and the spec are only needed for annotations here
 
 class DataError(ValueError):
     """Data that cannot be used. The message names the file / column / rows and the fix."""
+
+
+@dataclass(frozen=True)
+class TargetScaler:
+    """The standardisation of a regression target, fitted on the training split (per column).
+
+    The model is trained on `to_standard(y)`; its outputs are in standardised units and
+    `to_units(outputs)` turns them into the target's own units. Both accept numpy arrays and
+    torch tensors of shape (N, width) or (N,) (one column) and return the same kind.
+    """
+
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+    @property
+    def width(self) -> int:
+        return len(self.mean)
+
+    def _params(self, values):
+        if hasattr(values, "new_tensor"):  # a torch tensor: stay on its device and dtype
+            dtype = values.dtype if values.is_floating_point() else None
+            return values.new_tensor(self.mean, dtype=dtype), values.new_tensor(self.std, dtype=dtype)
+        arr = np.asarray(values)
+        dtype = arr.dtype if arr.dtype.kind == "f" else np.float64
+        return np.asarray(self.mean, dtype=dtype), np.asarray(self.std, dtype=dtype)
+
+    def to_units(self, values):
+        """Standardised values (model outputs) -> the target's own units."""
+        mean, std = self._params(values)
+        if values.ndim == 1:
+            mean, std = mean[0], std[0]
+        return values * std + mean
+
+    def to_standard(self, values):
+        """Values in the target's own units -> standardised units (what the model learns)."""
+        mean, std = self._params(values)
+        if values.ndim == 1:
+            mean, std = mean[0], std[0]
+        return (values - mean) / std
+
+    def to_dict(self) -> dict[str, list[float]]:
+        return {"mean": list(self.mean), "std": list(self.std)}
+
+    @classmethod
+    def from_dict(cls, d: "dict[str, Any] | None") -> "TargetScaler | None":
+        if not d:
+            return None
+        return cls(tuple(float(v) for v in d["mean"]), tuple(float(v) for v in d["std"]))
 
 
 @dataclass
@@ -30,6 +78,8 @@ class DatasetMeta:
     n_samples: int
     notes: list[str] = field(default_factory=list)
     class_counts: list[int] = field(default_factory=list)  # per class; [] for regression
+    # regression targets standardised on the training split (set by prepare(); None otherwise)
+    target_scaler: TargetScaler | None = None
 
 
 @dataclass
@@ -46,7 +96,7 @@ class Dataset:
 @dataclass
 class Split:
     X: "torch.Tensor"  # float32, contiguous
-    y: "torch.Tensor"  # int64 (N,) or float32 (N, target_width)
+    y: "torch.Tensor"  # int64 (N,) or float32 (N, target_width), always in the target's own units
 
     def __len__(self) -> int:
         return int(self.X.shape[0])
@@ -61,6 +111,17 @@ class PreparedData:
     mean: np.ndarray | None  # standardisation fitted on train only: (F,) tabular, (C,) images
     std: np.ndarray | None
     augment: "AugmentSpec | None"  # copied from the spec; the trainer applies it to train batches
+
+    def preprocessing(self) -> dict[str, Any]:
+        """What was fitted on the training split, as plain lists (JSON and checkpoint friendly):
+        input_mean/input_std (None when inputs are not standardised) and target (a
+        TargetScaler.to_dict() or None)."""
+        scaler = self.meta.target_scaler
+        return {
+            "input_mean": None if self.mean is None else [float(v) for v in np.ravel(self.mean)],
+            "input_std": None if self.std is None else [float(v) for v in np.ravel(self.std)],
+            "target": None if scaler is None else scaler.to_dict(),
+        }
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ class RunRecorder(Callback):
             "device": event.device, "device_name": event.device_name, "precision": event.precision,
             "n_train": event.n_train, "n_val": event.n_val, "n_test": event.n_test,
             "total_params": event.total_params, "start_epoch": event.start_epoch,
+            "target_scaler": event.target_scaler,
         })
 
     def on_epoch_end(self, run, epoch, logs):

@@ -398,6 +398,17 @@ class RunStore:
             for kind, epoch, step, data, created in rows
         ]
 
+    def target_scaler(self, run_id: int):
+        """The standardisation of the regression target this run trained with (a data
+        TargetScaler: `to_units(model_outputs)` gives predictions in the target's own units),
+        or None (classification, data.standardize_target off, or a run recorded before targets
+        were standardised)."""
+        from workbench.core.data import TargetScaler
+
+        rows = self._read("SELECT data FROM events WHERE run_id = ? AND kind = 'started' ORDER BY id DESC LIMIT 1",
+                          (run_id,))
+        return TargetScaler.from_dict(json_or_empty(rows[0][0], {}).get("target_scaler")) if rows else None
+
     def artifacts(self, run_id: int) -> list[dict[str, Any]]:
         rows = self._read("SELECT kind, path, created FROM artifacts WHERE run_id = ? ORDER BY id", (run_id,))
         return [{"kind": kind, "path": path, "created": created} for kind, path, created in rows]

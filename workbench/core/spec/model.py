@@ -67,6 +67,9 @@ class DataSpec(_Strict):
     split: SplitSpec = Field(default_factory=SplitSpec)
     seed: int = 0
     standardize: bool = True
+    # regression only: train on the target standardised (per column, fitted on the training
+    # split); losses are then in standardised units, metrics and predictions in the target's own
+    standardize_target: bool = True
     missing: Literal["error", "drop", "impute"] = "error"
     # Built-in synthetic samples
     noise: float | None = Field(None, ge=0.0, le=2.0)

@@ -55,6 +55,9 @@ class RunContext:
     step: int = 0  # optimizer steps so far
     start_epoch: int = 0
     logs: dict[str, float] = field(default_factory=dict)  # last epoch's logs
+    # what was fitted on the training split (PreparedData.preprocessing(): input mean/std, the
+    # target scaler), saved in checkpoints so a past run can be evaluated and exported
+    preprocessing: dict[str, Any] = field(default_factory=dict)
     # set by request_stop
     stop_reason: str | None = None
     stop_finished: bool = False
@@ -112,6 +115,7 @@ class RunContext:
             "step": int(self.step),
             "spec_json": self.spec.to_json(),
             "metrics": {k: float(v) for k, v in (logs if logs is not None else self.logs).items()},
+            "preprocessing": self.preprocessing,
             "rng_state": torch.get_rng_state(),
             "cuda_rng_state": (
                 torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None

@@ -3,6 +3,8 @@
 A checkpoint is a plain dict of tensors and Python values so that `torch.load(weights_only=True)`
 reads it back (no pickled code runs when a file is opened):
   model, optimizer, scheduler (or None), scaler (or None), epoch, step, spec_json, metrics,
+  preprocessing (PreparedData.preprocessing(): input_mean, input_std, target = the regression
+  target's {"mean", "std"} or None; checkpoints written before it existed lack the key),
   rng_state (CPU generator state), cuda_rng_state (or None), format.
 """
 

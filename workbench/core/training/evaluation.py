@@ -1,5 +1,10 @@
 """Evaluating a model on a val/test split held on the device: eval mode, no_grad, a few big
-forward passes, then the loss and the task's metrics."""
+forward passes, then the loss and the task's metrics.
+
+The loss is what the model trains on (standardised units for a standardised regression target);
+the regression metrics (MAE, RMSE, R²) are computed in the target's own units: the outputs go
+through meta.target_scaler.to_units and are compared with the split's y, which is never
+standardised."""
 
 from __future__ import annotations
 
@@ -73,5 +78,8 @@ def _metrics(out: torch.Tensor, y: torch.Tensor, meta, prefix: str, full: bool) 
         n_classes = len(meta.class_names) or meta.target_width
         return {k: float(v) for k, v in classification_metrics(logits, y, n_classes, prefix=prefix).items()}
     from workbench.core.training.metrics import regression_metrics
+    scaler = getattr(meta, "target_scaler", None)
+    if scaler is not None:  # the model learnt standardised targets: metrics in the target's units
+        out = scaler.to_units(out.reshape(len(out), -1))
     pred = out.reshape(y.shape) if out.numel() == y.numel() else out
     return {k: float(v) for k, v in regression_metrics(pred, y, prefix=prefix).items()}

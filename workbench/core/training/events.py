@@ -37,6 +37,10 @@ class RunStarted(Event):
     total_flops: int
     memory_bytes: int
     start_epoch: int = 0  # > 0 when continuing from a checkpoint
+    # regression trained on a standardised target: {"mean": [...], "std": [...]} per target
+    # column (TargetScaler.to_dict()); losses are then in standardised units, metrics in the
+    # target's own units. None otherwise.
+    target_scaler: dict[str, list[float]] | None = None
 
 
 @dataclass(frozen=True)

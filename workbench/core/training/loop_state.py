@@ -33,7 +33,11 @@ def augment_active(aug) -> bool:
 
 
 def loss_target_fn(catalog, spec, meta):
-    """A function turning targets y into what the spec's loss wants (catalog.loss_target)."""
+    """A function turning targets y into what the spec's loss wants (catalog.loss_target); a
+    standardised regression target (meta.target_scaler) is trained on in standardised units."""
+    scaler = getattr(meta, "target_scaler", None)
+    if meta.task == "regression" and scaler is not None:
+        return scaler.to_standard
     fn = getattr(catalog, "loss_target", None)
     if fn is None or meta.task != "classification":
         return lambda y: y

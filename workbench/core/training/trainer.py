@@ -161,6 +161,8 @@ class _Training(RunShell):
         data = self._load_data()
         meta = data.meta
         run.meta = meta
+        preprocessing = getattr(data, "preprocessing", None)
+        run.preprocessing = preprocessing() if callable(preprocessing) else {}
         n_train = len(data.train.X)
         if n_train == 0:
             from workbench.core.data import DataError
@@ -212,6 +214,7 @@ class _Training(RunShell):
             total_params=int(getattr(summary, "total_params", 0)),
             total_flops=int(getattr(summary, "total_flops", 0)),
             memory_bytes=int(getattr(summary, "memory_bytes", 0)), start_epoch=start_epoch,
+            target_scaler=meta.target_scaler.to_dict() if getattr(meta, "target_scaler", None) else None,
         )
         self.t_start = time.perf_counter()
         self._call("on_run_start", started)

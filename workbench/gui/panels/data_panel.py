@@ -304,6 +304,15 @@ class DataPanel(QWidget):
         )
         self.standardize_check.toggled.connect(self._standardize_toggled)
         form.addRow("", self.standardize_check)
+        self.standardize_target_check = QCheckBox("Standardize the target")
+        self.standardize_target_check.setToolTip(
+            "Regression: train on the target scaled to mean 0 and standard deviation 1 (training split),\n"
+            "so targets in any units (prices, scores) train with the usual learning rates.\n"
+            "Losses are then in standardised units; MAE, RMSE, R² and predictions in the target's own."
+        )
+        self.standardize_target_check.toggled.connect(self._standardize_target_toggled)
+        form.addRow("", self.standardize_target_check)
+        self._set_row_visible(self.standardize_target_check, False)
         outer.addLayout(form)
 
         self.edit_error_label = QLabel()
@@ -389,6 +398,10 @@ class DataPanel(QWidget):
         if not self._syncing and on != self.session.spec.data.standardize:
             self._edit({"data.standardize": on})
 
+    def _standardize_target_toggled(self, on: bool) -> None:
+        if not self._syncing and on != self.session.spec.data.standardize_target:
+            self._edit({"data.standardize_target": on})
+
     def _commit_noise(self, value: int) -> None:
         noise = round(value / 100, 2)
         current = self.session.spec.data.noise
@@ -455,6 +468,7 @@ class DataPanel(QWidget):
             self.missing_combo.setCurrentIndex(max(0, self.missing_combo.findData(data.missing)))
             self.task_combo.setCurrentIndex(max(0, self.task_combo.findData(data.task)))
             self.standardize_check.setChecked(data.standardize)
+            self.standardize_target_check.setChecked(data.standardize_target)
             self.val_slider.setValue(int(round(data.split.val * 100)))
             self.test_slider.setValue(int(round(data.split.test * 100)))
             self._show_split()
@@ -503,6 +517,7 @@ class DataPanel(QWidget):
             self._sync_target(self.session.spec.data.target)
             task = dataset.meta.task
             self.task_combo.setItemText(0, f"auto ({task})")
+            self._set_row_visible(self.standardize_target_check, task == "regression")
         finally:
             self._syncing = False
         self._show_split()

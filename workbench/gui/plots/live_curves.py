@@ -31,9 +31,13 @@ from .view_range import XAxis, follow_x, lr_y_range
 METRIC_LABELS = {"accuracy": "accuracy", "r2": "R²"}
 LEGEND_MAX_RUNS = 8  # overlay runs named in the legend; the rest are "… N more"
 LEGEND_ALPHA = 170  # the legend's background: curves show through it
+# a regression trained on its standardised target (data.standardize_target): the loss is in
+# standardised units, while R², MAE and RMSE are in the target's own
+LOSS_STANDARDIZED = "loss (standardised target)"
 LEGEND_ROW_PX = 17  # height of one legend row (8 pt text)
 # Panel labels: the full word where the panel is tall enough for it, else the short one.
-SHORT_LABELS = {"learning rate": "lr", "accuracy": "acc.", "loss": "loss", "R²": "R²"}
+SHORT_LABELS = {"learning rate": "lr", "accuracy": "acc.", "loss": "loss", "R²": "R²",
+                LOSS_STANDARDIZED: "loss (std.)"}
 
 
 class LiveCurves(QWidget):
@@ -184,6 +188,7 @@ class LiveCurves(QWidget):
         if kind == "start":
             self._forget_drawn()
             self._set_metric_label()
+            self._set_panel_label(self.loss_plot, LOSS_STANDARDIZED if self.run.standardized_target else "loss")
             if not self._following:
                 self.follow()
         elif kind == "lr":

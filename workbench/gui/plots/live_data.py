@@ -34,6 +34,7 @@ class LiveRun:
             buf.clear()
         self.task: str | None = None
         self.metric_key = "accuracy"
+        self.standardized_target = False  # the loss is in standardised units (RunStarted.target_scaler)
         self.steps_per_epoch = 0
         self.last_elapsed = 0.0
         self.live = False
@@ -57,6 +58,7 @@ class LiveRun:
             self.reset()
             self.task = event.task
             self.metric_key = "r2" if event.task == "regression" else "accuracy"
+            self.standardized_target = bool(event.target_scaler)
             self.steps_per_epoch = event.steps_per_epoch
             self.live = True
             return "start"
