@@ -416,7 +416,9 @@ def test_out_of_memory_releases_the_runs_tensors_before_the_cache_is_emptied(mon
     def release_and_look(self):
         original(self)
         gc.collect()
-        alive["n"] = sum(1 for o in gc.get_objects() if issubclass(type(o), torch.Tensor) and o.numel() >= big)
+        # FakeTensors (shapes only, no memory) that torch.export leaves behind in this process are not counted
+        alive["n"] = sum(1 for o in gc.get_objects() if issubclass(type(o), torch.Tensor)
+                         and type(o).__name__ != "FakeTensor" and o.numel() >= big)
 
     monkeypatch.setattr(trainer._Training, "_release_device_memory", release_and_look)
     spec = ts.mlp_spec(hidden=(1024, 1024), epochs=1, batch_size=16, optimizer={"type": "SGD", "lr": 0.1})

@@ -5,6 +5,7 @@
     workbench presets                  the built-in experiments (`workbench train spiral`)
     workbench runs [list|show ID]      the recorded runs
     workbench sweep SPEC --space ...   a hyperparameter sweep (sweep-worker joins one)
+    workbench export RUN --format ...  a run's model as ONNX/pt2/safetensors, or a training script
 
 Each command lives in its own module of this package, which registers its subparser with
 `register(subparsers)` (see COMMANDS). Every handler returns the exit code:
@@ -24,7 +25,7 @@ import sys
 from typing import Callable, Sequence
 
 from workbench import __version__
-from workbench.cli import gui, presets, runs, sweep, train
+from workbench.cli import export, gui, presets, runs, sweep, train
 from workbench.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -39,6 +40,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     presets.register,
     runs.register,
     sweep.register,
+    export.register,
     gui.register,
 ]
 

@@ -277,6 +277,7 @@ def load_table(path: Path, data, *, source: str | None = None, class_names: list
     # missing values
     policy = data.missing
     keep = np.ones(n, dtype=bool)
+    fills: dict[int, float | str] = {}
     missing_cols = [j for j in [*used, t_idx] if not present[j].all()]
     if missing_cols and policy == "error":
         no_stray = np.zeros(n, dtype=bool)
@@ -310,11 +311,13 @@ def load_table(path: Path, data, *, source: str | None = None, class_names: list
                 continue
             if j in numeric:
                 fill = float(np.median(numeric[j][present[j]]))
+                fills[j] = fill
                 numeric[j][~present[j]] = fill
                 notes.append(f"imputed {holes} missing value{'s' if holes > 1 else ''} in '{names[j]}' with the median {fill:g}")
             else:
                 counts = Counter(v for v, p in zip(columns[j], present[j]) if p)
                 fill = min(counts, key=lambda v: (-counts[v], v))
+                fills[j] = fill
                 columns[j] = [v if p else fill for v, p in zip(columns[j], present[j])]
                 notes.append(f"imputed {holes} missing value{'s' if holes > 1 else ''} in '{names[j]}' with the most frequent value '{fill}'")
             present[j] = np.ones(n, dtype=bool)
@@ -324,7 +327,12 @@ def load_table(path: Path, data, *, source: str | None = None, class_names: list
     # features
     blocks: list[np.ndarray] = []
     feature_names: list[str] = []
+    input_columns: list[dict] = []
     for j in used:
+        column: dict = {"name": names[j], "kind": "numeric" if j in numeric else "categorical"}
+        if j in fills:
+            column["fill"] = fills[j]
+        input_columns.append(column)
         if j in numeric:
             blocks.append(numeric[j][keep].reshape(-1, 1))
             feature_names.append(names[j])
@@ -334,6 +342,7 @@ def load_table(path: Path, data, *, source: str | None = None, class_names: list
         onehot = np.zeros((len(values), len(levels)))
         onehot[np.arange(len(values)), idx] = 1.0
         blocks.append(onehot)
+        column["levels"] = [str(v) for v in levels]
         feature_names.extend(f"{names[j]}={v}" for v in levels)
         shown = ", ".join(f"'{v}'" for v in levels[:ONEHOT_LIST]) + (", ..." if len(levels) > ONEHOT_LIST else "")
         notes.append(f"one-hot encoded column '{names[j]}' ({len(levels)} values: {shown})")
@@ -359,5 +368,7 @@ def load_table(path: Path, data, *, source: str | None = None, class_names: list
         n_samples=int(X.shape[0]),
         notes=notes,
         class_counts=class_counts(y, len(cls)) if task == "classification" else [],
+        input_columns=input_columns,
+        table_format={"delimiter": table.delimiter, "header": table.header is not None},
     )
     return Dataset(X=X, y=y, meta=meta, preview_columns=names, preview_rows=[[c.strip() for c in r] for r in rows[:PREVIEW_ROWS]])

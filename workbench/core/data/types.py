@@ -80,6 +80,12 @@ class DatasetMeta:
     class_counts: list[int] = field(default_factory=list)  # per class; [] for regression
     # regression targets standardised on the training split (set by prepare(); None otherwise)
     target_scaler: TargetScaler | None = None
+    # tables: the raw columns the features come from, in feature order, so a new row can be encoded
+    # the same way: {"name", "kind": "numeric"} or {"name", "kind": "categorical", "levels": [...]}
+    # (one-hot, in that order); "fill" is the value imputed for a missing cell (data.missing: impute)
+    input_columns: list[dict] = field(default_factory=list)
+    # tables read from a text file: {"delimiter": ",", "header": True} (a script can read it again)
+    table_format: dict = field(default_factory=dict)
 
 
 @dataclass

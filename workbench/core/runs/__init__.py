@@ -14,9 +14,18 @@ from workbench.core.runs.filter import (
     spec_value,
 )
 from workbench.core.runs.groups import GROUP_PREFIX, group_of, group_runs, group_tag, repeat_specs
-from workbench.core.runs.lineage import BranchPlan, branch_plan, checkpoints, lineage_rows, new_run_dir, resume_plan
+from workbench.core.runs.lineage import (
+    BranchPlan,
+    branch_plan,
+    checkpoint_path,
+    checkpoints,
+    lineage_rows,
+    new_run_dir,
+    resume_plan,
+)
 from workbench.core.runs.record import RunRecord, model_summary_text
 from workbench.core.runs.recorder import RunRecorder
+from workbench.core.runs.run_model import RestoredRun, restore_run, run_weights_path
 from workbench.core.runs.repeats import Comparison, Group, compare_groups, group_stats, metric_keys, per_run_values
 from workbench.core.runs.schema import SCHEMA_VERSION
 from workbench.core.runs.store import STATUSES, RunStore, default_store_path
@@ -24,9 +33,11 @@ from workbench.core.runs.store import STATUSES, RunStore, default_store_path
 __all__ = [
     "RunStore", "StoreError", "default_store_path", "STATUSES", "SCHEMA_VERSION", "RunRecord",
     "model_summary_text", "RunRecorder",
-    "ExperimentError", "BranchPlan", "branch_plan", "resume_plan", "checkpoints", "lineage_rows", "new_run_dir",
+    "ExperimentError", "BranchPlan", "branch_plan", "checkpoint_path", "resume_plan", "checkpoints", "lineage_rows",
+    "new_run_dir",
     "GROUP_PREFIX", "group_tag", "repeat_specs", "group_of", "group_runs",
     "Group", "Comparison", "group_stats", "compare_groups", "metric_keys", "per_run_values",
     "FILTER_KEYS", "COLUMN_GETTERS", "RunFilter", "parse_filter", "load_runs", "spec_value",
     "differing_fields", "field_value",
+    "RestoredRun", "restore_run", "run_weights_path",
 ]

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from workbench.core.runs.store import RunStore
     from workbench.core.spec import ExperimentSpec
 
-__all__ = ["new_run_dir", "checkpoints", "BranchPlan", "branch_plan", "resume_plan", "lineage_rows"]
+__all__ = ["new_run_dir", "checkpoints", "checkpoint_path", "BranchPlan", "branch_plan", "resume_plan", "lineage_rows"]
 
 
 def new_run_dir(store_path: str | Path) -> Path:
@@ -46,6 +46,18 @@ def checkpoints(store: "RunStore", run_id: int) -> dict[str, str]:
             if path is not None and path.is_file():
                 found[kind] = str(path)
     return found
+
+
+def checkpoint_path(store: "RunStore", run_id: int, prefer: str = "last", use: str = "to continue from") -> str:
+    """The run's `prefer`red checkpoint ("last" = final weights, or "best"), else the other one;
+    ExperimentError when it has none (`use` says what it was wanted for)."""
+    found = checkpoints(store, run_id)
+    path = found.get(prefer) or found.get("last") or found.get("best")
+    if not path:
+        raise ExperimentError(
+            f"Run #{run_id} has no checkpoint {use} (it was trained with checkpoints off, or its files were "
+            "deleted). Turn on 'Save checkpoints' (train.checkpoint) and train it again.")
+    return path
 
 
 @dataclass
@@ -90,12 +102,7 @@ def branch_plan(store: "RunStore", run_id: int, changes: dict[str, Any] | None =
     rec = store.get_run(run_id)
     if rec.status == "running":
         raise ExperimentError(f"Run #{run_id} is still running: stop it (or pause and branch) first")
-    found = checkpoints(store, run_id)
-    path = found.get(prefer) or found.get("last") or found.get("best")
-    if not path:
-        raise ExperimentError(
-            f"Run #{run_id} has no checkpoint to continue from (it was trained with checkpoints off, "
-            "or its files were deleted). Turn on 'Save checkpoints' and train it again.")
+    path = checkpoint_path(store, run_id, prefer)
     epoch = _checkpoint_epoch(path)
     if epoch is None:
         raise ExperimentError(f"The checkpoint {path} of run #{run_id} cannot be read")
