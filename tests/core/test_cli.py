@@ -92,16 +92,13 @@ def test_every_preset_parses_and_builds(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(THRESHOLDS))
 def test_preset_trains_to_its_threshold(name, tmp_path, capsys):
-    """Each preset reaches a good result in under a minute on a small CPU (OMP_NUM_THREADS=1)."""
-    t0 = time.perf_counter()
+    """Each preset reaches its result (how long it takes: benchmarks/preset_times.py)."""
     rc = main(["train", str(PRESETS / f"{name}.json"), "--json", "--quiet", "--device", "cpu",
                "--store", str(tmp_path / "runs.db")])
-    seconds = time.perf_counter() - t0
     final = _json_lines(capsys.readouterr().out)[-1]
     key, threshold = THRESHOLDS[name]
     assert rc == 0, final
     assert final["metrics"][key] >= threshold, f"{name}: {key} = {final['metrics'][key]:.3f} < {threshold}"
-    assert seconds < 60, f"{name} took {seconds:.0f} s"
 
 
 # ---- train ---------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -107,9 +106,9 @@ def test_all_images_unreadable(tmp_path):
         load(root)
 
 
-def test_loads_a_few_hundred_files_fast(tmp_path):
+def test_loads_a_few_hundred_files(tmp_path):
+    """How fast: benchmarks/scale.py (images)."""
     root = make_folder(tmp_path / "many", classes=("a", "b", "c"), n=100, size=(32, 32))
-    t0 = time.perf_counter()
     ds = load(root)
-    assert ds.meta.n_samples == 300
-    assert time.perf_counter() - t0 < 1.5
+    assert ds.meta.n_samples == 300 and ds.meta.class_counts == [100, 100, 100]
+    assert ds.X.shape == (300, 1, 28, 28)

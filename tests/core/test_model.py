@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 import torch
@@ -277,16 +276,6 @@ def test_build_is_deterministic_and_summarize_leaves_rng_alone():
     for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
         assert ka == kb and torch.equal(va, vb)
     assert list(a.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
-
-
-def test_build_is_cheap():
-    s, m = spec(*MLP), meta()
-    build_model(s, m)
-    start = time.perf_counter()
-    for _ in range(5):
-        build_model(s, m)
-        summarize(s, m)
-    assert (time.perf_counter() - start) / 5 < 0.1  # ~5 ms here; loose for a busy machine
 
 
 EMBEDDING_ON_FLOATS = ("Layer 1 (Embedding) needs integer token ids in [0, num_embeddings); this data has "

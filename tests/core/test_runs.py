@@ -186,6 +186,7 @@ def test_concurrent_writers(tmp_path):
         from workbench.core.runs import RunStore
         store = RunStore({str(db)!r})
         spec = SPEC
+        print("ready", flush=True)
         while not Path({str(go)!r}).exists():
             time.sleep(0.005)
         rid = store.create_run(spec, name="w" + sys.argv[1])
@@ -195,9 +196,10 @@ def test_concurrent_writers(tmp_path):
                 store.log_event(rid, "lr_changed", e, e, {{"lr": 0.1}})
         store.finish_run(rid, "finished", {{"test_accuracy": 1.0}}, 1.0)
     """)
-    procs = [subprocess.Popen([sys.executable, "-c", CHILD_SPEC + script, str(i)], env=_child_env(), stderr=subprocess.PIPE,
-                              text=True) for i in range(2)]
-    time.sleep(0.3)
+    procs = [subprocess.Popen([sys.executable, "-c", CHILD_SPEC + script, str(i)], env=_child_env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for i in range(2)]
+    for p in procs:  # both have opened the store and wait for the word: they start together
+        assert p.stdout.readline().strip() == "ready", p.communicate(timeout=60)[1]
     go.touch()
     for p in procs:
         _, err = p.communicate(timeout=120)
@@ -235,16 +237,13 @@ def _bulk_insert(store: RunStore, count: int, spec_json: str) -> None:
         )
 
 
-def test_listing_ten_thousand_runs_is_fast(store, spec):
+def test_listing_ten_thousand_runs(store, spec):
+    """How fast: benchmarks/scale.py (store)."""
     _bulk_insert(store, 10_000, spec.to_json())
-    t0 = time.perf_counter()
     runs = store.list_runs()
-    elapsed = time.perf_counter() - t0
     assert len(runs) == 10_000 and runs[0].name == "run 9999"
-    assert elapsed < 1.0, f"listing 10k runs took {elapsed:.2f} s"
-    t0 = time.perf_counter()
-    assert len(store.list_runs(limit=50)) == 50
-    assert time.perf_counter() - t0 < 0.1
+    newest = store.list_runs(limit=50)
+    assert [r.name for r in newest] == [f"run {i}" for i in range(9999, 9949, -1)]
 
 
 def test_migration_from_empty_database(tmp_path):

@@ -10,6 +10,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import functools  # noqa: E402
 import itertools  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -27,6 +28,33 @@ TINY_SPEC = {
     "optimizer": {"type": "Adam", "lr": 0.01},
     "train": {"epochs": 3, "batch_size": 32, "device": "cpu", "checkpoint": False},
 }
+
+
+# No test's outcome may depend on how fast the machine is: every wait for a condition, a signal or
+# a window that fails the test when it runs out gets at least this long. A condition that holds
+# returns at once, so a fast machine never waits this long; a slow or busy one is given the time.
+# Waits that do not fail (raising=False, as in assertNotEmitted) keep their own length.
+CONDITION_TIMEOUT_MS = 30_000
+_WAITS = ("waitUntil", "waitSignal", "waitSignals", "waitExposed", "waitActive", "waitCallback",
+          "wait_until", "wait_signal", "wait_signals", "wait_exposed", "wait_active", "wait_callback")
+
+
+def _at_least(wait):
+    @functools.wraps(wait)
+    def generous(*args, **kwargs):
+        if kwargs.get("raising", True) is not False:
+            kwargs["timeout"] = max(kwargs.get("timeout", 0), CONDITION_TIMEOUT_MS)
+        return wait(*args, **kwargs)
+
+    return generous
+
+
+@pytest.fixture
+def qtbot(qtbot):
+    """pytest-qt's qtbot, its failing waits given at least CONDITION_TIMEOUT_MS."""
+    for name in _WAITS:
+        setattr(qtbot, name, _at_least(getattr(qtbot, name)))
+    return qtbot
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -30,8 +30,8 @@ def make_session(qtbot, tmp_path, spec: dict | None = None) -> Session:
 
 def wait_idle(qtbot, session: Session, timeout: int = 15000) -> None:
     """Until the background load (and the summary/validity check after it) is done."""
-    qtbot.waitUntil(lambda: not session.is_loading, timeout=timeout)
-    qtbot.wait(20)  # the session rechecks on a zero-time timer
+    # the session rechecks on a zero-time timer after the load
+    qtbot.waitUntil(lambda: not session.is_loading and not session._recheck_timer.isActive(), timeout=timeout)
 
 
 def load(qtbot, session: Session, source: str) -> None:

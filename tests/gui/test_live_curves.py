@@ -280,7 +280,7 @@ def test_crosshair_readout_after_mouse_move(curves, qtbot):
     curves.handle_events(run_events(FALLING, [v + 0.1 for v in FALLING]))
     curves.set_smoothing(0.0)
     curves.flush()
-    qtbot.wait(50)
+    curves.grab()  # a paint: the view takes its auto range before the mouse position is mapped
     vb = curves.loss_plot.vb
     scene_pos = vb.mapViewToScene(QPointF(4 * STEPS, 0.5))
     pos = curves._glw.mapFromScene(scene_pos)
@@ -508,13 +508,12 @@ def test_lr_label_is_not_under_the_legend(curves, qtbot):
     events.insert(-6, LRChanged(epoch=7, step=6 * STEPS, lr=0.003, previous=0.01))
     curves.handle_events(events)
     curves.flush()
-    qtbot.wait(20)
     (_, lines), = curves.lr_markers.items
     label = lines[-1].label
-    assert label.isVisible()
-    box = label.sceneBoundingRect()
-    assert curves.lr_plot.vb.sceneBoundingRect().contains(box.center())
-    assert not box.intersects(curves.loss_legend.sceneBoundingRect())
+    # the label is placed when the view has its range (on a paint)
+    qtbot.waitUntil(lambda: label.isVisible() and
+                    curves.lr_plot.vb.sceneBoundingRect().contains(label.sceneBoundingRect().center()), timeout=5000)
+    assert not label.sceneBoundingRect().intersects(curves.loss_legend.sceneBoundingRect())
 
 
 def test_low_panels_use_short_labels_and_a_wider_legend(curves, qtbot):

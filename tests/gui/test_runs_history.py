@@ -5,7 +5,6 @@ and K seeds as a group with bands and a sentence about seed noise."""
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 from PySide6.QtCore import QTimer, Qt
@@ -43,23 +42,17 @@ def make_panel(qtbot, make_session):
         panel.close()
 
 
-def test_ten_thousand_runs_list_and_sort_fast(qtbot, make_panel, store, tiny_spec):
+def test_ten_thousand_runs_list_and_sort(qtbot, make_panel, store, tiny_spec):
+    """How fast: benchmarks/scale.py (runs_table)."""
     add_run(store, tiny_spec)
     bulk_copies(store.path, 9999)
     panel = make_panel()
-    qtbot.waitUntil(lambda: panel.model.rowCount() == 10_000, timeout=5000)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 10_000, timeout=30_000)
     add_run(store, tiny_spec, name="one more")  # a run arrives: the whole list is read again
-    started = time.perf_counter()
     panel._refresh_now()  # what the 150 ms debounce timer calls
-    qtbot.waitUntil(lambda: panel.model.rowCount() == 10_001, timeout=5000)
-    loaded = time.perf_counter() - started
-    # ~0.4 s alone on this machine; 1.0-1.1 s seen while other developers load both shared cores
-    assert loaded < 1.5, f"listing 10 000 runs took {loaded:.2f} s"
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 10_001, timeout=30_000)
     for column in ("LR", "Batch", "Best val", "Name"):
-        started = time.perf_counter()
         click_header(qtbot, panel, column)
-        took = time.perf_counter() - started
-        assert took < 1.0, f"sorting by {column} took {took:.2f} s"
     lrs = [float(panel.proxy.index(r, COL["LR"]).data()) for r in range(50)]
     click_header(qtbot, panel, "LR")
     lrs = [float(panel.proxy.index(r, COL["LR"]).data()) for r in range(50)]

@@ -169,18 +169,13 @@ def test_colour_by_metric_is_monotone_and_failed_grey(linked):
 
 
 def test_thousand_trials_one_item_per_colour(qtbot):
+    """How fast: benchmarks/scale.py (parallel_coords)."""
     selection = TrialSelection()
     pc = ParallelCoordinates(selection)
     qtbot.addWidget(pc)
-    import time
-
-    trials = synthetic_trials(1000, seed=3)
-    start = time.perf_counter()
-    pc.set_data(trials, metric="val_loss")
+    pc.set_data(synthetic_trials(1000, seed=3), metric="val_loss")
     pc.grab()
-    elapsed = time.perf_counter() - start
     assert len(pc.plot.items) < 60 + 6 * 5  # lines share items; text items are per tick
-    assert elapsed < 3.0
 
 
 def test_importance_ranks_driver_first(qtbot):
