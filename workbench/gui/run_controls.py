@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import math
+import time
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from workbench.core.catalog import Param
-from workbench.core.training import BatchProgress, EpochEnd, LRChanged, RunFailed, RunFinished, RunStarted, RunStopped
+from workbench.core.training import (
+    BatchProgress,
+    EpochEnd,
+    LRChanged,
+    Paused,
+    Resumed,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    RunStopped,
+)
 from workbench.gui.session import Session
 from workbench.gui.theme import icon
 from workbench.gui.widgets.param_form import NumberSpinBox
@@ -32,7 +43,8 @@ def rate(samples_per_s: float) -> str:
 
 
 class RunProgress(QProgressBar):
-    """Epoch, batch, samples/s and ETA of the current run, in the status bar."""
+    """Epoch, batch, samples/s and ETA of the current run, in the status bar. While the run is
+    paused it says so and gives no ETA; after it resumes, the ETA leaves the pause out."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -43,28 +55,53 @@ class RunProgress(QProgressBar):
         self.setFormat("No run yet")
         self._epochs = 1
         self._start_epoch = 0
+        self._epoch = 0
+        self._paused_since: float | None = None  # monotonic time of the pause, while paused
+        self._paused_seconds = 0.0  # pauses so far (the run's elapsed time includes them)
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_since is not None
+
+    def _eta(self, elapsed: float, fraction: float) -> float:
+        active = max(0.0, elapsed - self._paused_seconds)
+        return active * (1 - fraction) / fraction if fraction > 0 else float("nan")
+
+    def _show_progress(self, fraction: float, text: str, elapsed: float) -> None:
+        self.setValue(int(fraction * 1000))
+        if self.paused:  # events sent just before the pause arrive after it
+            self.setFormat(f"Paused at epoch {self._epoch}/{self._epochs}")
+        else:
+            self.setFormat(f"{text} · ETA {clock(self._eta(elapsed, fraction))}")
 
     @Slot(object)
     def handle_event(self, event) -> None:
         if isinstance(event, RunStarted):
             self._epochs = max(1, event.epochs)
-            self._start_epoch = event.start_epoch
+            self._start_epoch = self._epoch = event.start_epoch
+            self._paused_since, self._paused_seconds = None, 0.0
             self.setValue(0)
             self.setFormat(f"Starting on {event.device_name}…")
         elif isinstance(event, BatchProgress):
             done = (event.epoch - 1 - self._start_epoch + event.batch / max(1, event.batches))
             total = max(1, self._epochs - self._start_epoch)
-            fraction = min(1.0, max(0.0, done / total))
-            self.setValue(int(fraction * 1000))
-            eta = event.elapsed * (1 - fraction) / fraction if fraction > 0 else float("nan")
-            self.setFormat(f"Epoch {event.epoch}/{self._epochs} · batch {event.batch}/{event.batches} · "
-                           f"{rate(event.samples_per_s)} · ETA {clock(eta)}")
+            self._epoch = event.epoch
+            self._show_progress(min(1.0, max(0.0, done / total)),
+                                f"Epoch {event.epoch}/{self._epochs} · batch {event.batch}/{event.batches} · "
+                                f"{rate(event.samples_per_s)}", event.elapsed)
         elif isinstance(event, EpochEnd):
             total = max(1, self._epochs - self._start_epoch)
-            fraction = min(1.0, (event.epoch - self._start_epoch) / total)
-            self.setValue(int(fraction * 1000))
-            eta = event.elapsed * (1 - fraction) / fraction if fraction > 0 else float("nan")
-            self.setFormat(f"Epoch {event.epoch}/{self._epochs} · {rate(event.samples_per_s)} · ETA {clock(eta)}")
+            self._epoch = event.epoch
+            self._show_progress(min(1.0, (event.epoch - self._start_epoch) / total),
+                                f"Epoch {event.epoch}/{self._epochs} · {rate(event.samples_per_s)}", event.elapsed)
+        elif isinstance(event, Paused):
+            self._paused_since = time.monotonic()
+            self.setFormat(f"Paused at epoch {max(event.epoch, self._epoch)}/{self._epochs}")
+        elif isinstance(event, Resumed):
+            if self._paused_since is not None:
+                self._paused_seconds += time.monotonic() - self._paused_since
+            self._paused_since = None
+            self.setFormat(f"Resumed at epoch {max(event.epoch, self._epoch)}/{self._epochs}")
         elif isinstance(event, RunFinished):
             self.setValue(1000)
             self.setFormat(f"Finished {event.epochs} epochs in {clock(event.duration)}"
@@ -127,6 +164,11 @@ class LiveLrControl(QWidget):
     @Slot(str)
     def _on_state(self, state: str) -> None:
         live = state in ("running", "paused")
+        focus = QApplication.focusWidget()
+        if not live and focus is not None and self.isAncestorOf(focus):
+            # Disabling the focused box would hand the focus to the next field in tab order
+            # (the loss's label_smoothing, text selected): park it on the window instead.
+            self.window().setFocus(Qt.FocusReason.OtherFocusReason)
         self.spin.setEnabled(live)
         self.apply_button.setEnabled(live)
         self.setToolTip("" if live else "Available while a run is going")

@@ -435,6 +435,7 @@ class TrainingPanel(QScrollArea):
             self.lr_preview.set_curve(lr_curve(spec, steps))
             return
         # Building the first optimizer of a process imports torch._dynamo (seconds): off the GUI thread.
+        self.lr_preview.show_pending(spec.train.epochs)
         self._preview_generation += 1
         generation = self._preview_generation
         self._background.submit(lr_curve, spec, steps,

@@ -24,6 +24,7 @@ from .crosshair import Crosshair, fmt
 from .live_data import LiveRun
 from .markers import LrMarkers, OverfitMark
 from .palette import PlotColors, style_axes
+from .readable_axis import ReadableAxis
 from .redraw import RedrawScheduler, TimedLayoutWidget
 from .series import Series
 from .view_range import XAxis, follow_x, lr_y_range
@@ -67,9 +68,13 @@ class LiveCurves(QWidget):
         self.log_check.toggled.connect(self.set_log_y)
         self.smoothing_slider.valueChanged.connect(lambda v: self.set_smoothing(v / 100))
         self.follow_button.clicked.connect(self.follow)
-        self.readout = QLabel(" ")
+        # The values under the mouse, else the run's latest. Two lines' room, wrapped between
+        # its parts, so a narrow window shows all of it and the plots above never jump.
+        self.readout = QLabel(" ", objectName="plotReadout")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.readout.setWordWrap(True)
+        self.readout.setFixedHeight(2 * self.readout.fontMetrics().lineSpacing() + 2)
 
         self._build_plots()
         layout = QVBoxLayout(self)
@@ -86,9 +91,14 @@ class LiveCurves(QWidget):
         self._glw.on_paint = self._scheduler.painted
         self._glw.ci.layout.setSpacing(0)
         self._glw.ci.setContentsMargins(2, 2, 8, 2)
-        self.loss_plot = self._glw.addPlot(row=0, col=0, axisItems={"bottom": XAxis("bottom")})
-        self.metric_plot = self._glw.addPlot(row=1, col=0, axisItems={"bottom": XAxis("bottom")})
-        self.lr_plot = self._glw.addPlot(row=2, col=0, axisItems={"bottom": XAxis("bottom")})
+        # loss and lr can be logarithmic; labels must stay readable on short panels and not run
+        # into the next panel's
+        self.loss_plot = self._glw.addPlot(row=0, col=0, axisItems={
+            "bottom": XAxis("bottom"), "left": ReadableAxis("left", clear_bottom=True)})
+        self.metric_plot = self._glw.addPlot(row=1, col=0, axisItems={
+            "bottom": XAxis("bottom"), "left": ReadableAxis("left", clear_bottom=True)})
+        self.lr_plot = self._glw.addPlot(row=2, col=0, axisItems={"bottom": XAxis("bottom"),
+                                                                  "left": ReadableAxis("left")})
         self.plots = (self.loss_plot, self.metric_plot, self.lr_plot)
         for row, stretch in enumerate((5, 3, 2)):
             self._glw.ci.layout.setRowStretchFactor(row, stretch)
@@ -141,7 +151,7 @@ class LiveCurves(QWidget):
         }
         for s in self.series.values():
             s.set_weight(self.smoothing)
-        self.crosshair = Crosshair(self.plots, self.readout, self._describe)
+        self.crosshair = Crosshair(self.plots, self.readout, self._describe, on_hide=self._show_latest)
         self.lr_markers = LrMarkers(self.plots)
         self.overfit_mark = OverfitMark(self.loss_plot)
         self._glw.scene().sigMouseMoved.connect(self.crosshair.on_mouse_moved)
@@ -205,6 +215,8 @@ class LiveCurves(QWidget):
         self._scheduler.request()
 
     def _forget_drawn(self) -> None:
+        self.crosshair.hide()
+        self._show_latest()  # at once: the next frame may be a while (hidden page, slow redraw)
         self._has_data.clear()
         for s in self.series.values():
             s.reset()
@@ -318,6 +330,8 @@ class LiveCurves(QWidget):
                                    run.epochs.column(self._x))
         self.redraw_count += changed
         self._sync_legend()
+        if not self.crosshair.active:
+            self._show_latest()
 
     # -- panel labels ------------------------------------------------------------------------------
     def _set_panel_label(self, plot: pg.PlotItem, text: str) -> None:
@@ -438,13 +452,32 @@ class LiveCurves(QWidget):
 
     def _describe(self, x: float) -> str:
         v = {k: s.value_near(self._x, x) for k, s in self.series.items()}
+        # batch losses come only from epochs long enough to report inside them: a far-away
+        # one is not "the batch loss here"
+        v["batch_loss"] = self.series["batch_loss"].value_near(self._x, x, within=self._one_epoch())
         metric = METRIC_LABELS[self.run.metric_key]
         parts = [f"{X_AXES[self._x].split(' ')[0]} {fmt(x)}",
                  f"loss: train {fmt(v['train_loss'])}, validation {fmt(v['val_loss'])}, "
                  f"batches {fmt(v['batch_loss'])}",
                  f"{metric}: train {fmt(v['train_metric'])}, validation {fmt(v['val_metric'])}",
                  f"lr {fmt(v['lr'])}"]
-        return "   ·   ".join(parts)
+        # a line breaks only between parts (no-break spaces inside them)
+        return "   ·   ".join(part.replace(" ", "\u00a0") for part in parts)
+
+    def _one_epoch(self) -> float:
+        """How far one epoch reaches on the current x axis."""
+        if self._x == "epoch":
+            return 1.0
+        if self._x == "step":
+            return float(max(self.run.steps_per_epoch, 1))
+        times = self.run.epochs.column("time") if len(self.run.epochs) else np.empty(0)
+        return float(np.diff(times).max()) if times.size > 1 else float("inf")
+
+    def _show_latest(self) -> None:
+        """The readout without the mouse over the plots: the live run's latest values (blank
+        before its first point, so a new run never shows the last one's numbers)."""
+        r = self.run.x_range(self._x)
+        self.readout.setText(self._describe(r[1]) if r is not None else " ")
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
         if event.type() == QEvent.Type.Leave:

@@ -180,8 +180,9 @@ class Series:
         else:
             self.curve.setSymbol(None)
 
-    def value_near(self, x_column: str, x: float) -> float | None:
-        """The shown value at the point nearest to x (None without points)."""
+    def value_near(self, x_column: str, x: float, within: float | None = None) -> float | None:
+        """The shown value at the point nearest to x (None without points, or when the nearest
+        is farther than `within` from x)."""
         n = len(self.buffer)
         if n == 0:
             return None
@@ -191,4 +192,6 @@ class Series:
             i = n - 1
         elif i > 0 and abs(xs[i - 1] - x) <= abs(xs[i] - x):
             i -= 1
+        if within is not None and not abs(xs[i] - x) <= within:
+            return None
         return float(self.values()[i])

@@ -1,0 +1,96 @@
+"""The run controls a person uses while a run goes (issue 8, items 5 and 6): the progress bar
+while paused, and where the keyboard focus is after Esc stops a run."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from helpers import wait_ready
+from workbench.core.training import BatchProgress, Paused, Resumed, RunStarted
+from workbench.gui import run_controls
+from workbench.gui.run_controls import RunProgress
+
+
+def _started(epochs=10):
+    return RunStarted(name="t", spec_json="{}", device="cpu", device_name="CPU", precision="fp32",
+                      task="classification", class_names=["a", "b"], n_train=100, n_val=0, n_test=0,
+                      epochs=epochs, batch_size=10, steps_per_epoch=10, summary=[], total_params=1,
+                      total_flops=1, memory_bytes=1)
+
+
+def _batch(epoch, b, elapsed):
+    return BatchProgress(epoch=epoch, batch=b, batches=10, step=(epoch - 1) * 10 + b, loss=0.5, lr=0.01,
+                         samples_per_s=1000.0, elapsed=elapsed)
+
+
+def test_paused_progress_shows_no_eta_and_the_pause_is_not_counted(qtbot, monkeypatch):
+    bar = RunProgress()
+    qtbot.addWidget(bar)
+    clock = [1000.0]
+    monkeypatch.setattr(run_controls.time, "monotonic", lambda: clock[0])
+    bar.handle_event(_started())
+    bar.handle_event(_batch(5, 10, elapsed=10.0))  # half way in 10 s
+    assert bar.text().endswith("ETA 0:10")
+    bar.handle_event(Paused(epoch=5, step=50))
+    assert "Paused" in bar.text() and "ETA" not in bar.text()
+    bar.handle_event(_batch(6, 1, elapsed=10.2))  # sent just before the pause, arrives after it
+    assert "Paused" in bar.text() and "ETA" not in bar.text()
+    clock[0] += 100.0  # a long pause
+    bar.handle_event(Resumed(epoch=6, step=51))
+    assert "ETA" not in bar.text()
+    bar.handle_event(_batch(6, 10, elapsed=112.0))  # 12 s of training in 112 s of wall time
+    assert bar.text().endswith("ETA 0:08")  # 12 s * 0.4 / 0.6, not 112 s * 0.4 / 0.6
+
+
+LONG = {"train.epochs": 400, "data.n_samples": 400}
+
+
+def _start_long_run(qtbot, make_window, tiny_spec):
+    window = make_window(spec=tiny_spec.with_values(LONG))
+    wait_ready(qtbot, window.session)
+    window.activateWindow()
+    qtbot.mouseClick(window.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.session.state == "running", timeout=8000)
+    qtbot.waitUntil(lambda: "Epoch" in window.progress.text(), timeout=8000)
+    return window
+
+
+def test_pause_button_stops_the_eta(qtbot, make_window, tiny_spec):
+    window = _start_long_run(qtbot, make_window, tiny_spec)
+    qtbot.mouseClick(window.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.session.state == "paused", timeout=8000)
+    qtbot.wait(100)  # events queued before the pause have arrived
+    assert "Paused" in window.progress.text() and "ETA" not in window.progress.text()
+    qtbot.mouseClick(window.pause_button, Qt.MouseButton.LeftButton)  # Resume
+    qtbot.waitUntil(lambda: "ETA" in window.progress.text(), timeout=8000)
+    window.session.stop()
+    qtbot.waitUntil(lambda: window.session.state == "idle", timeout=8000)
+
+
+@pytest.mark.parametrize("last_used", ["spin", "apply"])
+def test_esc_after_a_live_lr_change_leaves_the_focus_out_of_the_forms(qtbot, make_window, tiny_spec, last_used):
+    window = _start_long_run(qtbot, make_window, tiny_spec)
+    live = window.live_lr
+    qtbot.mouseClick(live.spin.lineEdit(), Qt.MouseButton.LeftButton)
+    live.spin.lineEdit().selectAll()
+    qtbot.keyClicks(live.spin.lineEdit(), "0.003")
+    if last_used == "apply":
+        qtbot.mouseClick(live.apply_button, Qt.MouseButton.LeftButton)
+    else:
+        qtbot.keyClick(live.spin.lineEdit(), Qt.Key.Key_Return)
+    focus = QApplication.focusWidget()
+    assert focus is not None and live.isAncestorOf(focus)
+    qtbot.keyClick(focus, Qt.Key.Key_Escape)  # Stop (Esc)
+    qtbot.waitUntil(lambda: window.session.state == "idle", timeout=8000)
+    focus = QApplication.focusWidget()
+    # not handed on to the next control in tab order (a form field, the x-axis combo …), where
+    # the next key would change a setting
+    assert focus in (None, window), f"the focus jumped to {type(focus).__name__} {focus.objectName()!r}"
+    # and the window's shortcuts still work from there
+    hits = []
+    window.save_action.triggered.disconnect()
+    window.save_action.triggered.connect(lambda: hits.append(1))
+    qtbot.keyClick(focus or window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert hits == [1]
