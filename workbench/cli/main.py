@@ -6,6 +6,7 @@
     workbench runs [list|show ID]      the recorded runs
     workbench sweep SPEC --space ...   a hyperparameter sweep (sweep-worker joins one)
     workbench export RUN --format ...  a run's model as ONNX/pt2/safetensors, or a training script
+    workbench compress RUN --method .. int8 / fp16 / pruned variants and a before/after table
 
 Each command lives in its own module of this package, which registers its subparser with
 `register(subparsers)` (see COMMANDS). Every handler returns the exit code:
@@ -25,7 +26,7 @@ import sys
 from typing import Callable, Sequence
 
 from workbench import __version__
-from workbench.cli import export, gui, presets, runs, sweep, train
+from workbench.cli import compress, export, gui, presets, runs, sweep, train
 from workbench.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -41,6 +42,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     runs.register,
     sweep.register,
     export.register,
+    compress.register,
     gui.register,
 ]
 

@@ -28,6 +28,17 @@ ORT_CHUNK = 4096  # rows per onnxruntime call when predicting a whole split
 EXTERNAL_DATA_BYTES = 1_800_000_000  # weights above this go to a side file (ONNX protobufs stop at 2 GB)
 
 
+class _DropRecords(logging.Filter):
+    """onnxruntime's quantiser logs advice to the root logger ("Please consider to run
+    pre-processing..."): not for the person, who cannot act on it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Please consider to run pre-processing")
+
+
+_DROP = _DropRecords()
+
+
 @contextlib.contextmanager
 def quiet() -> Iterator[None]:
     """Silence the exporter's warnings, log records and prints (they are not for the person)."""
@@ -35,6 +46,8 @@ def quiet() -> Iterator[None]:
                                               "onnxscript", "torch.fx", "torch._subclasses", "torch.__trace",
                                               "torch.utils._sympy", "torch._utils_internal")]
     levels = [lg.level for lg in loggers]
+    root = logging.getLogger()
+    root.addFilter(_DROP)
     try:
         for lg in loggers:
             lg.setLevel(logging.ERROR)
@@ -42,6 +55,7 @@ def quiet() -> Iterator[None]:
             warnings.simplefilter("ignore")
             yield
     finally:
+        root.removeFilter(_DROP)
         for lg, level in zip(loggers, levels):
             lg.setLevel(level)
 
