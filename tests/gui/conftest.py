@@ -140,6 +140,8 @@ def make_window(qtbot, make_session):
             window.resize(1366, 768)  # the smallest screen we promise to fit
             window.show()
             qtbot.waitExposed(window)
+            window.windowHandle().requestActivate()  # as a person's window is: its shortcuts work
+            qtbot.waitUntil(window.isActiveWindow, timeout=2000)
         return window
 
     yield make

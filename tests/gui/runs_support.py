@@ -41,6 +41,9 @@ def row_of(panel, run_id) -> int:
 
 
 def click_row(qtbot, panel, run_id, ctrl=False, column=COL["Status"]):
+    window = panel.window()
+    if hasattr(window, "show_page"):  # in the main window: on the Runs page, as a person would be
+        window.show_page("runs")
     index = panel.proxy.index(row_of(panel, run_id), column)
     panel.table.scrollTo(index)
     rect = panel.table.visualRect(index)

@@ -52,7 +52,7 @@ def test_a_person_builds_trains_pauses_changes_lr_and_stops(qtbot, make_window, 
     wait_ready(qtbot, session)
 
     # the model: add a Dropout after the first layer, then move it down one
-    window.model_dock.raise_()
+    window.show_page("model")
     panel = window.model_panel
     click_item(qtbot, panel.stack, panel.stack.topLevelItem(0))
     click_item(qtbot, panel.palette, panel.palette.item_for("Dropout"), double=True)
@@ -63,9 +63,9 @@ def test_a_person_builds_trains_pauses_changes_lr_and_stops(qtbot, make_window, 
     save_screenshot(window, "02_model")
 
     # the optimizer
+    window.show_page("train")
     choose(qtbot, window.training_panel.optimizer.combo, "SGD")
     assert session.spec.optimizer.type == "SGD"
-    window.data_dock.raise_()
 
     # train: a curve appears
     events = []
@@ -98,10 +98,12 @@ def test_a_person_builds_trains_pauses_changes_lr_and_stops(qtbot, make_window, 
 
     # stop: the child stops the run, records it and ends by itself; the run is in the table
     qtbot.keyClick(window, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: session.state == "idle")
+    qtbot.waitUntil(lambda: session.state == "idle")  # at the terminal event, not the child's exit
     assert isinstance(events[-1], RunStopped) and events[-1].reason == "stopped by the user"
-    assert run.exitcode == 0
     assert window.train_button.isEnabled()
+    qtbot.waitUntil(lambda: not session._ending)  # the worker thread reaped the child
+    assert run.exitcode == 0
+    window.show_page("runs")
     table = window.runs_panel.table
     from workbench.gui.runs.table_model import COL
 
@@ -112,7 +114,9 @@ def test_a_person_builds_trains_pauses_changes_lr_and_stops(qtbot, make_window, 
     # selecting the run overlays it; double-click loads its settings back
     table.selectRow(0)
     qtbot.waitUntil(lambda: len(window.plots.overlays) == 1)
+    window.show_page("train")
     choose(qtbot, window.training_panel.optimizer.combo, "Adam")
+    window.show_page("runs")
     rect = table.visualRect(table.model().index(0, 0))
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
@@ -168,7 +172,7 @@ def test_invalid_model_shows_the_message_and_disables_train(qtbot, make_window):
     window = make_window()
     session = window.session
     wait_ready(qtbot, session)
-    window.model_dock.raise_()
+    window.show_page("model")
     session.set_layers([{"type": "Linear", "out_features": 16}, {"type": "Conv2d", "out_channels": 8},
                         {"type": "Linear", "out_features": "auto"}])
     wait_ready(qtbot, session)
@@ -270,7 +274,7 @@ def test_dark_mode_screenshot(qtbot, make_window):
     window.dark_action.trigger()
     try:
         save_screenshot(window, "11_dark")
-        window.training_dock.raise_()
+        window.show_page("train")
         save_screenshot(window.training_panel.widget(), "12_training_panel_dark")
     finally:
         window.dark_action.trigger()

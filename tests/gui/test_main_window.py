@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication, QDockWidget
+from PySide6.QtWidgets import QApplication
 
 from helpers import answer_modal, choose, wait_ready
 from workbench.core.training import RunFinished
@@ -24,8 +24,9 @@ def test_opens_ready_to_train(qtbot, make_window):
     assert not window.pause_button.isEnabled() and not window.stop_button.isEnabled()
     assert window.reason_label.text() == ""
     assert window.windowTitle().startswith("Untitled")
-    docks = {d.windowTitle() for d in window.findChildren(QDockWidget)}
-    assert docks == {"Data", "Model", "Training", "Runs", "Sweep"}
+    assert window.pages.keys() == ["data", "model", "train", "runs", "sweeps"]  # stage order
+    assert [window.pages.title(k) for k in window.pages.keys()] == ["Data", "Model", "Train", "Runs", "Sweeps"]
+    assert window.pages.current_key == "data"
 
 
 def test_fits_a_1366x768_screen(qtbot, make_window):
@@ -33,9 +34,74 @@ def test_fits_a_1366x768_screen(qtbot, make_window):
     window.resize(1366, 768)
     assert window.minimumSizeHint().width() <= 1366 and window.minimumSizeHint().height() <= 768
     assert window.width() <= 1366 and window.height() <= 768
+    for key in window.pages.keys():
+        window.show_page(key)
+        qtbot.wait(20)
+        container = window.pages.stack.currentWidget()
+        assert not container.horizontalScrollBar().isVisible(), f"the {key} page scrolls sideways at 1366x768"
+        assert not container.verticalScrollBar().isVisible(), f"the {key} page scrolls at 1366x768"
     body = window.training_panel.widget()
     # nothing cut off on the right, once the layouts have settled (over a few event-loop turns)
     qtbot.waitUntil(lambda: body.width() <= window.training_panel.viewport().width(), timeout=5000)
+
+
+def test_pages_switch_by_rail_and_shortcut(qtbot, make_window):
+    window = make_window()
+    qtbot.mouseClick(window.pages.rail.widgetForAction(window.pages.action("runs")), Qt.MouseButton.LeftButton)
+    assert window.pages.current_key == "runs" and window.runs_panel.isVisible()
+    assert not window.data_panel.isVisible()
+    for position, key in enumerate(window.pages.keys(), start=1):
+        qtbot.keyClick(window, getattr(Qt.Key, f"Key_{position}"), Qt.KeyboardModifier.ControlModifier)
+        assert window.pages.current_key == key
+        assert window.pages.action(key).isChecked()
+    assert "Ctrl+3" in window.pages.action("train").toolTip()
+
+
+def test_a_page_beside_another_and_back(qtbot, make_window):
+    window = make_window()
+    window.show_page("train")
+    window.pages.show_beside("model")
+    assert window.plots.isVisible() and window.model_panel.isVisible()  # the stack beside the curves
+    assert window.model_panel.x() >= 0 and window.pages.side.x() > window.pages.stack.x()
+    window.show_page("data")  # the page beside stays
+    assert window.data_panel.isVisible() and window.model_panel.isVisible() and not window.plots.isVisible()
+    window.show_page("model")  # already in view: nothing moves
+    assert window.pages.current_key == "data" and window.pages.beside_key == "model"
+    window.pages.show_page("model")  # picked in the rail: back to its own place, full width
+    assert window.pages.beside_key == "" and not window.pages.side.isVisible()
+    assert window.pages.current_key == "model" and window.model_panel.isVisible()
+    window.pages.show_beside("model")  # the current page moves beside: the page seen before fills the rest
+    assert window.pages.current_key == "data" and window.pages.beside_key == "model"
+    qtbot.mouseClick(window.pages.side_close, Qt.MouseButton.LeftButton)
+    assert window.pages.beside_key == "" and window.pages.current_key == "data"
+
+
+def test_train_shows_the_curves(qtbot, make_window):
+    window = make_window()
+    wait_ready(qtbot, window.session)
+    window.show_page("runs")
+    window.train_action.trigger()
+    assert window.pages.current_key == "train" and window.plots.isVisible()
+    qtbot.waitUntil(lambda: window.session.state == "idle", timeout=8000)
+
+
+def test_add_page_places_it_by_stage_and_builds_it_when_first_shown(qtbot, make_window):
+    from PySide6.QtWidgets import QLabel
+
+    window = make_window()
+    built = []
+
+    def build():
+        built.append(QLabel("confusion matrix"))
+        return built[-1]
+
+    window.add_page("evaluate", "Evaluate", build, tip="How good the model is")
+    assert window.pages.keys() == ["data", "model", "train", "evaluate", "runs", "sweeps"]
+    assert window.pages.action("runs").shortcut().toString() == "Ctrl+5"  # renumbered
+    assert window.pages.action("evaluate") in window.view_menu.actions()
+    assert not built
+    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    assert window.pages.current_key == "evaluate" and built and built[0].isVisible()
 
 
 def test_train_shortcut_runs_and_buttons_follow_the_state(qtbot, make_window):
@@ -70,6 +136,7 @@ def test_invalid_model_disables_train_with_the_reason(qtbot, make_window):
 
 def test_training_panel_edits_go_through_the_session(qtbot, make_window):
     window = make_window()
+    window.show_page("train")
     panel = window.training_panel
     choose(qtbot, panel.optimizer.combo, "SGD")
     assert window.session.spec.optimizer.type == "SGD"
@@ -102,6 +169,7 @@ def test_loss_choices_follow_the_task(qtbot, make_window):
 
 def test_schedule_shows_its_lr_preview(qtbot, make_window):
     window = make_window()
+    window.show_page("train")
     panel = window.training_panel
     assert not panel.lr_preview.isVisible()
     choose(qtbot, panel.schedule.combo, "StepLR")
@@ -124,7 +192,8 @@ def test_device_combo_lists_only_present_devices(qtbot, make_window):
 
 def test_settings_remember_layout_and_theme(qtbot, make_window, make_session):
     window = make_window()
-    window.runs_dock.hide()
+    window.show_page("runs")
+    window.pages.show_beside("model")
     window.dark_action.trigger()
     assert QApplication.instance().property("workbench_dark") is True
     window.shutdown()
@@ -132,7 +201,7 @@ def test_settings_remember_layout_and_theme(qtbot, make_window, make_session):
     settings = QSettings()
     assert settings.value("view/dark", type=bool) is False
     again = make_window(show=False)
-    assert again.runs_dock.isHidden()
+    assert again.pages.current_key == "runs" and again.pages.beside_key == "model"
 
 
 def test_save_open_recent_and_title(qtbot, make_window, tmp_path, monkeypatch):

@@ -1,6 +1,6 @@
 """Model panel: palette -> stack, reorder, duplicate, remove, undo/redo, parameters, the live
 summary (columns of the stack, totals under it), the red layer with its message, templates, and
-that everything reads whole at the dock's real width."""
+that everything reads whole at the page's real width."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def session(qtbot, tmp_path):
 def panel(qtbot, session):
     p = ModelPanel(session)
     qtbot.addWidget(p)
-    p.resize(520, 620)  # the Model dock of a 1366x768 window
+    p.resize(520, 620)  # the Model page shown beside another on a 1366x768 screen
     p.show()
     qtbot.waitExposed(p)
     return p
@@ -271,7 +271,7 @@ def _assert_reads_whole(panel):
             assert label.heightForWidth(label.width()) <= label.height() + 1, label.text()
 
 
-def test_everything_reads_whole_at_the_dock_width(qtbot, tmp_path, session, panel):
+def test_everything_reads_whole_at_a_narrow_width(qtbot, tmp_path, session, panel):
     assert panel.width() == 520
     assert panel.palette_view.isVisible()
     panel.template_actions["residual_mlp"].trigger()
@@ -304,7 +304,7 @@ def test_everything_reads_whole_at_the_dock_width(qtbot, tmp_path, session, pane
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_in_the_main_window_at_1366x768(qtbot, qapp, make_window, tiny_spec, dark):
-    """The Model dock as a person sees it on the smallest screen we promise, both themes."""
+    """The Model page as a person sees it on the smallest screen we promise, both themes."""
     from helpers import save_screenshot, wait_ready
     from workbench.gui.theme import apply_theme
 
@@ -313,24 +313,24 @@ def test_in_the_main_window_at_1366x768(qtbot, qapp, make_window, tiny_spec, dar
         window = make_window(spec=tiny_spec)
         session = window.session
         wait_ready(qtbot, session)
-        window.model_dock.raise_()
+        window.show_page("model")
         panel = window.model_panel
         wait_idle(qtbot, session)
         click_item(qtbot, panel.stack, panel.stack.topLevelItem(0))
         _assert_reads_whole(panel)
         theme = "dark" if dark else "light"
-        save_screenshot(window, f"model_dock_{theme}")
+        save_screenshot(window, f"model_page_{theme}")
         # an invalid layer: a Conv2d on tabular data
         click_item(qtbot, panel.palette, panel.palette.item_for("Conv2d"), double=True)
         wait_idle(qtbot, session)
         assert len(panel.stack.error_items()) == 1
         _assert_reads_whole(panel)
-        save_screenshot(window, f"model_dock_invalid_{theme}")
+        save_screenshot(window, f"model_page_invalid_{theme}")
     finally:
         apply_theme(qapp, dark=False)
 
 
-def test_narrow_dock_hides_the_palette_and_adds_from_the_menu(qtbot, session, panel):
+def test_narrow_page_hides_the_palette_and_adds_from_the_menu(qtbot, session, panel):
     panel.resize(380, 620)
     qtbot.waitUntil(lambda: not panel.palette_view.isVisible(), timeout=2000)
     _assert_reads_whole(panel)

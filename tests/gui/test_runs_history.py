@@ -209,6 +209,6 @@ def test_k_seeds_make_a_group_with_bands_and_a_noise_sentence(qtbot, make_window
     assert "[" in cell(panel, first[0], "Group / tags")
     x, mean, lower, upper = panel.bands.band(panel.bands._groups[0].label)
     assert len(x) == 2 and (upper >= lower).all()
-    window.resizeDocks([window.runs_dock], [420], Qt.Orientation.Vertical)
+    window.show_page("runs")
     save_screenshot(window, "runs_seed_bands_window")
     save_screenshot(panel, "runs_seed_bands")

@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # benchmarks): nobody sees it there, and Qt waits its full 1 s timeout for it to be exposed.
     splash = _splash() if QApplication.platformName() not in ("offscreen", "minimal") else None
     window = create_window(project)
-    window.show()
+    window.show_first()
     if splash is not None:
         splash.finish(window)
     # torch is imported on a background thread (the summary asks for it once the data is shown;

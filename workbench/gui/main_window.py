@@ -1,22 +1,27 @@
-"""The main window: docks for the panels, the live plots in the middle, menus, toolbar and
-status bar. It wires panels to the Session and keeps nothing of the experiment itself.
+"""The main window: pages by stage (Data, Model, Train, Runs, Sweeps… see gui/pages), menus,
+the toolbar with the run controls, and the status bar. It wires panels to the Session and keeps
+nothing of the experiment itself.
 
-Layout (fits 1366×768): Data and Model tabbed on the left, Training on the right, the live
-curves in the centre with the runs table under them. QSettings keeps geometry, dock layout,
-theme and recent projects.
+`add_page(key, title, widget)` adds a page; the rail on the left switches pages (Ctrl+1…9) and
+one page can be shown beside another. QSettings keeps geometry, the page shown (and beside),
+theme and recent projects. The first launch is maximised on screens up to 1920×1080; the
+window never resizes itself after that.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from typing import Callable
+
 from PySide6.QtCore import QByteArray, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QSizePolicy, QToolBar, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMenu, QSizePolicy, QToolBar, QWidget
 
 from workbench.core.training import RunFailed, RunFinished, RunStarted, RunStopped
 from workbench.gui import prompts
 from workbench.gui.error_dialog import RunErrorDialog
+from workbench.gui.pages import PageHost, TrainPage
 from workbench.gui.panels.data_panel import DataPanel
 from workbench.gui.panels.model_panel import ModelPanel
 from workbench.gui.panels.runs_panel import RunsPanel
@@ -28,7 +33,8 @@ from workbench.gui.run_controls import LiveLrControl, RunProgress, clock
 from workbench.gui.session import Session
 from workbench.gui.theme import apply_theme, icon, is_dark
 
-SETTINGS_VERSION = 2  # bump when the dock layout changes so old saved states are not restored
+SETTINGS_VERSION = 3  # bump when the layout changes so old saved states are not restored
+MAXIMISE_UP_TO = (1920, 1080)  # first launch: maximised on screens this size or smaller
 REASON_WIDTH = 420  # px of toolbar for "why Train is disabled" (the tooltip has all of it)
 STATE_MESSAGES = {"starting": "Starting the run…", "stopping": "Stopping…", "paused": "Paused"}
 
@@ -44,26 +50,11 @@ class MainWindow(QMainWindow):
         self._closed = False
         self.setWindowIcon(icon("app"))
         self.setAcceptDrops(True)
-        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
 
         self.project = ProjectController(self.session, self, self.settings)
-        self.plots = LiveCurves(self)
-        self.plots.setObjectName("liveCurves")
-        self.setCentralWidget(self.plots)
-        self.data_panel = DataPanel(self.session)
-        self.model_panel = ModelPanel(self.session)
-        self.training_panel = TrainingPanel(self.session)
-        self.runs_panel = RunsPanel(self.session)
-        self.data_dock = self._dock("Data", self.data_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.model_dock = self._dock("Model", self.model_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.training_dock = self._dock("Training", self.training_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.runs_dock = self._dock("Runs", self.runs_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.tabifyDockWidget(self.data_dock, self.model_dock)
-        self.data_dock.raise_()
-        self._default_state = self.saveState(SETTINGS_VERSION)
-        self._layout_restored = False
+        self.pages = PageHost(self)
+        self.setCentralWidget(self.pages)
+        self._build_pages()
 
         self.progress = RunProgress(self)
         self.live_lr = LiveLrControl(self.session, self)
@@ -72,8 +63,8 @@ class MainWindow(QMainWindow):
         self.reason_label.setMaximumWidth(REASON_WIDTH)
         self._build_actions()
         self._build_menus()
-        experiments.install(self)  # Sweep dock, seeds/branch/resume actions
-        self._default_state = self.saveState(SETTINGS_VERSION)
+        experiments.install(self)  # Sweeps page, seeds/branch/resume actions
+        self._build_view_menu()
         self._build_toolbar()
         self.statusBar().addPermanentWidget(self.progress)
 
@@ -92,17 +83,42 @@ class MainWindow(QMainWindow):
         self._on_validity(*s.validity)
         self._restore_settings()
 
-    # ---- building -----------------------------------------------------------------------
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"{title.lower()}Dock")
-        dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        self.addDockWidget(area, dock)
-        return dock
+    # ---- pages --------------------------------------------------------------------------
+    def _build_pages(self) -> None:
+        """The pages by stage. A new page is one `add_page` line here (see gui/pages)."""
+        s = self.session
+        self.data_panel = DataPanel(s)
+        self.model_panel = ModelPanel(s)
+        self.training_panel = TrainingPanel(s)
+        self.plots = LiveCurves(self)
+        self.plots.setObjectName("liveCurves")
+        self.runs_panel = RunsPanel(s)
+        self.train_page = TrainPage(self.plots, self.training_panel)
+        self.add_page("data", "Data", self.data_panel, tip="Choose a sample or open a file; target, task and splits")
+        self.add_page("model", "Model", self.model_panel, tip="Stack layers from the palette; shapes and sizes")
+        self.add_page("train", "Train", self.train_page, tip="Live curves, loss, optimizer, schedule and loop")
+        self.add_page("runs", "Runs", self.runs_panel, tip="Every recorded run: compare, overlay, branch, resume")
 
+    def add_page(self, key: str, title: str, widget: QWidget | Callable[[], QWidget], shortcut: str | None = None,
+                 *, tip: str = "", icon_name: str | None = None) -> QAction:
+        """Add a page to the window (see gui/pages/__init__.py); returns its action.
+
+        `key` places it in the rail (pages.STAGE_ORDER) and names its icon (page-<key>.svg);
+        `widget` may be a function that builds the page when it is first shown; `shortcut`
+        defaults to Ctrl+<position>. The action is also added to the window, so its shortcut
+        works wherever the focus is."""
+        action = self.pages.add_page(key, title, widget, shortcut, tip=tip, icon_name=icon_name)
+        self.addAction(action)
+        if hasattr(self, "pages_menu"):
+            self._fill_pages_menu()
+        return action
+
+    def show_page(self, key: str) -> None:
+        """Bring a page into view (nothing changes if it is already shown, even beside)."""
+        if not self.pages.is_visible_page(key):
+            self.pages.show_page(key)
+
+    # ---- building -----------------------------------------------------------------------
     def _action(self, text: str, slot, shortcut=None, icon_name: str | None = None, tip: str = "") -> QAction:
         action = QAction(text, self)
         if icon_name:
@@ -142,7 +158,7 @@ class MainWindow(QMainWindow):
         self.dark_action.setCheckable(True)
         self.dark_action.setChecked(is_dark())
         self.reset_layout_action = self._action("Reset &layout", self._reset_layout, None, None,
-                                                "Put the panels back where they started")
+                                                "Close the page beside and give every page its first sizes")
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -158,13 +174,29 @@ class MainWindow(QMainWindow):
         edit_menu.addActions([self.undo_action, self.redo_action])
         self.run_menu = run_menu = bar.addMenu("&Run")
         run_menu.addActions([self.train_action, self.pause_action, self.stop_action])
-        self.view_menu = view_menu = bar.addMenu("&View")
+        self.view_menu = bar.addMenu("&View")
+
+    def _build_view_menu(self) -> None:
+        view_menu = self.view_menu
+        self.pages_menu = view_menu  # the pages come first, then the rest
+        self._fill_pages_menu()
+
+    def _fill_pages_menu(self) -> None:
+        view_menu = self.view_menu
+        view_menu.clear()
+        view_menu.addActions([self.pages.action(k) for k in self.pages.keys()])
+        self.beside_menu = QMenu("Show &beside", view_menu)
+        self.beside_menu.setObjectName("besideMenu")
+        self.beside_menu.aboutToShow.connect(self._fill_beside_menu)
+        view_menu.addMenu(self.beside_menu)
+        view_menu.addSeparator()
         view_menu.addAction(self.dark_action)
-        view_menu.addSeparator()
-        for dock in (self.data_dock, self.model_dock, self.training_dock, self.runs_dock):
-            view_menu.addAction(dock.toggleViewAction())
-        view_menu.addSeparator()
         view_menu.addAction(self.reset_layout_action)
+
+    @Slot()
+    def _fill_beside_menu(self) -> None:
+        self.beside_menu.clear()
+        self.pages.fill_beside_menu(self.beside_menu)
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Main", self)
@@ -200,6 +232,7 @@ class MainWindow(QMainWindow):
         branch = self.session.next_run
         if self.session.train():
             self.plots.reset()
+            self.show_page("train")  # the curves are what a person wants to see now
             if branch is not None:  # the child's curve continues its parent's, shown under it
                 self.runs_panel.select_ids([branch.parent_id])
 
@@ -287,8 +320,7 @@ class MainWindow(QMainWindow):
 
     def load_data_path(self, path: str) -> None:
         self.data_panel.load_path(path)
-        self.data_dock.show()
-        self.data_dock.raise_()
+        self.show_page("data")
         self.statusBar().showMessage(f"Loading {Path(path).name}…", 4000)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt name)
@@ -319,47 +351,51 @@ class MainWindow(QMainWindow):
             if name:
                 action.setIcon(icon(name))
         self.live_lr.apply_button.setIcon(icon("apply"))
+        self.pages.refresh_icons()
         self.settings.setValue("view/dark", dark)
 
     @Slot()
     def _reset_layout(self) -> None:
-        self.restoreState(self._default_state, SETTINGS_VERSION)
-        for dock in (self.data_dock, self.model_dock, self.training_dock, self.runs_dock, self.sweep_dock):
-            dock.show()
-        self.runs_dock.raise_()
-        self.data_dock.raise_()
-        self._default_dock_sizes()
+        self.pages.close_beside()
+        self.train_page.reset_sizes()
+        self.pages.show_page(self.pages.keys()[0])
 
     def _restore_settings(self) -> None:
         geometry = self.settings.value("window/geometry")
-        restored = isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)
-        if not restored:
+        self._first_launch = not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry))
+        if self._first_launch:
             screen = QApplication.primaryScreen()
             available = screen.availableGeometry() if screen else None
-            width, height = 1280, 760
             if available is not None:
-                width, height = min(width, available.width()), min(height, available.height())
-            self.resize(width, height)
+                self.setGeometry(available if self._maximise_on(available)
+                                 else available.adjusted(available.width() // 10, available.height() // 10,
+                                                         -available.width() // 10, -available.height() // 10))
         state = self.settings.value("window/state")
         if isinstance(state, QByteArray):
-            self._layout_restored = self.restoreState(state, SETTINGS_VERSION)
+            self.restoreState(state, SETTINGS_VERSION)
+        self.pages.restore_state({"current": self.settings.value("pages/current", ""),
+                                  "beside": self.settings.value("pages/beside", ""),
+                                  "splitter": self.settings.value("pages/splitter")})
 
-    def _default_dock_sizes(self) -> None:
-        # Only meaningful once the window has its size, hence from the first showEvent.
-        width = max(self.width(), 1000)
-        self.resizeDocks([self.data_dock, self.training_dock], [int(width * 0.35), int(width * 0.25)],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([self.runs_dock], [int(self.height() * 0.24)], Qt.Orientation.Vertical)
+    @staticmethod
+    def _maximise_on(available) -> bool:
+        return available.width() <= MAXIMISE_UP_TO[0] and available.height() <= MAXIMISE_UP_TO[1]
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        super().showEvent(event)
-        if not self._layout_restored:
-            self._layout_restored = True
-            self._default_dock_sizes()
+    def show_first(self) -> None:
+        """Show the window: maximised at the first launch on a screen up to 1920×1080, else as it was."""
+        screen = QApplication.primaryScreen()
+        if self._first_launch and screen is not None and self._maximise_on(screen.availableGeometry()):
+            self.showMaximized()
+        else:
+            self.show()
 
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState(SETTINGS_VERSION))
+        state = self.pages.save_state()
+        self.settings.setValue("pages/current", state["current"])
+        self.settings.setValue("pages/beside", state["beside"])
+        self.settings.setValue("pages/splitter", state["splitter"])
         self.settings.sync()
 
     # ---- closing ------------------------------------------------------------------------

@@ -112,6 +112,7 @@ class Session(QObject):
         self._validity: tuple[bool, str] = (False, "Loading data…")
         self._state = "idle"
         self._worker: RunWorker | None = None
+        self._ending: set[RunWorker] = set()  # workers past their terminal event, reaping their child
         self._pool = None
         self._pool_lock = threading.Lock()
         self._run_factory = run_factory
@@ -522,14 +523,30 @@ class Session(QObject):
             elif isinstance(event, Paused) and self._state != "stopping":
                 self._set_state("paused")
             self.run_event.emit(event)
+            if isinstance(event, TerminalEvent):  # after the event: whoever waits for idle has seen how it ended
+                self._release_worker(self.sender())
+
+    def _release_worker(self, worker) -> None:
+        """The run has ended: the next can start now. The child may take seconds to exit on a busy
+        machine; its worker thread reaps it and is joined when it says it is done."""
+        if worker is not None and worker is self._worker:
+            self._worker = None
+            self._ending.add(worker)
+            self._set_state("idle")
 
     @Slot()
     def _on_worker_done(self) -> None:
-        worker, self._worker = self._worker, None
+        if self._closed:
+            return  # shutdown() joined every worker
+        worker = self.sender()
+        if worker is self._worker:  # ended without a terminal event reaching us (cannot happen; be safe)
+            self._worker = None
+        self._ending.discard(worker)
         if worker is not None:
             worker.shutdown(1.0)  # the thread is returning; this only joins it
             worker.deleteLater()
-        self._set_state("idle")
+        if self._worker is None:
+            self._set_state("idle")
 
     def _set_state(self, state: str) -> None:
         if state != self._state:
@@ -547,7 +564,12 @@ class Session(QObject):
         worker, self._worker = self._worker, None
         if worker is not None:
             worker.events_ready.disconnect(self._on_events)
+            worker.done.disconnect(self._on_worker_done)
             worker.shutdown(timeout)
+        for ending in list(self._ending):  # their runs are over and recorded: do not wait for a tidy exit
+            ending.done.disconnect(self._on_worker_done)
+            ending.shutdown(0.5)
+        self._ending.clear()
         self._background.shutdown(wait=True)
         if self._engine_calls is not None:
             self._engine_calls.shutdown(wait=False)  # an import cannot be interrupted; exit waits for it

@@ -1,11 +1,8 @@
-"""Main-window wiring for experiments: the Sweep dock, Run ▸ Sweep… / Run with K seeds… /
+"""Main-window wiring for experiments: the Sweeps page, Run ▸ Sweep… / Run with K seeds… /
 Branch… / Resume, and the runs panel's messages in the status bar. Kept here so main_window.py
 only calls `install(window)` and `shutdown(window)`."""
 
 from __future__ import annotations
-
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QScrollArea
 
 from workbench.core.sweep import TrialFailed, TrialFinished, TrialStarted
 
@@ -22,16 +19,11 @@ def install(window) -> None:
     panel.running_changed.connect(lambda _running: runs.refresh())  # trials are ordinary runs (tag "sweep")
     panel.runner.events.connect(lambda events: any(isinstance(e, _TRIAL_EVENTS) for e in events) and runs.refresh())
     window.sweep_panel = panel
-    # in a scroll area: the panel's own minimum width (~670 px) would not fit the bottom dock at 1366 px
-    scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
-    scroll.setWidget(panel)
-    window.sweep_dock = window._dock("Sweep", scroll, Qt.DockWidgetArea.BottomDockWidgetArea)
-    window.tabifyDockWidget(window.runs_dock, window.sweep_dock)
-    window.runs_dock.raise_()
+    window.add_page("sweeps", "Sweeps", panel,
+                    tip="Search hyperparameters: trials, parallel coordinates, importance, use the best")
 
     def open_sweep() -> None:
-        window.sweep_dock.show()
-        window.sweep_dock.raise_()
+        window.show_page("sweeps")
         panel.new_sweep(session.spec, session.base_dir)
 
     def selected_one():
@@ -56,7 +48,6 @@ def install(window) -> None:
     run_menu.addActions([window.seeds_action, window.sweep_action])
     run_menu.addSeparator()
     run_menu.addActions([window.branch_action, window.resume_action])
-    window.view_menu.insertAction(window.view_menu.actions()[-2], window.sweep_dock.toggleViewAction())
     runs.status.connect(lambda text: text and window.statusBar().showMessage(text, 8000))
 
 
