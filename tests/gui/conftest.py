@@ -141,7 +141,7 @@ def make_window(qtbot, make_session):
             window.show()
             qtbot.waitExposed(window)
             window.windowHandle().requestActivate()  # as a person's window is: its shortcuts work
-            qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+            qtbot.waitUntil(window.isActiveWindow)
         return window
 
     yield make

@@ -203,6 +203,7 @@ def test_choosing_a_schedule_never_shows_a_flat_stale_line(qtbot, make_window):
     from helpers import choose
 
     window = make_window()
+    window.show_page("train")
     panel = window.training_panel
     preview = panel.lr_preview
     shown = []  # every curve the preview was given, as a person would have seen it drawn
