@@ -111,7 +111,7 @@ def test_a_person_builds_trains_pauses_changes_lr_and_stops(qtbot, make_window, 
                     table.model().index(0, COL["Status"]).data() == "stopped")
     save_screenshot(window, "06_stopped")
 
-    # selecting the run overlays it; double-click loads its settings back
+    # selecting the run overlays it; Load settings (an explicit action) brings its settings back
     table.selectRow(0)
     qtbot.waitUntil(lambda: len(window.plots.overlays) == 1)
     window.show_page("train")
@@ -120,6 +120,8 @@ def test_a_person_builds_trains_pauses_changes_lr_and_stops(qtbot, make_window, 
     rect = table.visualRect(table.model().index(0, 0))
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert session.spec.optimizer.type == "Adam"  # a double-click is no way to replace settings
+    qtbot.mouseClick(window.runs_panel.details.load_button, Qt.MouseButton.LeftButton)
     assert session.spec.optimizer.type == "SGD"
 
 

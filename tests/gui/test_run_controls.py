@@ -94,3 +94,57 @@ def test_esc_after_a_live_lr_change_leaves_the_focus_out_of_the_forms(qtbot, mak
     window.save_action.triggered.connect(lambda: hits.append(1))
     qtbot.keyClick(focus or window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert hits == [1]
+
+
+def test_a_result_below_the_majority_baseline_says_so_beside_it(qtbot):
+    from workbench.core.training import RunFinished
+    from workbench.gui.runs.details import RunDetails
+
+    bar = RunProgress()
+    qtbot.addWidget(bar)
+    bar.handle_event(_started())
+    metrics = {"test_accuracy": 0.293, "test_baseline_accuracy": 0.41, "val_accuracy": 0.3}
+    bar.handle_event(RunFinished(epochs=10, metrics=metrics, duration=3.0))
+    assert "below the 41.0% of always guessing the most common class" in bar.text()
+    assert bar.toolTip().startswith("test accuracy 29.3% is below")
+    bar.handle_event(_started())
+    bar.handle_event(RunFinished(epochs=10, metrics={"test_accuracy": 0.9, "test_baseline_accuracy": 0.41},
+                                 duration=3.0))
+    assert "guessing" not in bar.text() and bar.toolTip() == ""
+
+    class Record:
+        id, name, status, notes, tags, parent_id = 7, "customers.csv · MLP 64-3", "finished", "", [], None
+
+    details = RunDetails()
+    qtbot.addWidget(details)
+    record = Record()
+    record.metrics = metrics
+    details.show_run(record)
+    assert "test accuracy 29.3%" in details.result.text() and "below the 41.0%" in details.result.text()
+    record.metrics = {"test_accuracy": 0.9, "test_baseline_accuracy": 0.41}
+    details.show_run(record)
+    assert details.result.text() == "test accuracy 90.0%"
+
+
+def test_runs_table_marks_results_below_the_baseline(qtbot, tiny_spec):
+    import os
+
+    from PySide6.QtCore import Qt as _Qt
+    from workbench.core.runs import RunStore
+    from workbench.gui.runs.table_model import COL, RunTableModel
+
+    with RunStore(os.environ["WORKBENCH_STORE"]) as store:
+        bad = store.create_run(tiny_spec.with_values({"data.source": "/data/customers.csv"}))
+        store.finish_run(bad, "finished", {"test_accuracy": 0.293, "test_baseline_accuracy": 0.41}, 1.0)
+        good = store.create_run(tiny_spec)
+        store.finish_run(good, "finished", {"test_accuracy": 0.95, "test_baseline_accuracy": 0.5}, 1.0)
+        records = store.list_runs()
+    model = RunTableModel()
+    model.set_records(records)
+    row = {model.record_at(i).id: i for i in range(model.rowCount())}
+    test_bad = model.index(row[bad], COL["Test"])
+    assert model.data(test_bad).endswith("⚠") and "always guessing" in model.data(test_bad, _Qt.ItemDataRole.ToolTipRole)
+    assert "⚠" not in model.data(model.index(row[good], COL["Test"]))
+    dataset = model.index(row[bad], COL["Dataset"])
+    assert model.data(dataset) == "customers.csv"
+    assert model.data(dataset, _Qt.ItemDataRole.ToolTipRole) == "/data/customers.csv"

@@ -234,7 +234,9 @@ def _run_training(args, spec, base_dir: Path, prepared, store, data_notes: Seque
     )
     from workbench.core.training import train
 
-    run_id = store.create_run(spec, device=spec.train.device)
+    from workbench.core.runs import experiment_name
+
+    run_id = store.create_run(spec, name=experiment_name(spec, prepared.meta), device=spec.train.device)
     run_dir = Path(args.run_dir).expanduser().resolve() if args.run_dir else store.path.parent / "runs" / str(run_id)
     store.update_run(run_id, run_dir=run_dir)
     data_notes = list(data_notes)

@@ -11,18 +11,26 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMenu, QWidget
 
+from workbench.core.runs import experiment_name
 from workbench.core.spec import SpecError, parse_spec
 from workbench.gui import prompts
 from workbench.gui.session import Session, describe_spec_error
 
 MAX_RECENT = 8
 AUTOSAVE_SECONDS = 5
+
+
+def file_name(name: str) -> str:
+    """A name made safe for a file: 'customers.csv · MLP 64-3' -> 'customers.csv - MLP 64-3'."""
+    safe = re.sub(r'[\\/:*?"<>|]+', "-", name.replace(" · ", " - ")).strip(" .")
+    return safe or "experiment"
 
 
 def app_data_dir() -> Path:
@@ -56,6 +64,10 @@ class ProjectController(QObject):
     def display_name(self) -> str:
         path = self.session.project_path
         return path.name if path is not None else "Untitled"
+
+    def experiment_name(self) -> str:
+        """The experiment's name, or the one made of its data and model."""
+        return experiment_name(self.session.spec, self.session.meta)
 
     def title(self) -> str:
         return f"{self.display_name()}{' •' if self.session.is_dirty else ''} — Workbench"
@@ -100,7 +112,7 @@ class ProjectController(QObject):
     @Slot()
     def save_as(self) -> bool:
         current = self.session.project_path
-        suggested = str(current) if current else str(Path.home() / f"{self.session.spec.name}.json")
+        suggested = str(current) if current else str(Path.home() / f"{file_name(self.experiment_name())}.json")
         path = prompts.ask_save_project(self.window, suggested)
         return self._save_to(Path(path)) if path else False
 

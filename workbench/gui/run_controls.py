@@ -8,7 +8,7 @@ import time
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from workbench.core.catalog import Param
+from workbench.core.catalog import Param, baseline_note
 from workbench.core.training import (
     BatchProgress,
     EpochEnd,
@@ -74,9 +74,18 @@ class RunProgress(QProgressBar):
         else:
             self.setFormat(f"{text} · ETA {clock(self._eta(elapsed, fraction))}")
 
+    def _baseline(self, metrics: dict) -> str:
+        """' · ⚠ below the 41.0% of always guessing the most common class' for a classifier that
+        learnt nothing (the tooltip has the whole sentence)."""
+        metrics = metrics or {}
+        self.setToolTip(baseline_note(metrics))
+        short = baseline_note(metrics, short=True)
+        return f" · ⚠ {short}" if short else ""
+
     @Slot(object)
     def handle_event(self, event) -> None:
         if isinstance(event, RunStarted):
+            self.setToolTip("")
             self._epochs = max(1, event.epochs)
             self._start_epoch = self._epoch = event.start_epoch
             self._paused_since, self._paused_seconds = None, 0.0
@@ -105,10 +114,11 @@ class RunProgress(QProgressBar):
         elif isinstance(event, RunFinished):
             self.setValue(1000)
             self.setFormat(f"Finished {event.epochs} epochs in {clock(event.duration)}"
-                           + (f" ({event.reason})" if event.reason else ""))
+                           + (f" ({event.reason})" if event.reason else "") + self._baseline(event.metrics))
         elif isinstance(event, RunStopped):
             reason = f" ({event.reason})" if event.reason and "user" not in event.reason else ""
-            self.setFormat(f"Stopped after {event.epochs} epoch{'s' if event.epochs != 1 else ''}{reason}")
+            self.setFormat(f"Stopped after {event.epochs} epoch{'s' if event.epochs != 1 else ''}{reason}"
+                           + self._baseline(event.metrics))
         elif isinstance(event, RunFailed):
             self.setFormat("Failed")
 

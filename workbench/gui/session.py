@@ -444,7 +444,9 @@ class Session(QObject):
             spec, options = self._spec, self._next_run.options()
             self.set_next_run(None)
         spec, base_dir = (spec or self._spec).model_copy(deep=True), self._base_dir
-        from workbench.core.runs import new_run_dir
+        from workbench.core.runs import experiment_name, new_run_dir
+
+        options.setdefault("name", experiment_name(spec, self.meta))  # "digits · MLP 128-10" unless named
 
         options["run_dir"] = self.current_run_dir = new_run_dir(self._store_path)
         factory = self._run_factory or self._pool_run

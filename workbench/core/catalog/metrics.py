@@ -70,10 +70,11 @@ def metrics_for_task(task: str) -> list[Entry]:
             if e.info.get("task") in (task, "any") and e.info.get("higher_is_better") is not None]
 
 
-def baseline_note(metrics: dict) -> str:
-    """'test accuracy 29.3 % is below the 41.0 % of always guessing the most common class ...'
+def baseline_note(metrics: dict, short: bool = False) -> str:
+    """'test accuracy 29.3% is below the 41.0% of always guessing the most common class: ...'
     when a run's accuracy is no better than that (its `{split}_baseline_accuracy`, recorded with
-    the final metrics of classification runs), on the test split or else validation; '' otherwise."""
+    the final metrics of classification runs), on the test split or else validation; '' otherwise.
+    `short`: only 'below the 41.0% of always guessing the most common class' (beside the number)."""
     for split in ("test", "val"):
         accuracy, baseline = metrics.get(f"{split}_accuracy"), metrics.get(f"{split}_baseline_accuracy")
         if not isinstance(accuracy, (int, float)) or not isinstance(baseline, (int, float)):
@@ -83,7 +84,9 @@ def baseline_note(metrics: dict) -> str:
         if accuracy > baseline + 1e-9:
             return ""
         word = "below" if accuracy < baseline - 1e-9 else "no better than"
+        comparison = f"{word} the {baseline:.1%} of always guessing the most common class"
+        if short:
+            return comparison
         name = "test" if split == "test" else "validation"
-        return (f"{name} accuracy {accuracy:.1%} is {word} the {baseline:.1%} of always guessing the most "
-                "common class: the model has not learnt anything useful yet")
+        return f"{name} accuracy {accuracy:.1%} is {comparison}: the model has not learnt anything useful yet"
     return ""

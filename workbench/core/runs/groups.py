@@ -8,6 +8,7 @@ import uuid
 from typing import TYPE_CHECKING, Iterable
 
 from workbench.core.runs.errors import ExperimentError
+from workbench.core.runs.naming import experiment_name
 
 if TYPE_CHECKING:
     from workbench.core.runs.record import RunRecord
@@ -23,15 +24,17 @@ def group_tag(name: str) -> str:
     return f"{GROUP_PREFIX}{slug}-{uuid.uuid4().hex[:4]}"
 
 
-def repeat_specs(spec: "ExperimentSpec", k: int, group: str | None = None
+def repeat_specs(spec: "ExperimentSpec", k: int, group: str | None = None, name: str | None = None
                  ) -> tuple[list["ExperimentSpec"], str]:
-    """K copies of `spec` with train.seed = seed, seed+1, ... seed+K-1, named "<name> · seed N",
-    and the group tag they share."""
+    """K copies of `spec` with train.seed = seed, seed+1, ... seed+K-1, named "<name> · seed N"
+    (`name`: the experiment's name as the runs show it; default experiment_name(spec)), and the
+    group tag they share."""
     if k < 1:
         raise ExperimentError("Run at least one seed (K ≥ 1)")
-    tag = group or group_tag(spec.name)
+    name = name or experiment_name(spec)
+    tag = group or group_tag(name)
     seed = int(spec.train.seed)
-    specs = [spec.with_values({"train.seed": seed + i, "name": f"{spec.name} · seed {seed + i}"})
+    specs = [spec.with_values({"train.seed": seed + i, "name": f"{name} · seed {seed + i}"})
              for i in range(k)]
     return specs, tag
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
+from workbench.core.runs.naming import experiment_name
 from workbench.core.runs.store import RunStore
 from workbench.core.training import (
     Callback,
@@ -36,20 +38,33 @@ class RunRecorder(Callback):
         self._started = time.perf_counter()
 
     def _create(self, run: RunContext, **extra: Any) -> int:
-        self.run_id = self.store.create_run(run.spec, name=self.name, parent_id=self.parent_id,
-                                            sweep_id=self.sweep_id, tags=self.tags,
+        self.run_id = self.store.create_run(run.spec, name=self.name or experiment_name(run.spec, run.meta),
+                                            parent_id=self.parent_id, sweep_id=self.sweep_id, tags=self.tags,
                                             run_dir=str(run.run_dir or ""), **extra)
         return self.run_id
 
     def on_run_start(self, run, event):
         self._started = time.perf_counter()
         self._create(run, device=event.device, task=event.task, total_params=event.total_params)
+        self._record_data(run)
         self.store.log_event(self.run_id, "started", event.start_epoch, run.step, {
             "device": event.device, "device_name": event.device_name, "precision": event.precision,
             "n_train": event.n_train, "n_val": event.n_val, "n_test": event.n_test,
             "total_params": event.total_params, "start_epoch": event.start_epoch,
             "target_scaler": event.target_scaler,
         })
+
+    def _record_data(self, run) -> None:
+        """Where the data was found (an absolute path for files: a spec naming its file relative
+        to itself can be loaded again from anywhere) and the loader's notes, unless the caller
+        recorded them already (the CLI adds its own report)."""
+        meta = run.meta
+        if meta is None or any(e["kind"] == "data" for e in self.store.events(self.run_id)):
+            return
+        source = str(meta.source)
+        if not source.startswith("sample:"):
+            source = str(Path(source).expanduser().resolve())
+        self.store.log_event(self.run_id, "data", 0, 0, {"source": source, "notes": list(meta.notes or [])})
 
     def on_epoch_end(self, run, epoch, logs):
         if self.run_id is not None:

@@ -80,7 +80,7 @@ class RestoredRun:
         return dict(self.record.metrics) if self.record is not None else {}
 
 
-def _data_source(store: "RunStore", run_id: int, spec: "ExperimentSpec") -> str:
+def recorded_data_source(store: "RunStore", run_id: int, spec: "ExperimentSpec") -> str:
     """The data the run trained on: a sample, an absolute path, or the resolved path the run
     recorded for a spec with a relative path."""
     source = spec.data.source
@@ -91,6 +91,14 @@ def _data_source(store: "RunStore", run_id: int, spec: "ExperimentSpec") -> str:
         if recorded:
             return str(recorded)
     return source
+
+
+def spec_to_load(store: "RunStore", record) -> "ExperimentSpec":
+    """A past run's settings, ready to load anywhere: a data path its spec gave relative to the
+    spec's own folder becomes the path the run found (recorded with the run)."""
+    spec = record.spec
+    source = recorded_data_source(store, record.id, spec)
+    return spec if source == spec.data.source else spec.with_values({"data.source": source})
 
 
 def _same(stored: list[float] | None, fitted: list[float] | None) -> bool:
@@ -118,7 +126,7 @@ def restore_run(store: "RunStore", run_id: int, *, data_source: str | None = Non
     except CheckpointError as exc:
         raise ExperimentError(f"Run #{run_id}: {exc}") from None
     spec = record.spec
-    source = data_source or _data_source(store, run_id, spec)
+    source = data_source or recorded_data_source(store, run_id, spec)
     data_spec = spec.data.model_copy(update={"source": source})
     try:
         dataset = load_dataset(data_spec, base_dir)

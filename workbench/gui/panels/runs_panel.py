@@ -11,13 +11,13 @@ Name cell; delete with a confirmation naming the runs, then Undo until the app c
 from __future__ import annotations
 
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QMenu, QPushButton,
                                QSizePolicy, QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from workbench.core.training import EpochEnd, RunStarted, TerminalEvent
-from workbench.core.runs import checkpoints, differing_fields, group_of, load_runs
+from workbench.core.runs import checkpoints, differing_fields, group_of, load_runs, spec_to_load
 from workbench.gui.background import BackgroundCalls
 from workbench.gui.plots.band_curves import BandCurves
 from workbench.gui.plots.palette import PlotColors
@@ -60,8 +60,11 @@ class RunsPanel(QWidget):
         self.table.setModel(self.proxy)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        # Only the Name cell is editable: double-click (or F2) renames. Loading a run's settings
+        # is an explicit action (the Load settings button, or the context menu).
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed
-                                   | QAbstractItemView.EditTrigger.SelectedClicked)
+                                   | QAbstractItemView.EditTrigger.SelectedClicked
+                                   | QAbstractItemView.EditTrigger.DoubleClicked)
         self.table.setSortingEnabled(True)
         self.table.horizontalHeader().setSortIndicator(COL["#"], Qt.SortOrder.DescendingOrder)
         self.table.setAlternatingRowColors(True)
@@ -73,8 +76,8 @@ class RunsPanel(QWidget):
         header.setStretchLastSection(True)
         for name, width in WIDTHS.items():
             header.resizeSection(COL[name], width)
-        self.table.setToolTip("Select runs to overlay their curves; double-click to load a run's settings; "
-                              "F2 renames")
+        self.table.setToolTip("Select runs to overlay their curves. Load settings (beside, or right-click) puts a "
+                              "run's settings in the editor; double-click a name (or F2) to rename")
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
 
@@ -157,13 +160,13 @@ class RunsPanel(QWidget):
         self.details.notes_edited.connect(self._set_notes)
         self.details.resume_clicked.connect(self.branching.resume)
         self.details.branch_clicked.connect(self.branching.branch)
+        self.details.load_clicked.connect(self.load_settings)
         self.color_combo.currentIndexChanged.connect(lambda _i: self._update_overlays())
         self.compare_button.clicked.connect(self.compare_selected)
         self.seeds_button.clicked.connect(self.ask_seeds)
         self.undo_button.clicked.connect(self.undo_delete)
         self.cancel_branch_button.clicked.connect(self.branching.cancel_branch)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.table.doubleClicked.connect(self._double_clicked)
         session.next_run_changed.connect(self._next_run_changed)
         session.run_event.connect(self._on_run_event)
 
@@ -311,20 +314,20 @@ class RunsPanel(QWidget):
         if len(records) > 1:
             self.side.setCurrentWidget(self.bands)
 
-    @Slot(QModelIndex)
-    def _double_clicked(self, index: QModelIndex) -> None:
-        if index.column() == COL["Name"]:
-            return  # editing the name
-        record = self.model.record(index.data(RUN_ID))
+    @Slot(int)
+    def load_settings(self, run_id: int) -> None:
+        """Put run `run_id`'s settings in the editor (one undo step); a data path its spec gave
+        relative to the spec's folder becomes the path the run found."""
+        record = self.model.record(run_id)
         if record is None:
             return
         try:
-            spec = record.spec
+            spec = spec_to_load(self._get_store(), record)
         except Exception as err:
-            self.show_message(f"Cannot load run #{record.id}: {err}")
+            self.show_message(f"Cannot load the settings of run #{record.id}: {err}")
             return
-        self.session.set_spec(spec, text=f"Load settings of {record.name or f'run {record.id}'}")
-        self.show_message(f"Loaded the settings of #{record.id} {record.name}")
+        self.session.set_spec(spec, text=f"Load settings of #{record.id} {record.name}")
+        self.show_message(f"Loaded the settings of #{record.id} {record.name} (Undo puts yours back)")
 
     # ---- actions -------------------------------------------------------------------------
     def show_message(self, text: str) -> None:
@@ -410,7 +413,7 @@ class RunsPanel(QWidget):
         one = records[0] if len(records) == 1 else None
         if one is not None:
             menu.addAction("Rename", lambda: self.table.edit(self.proxy.index(index.row(), COL["Name"])))
-            menu.addAction("Load settings", lambda: self._double_clicked(self.proxy.index(index.row(), 0)))
+            menu.addAction("Load settings", lambda: self.load_settings(one.id))
             menu.addAction("Branch…", lambda: self.branching.branch(one.id)).setEnabled(one.status != "failed")
             menu.addAction("Resume", lambda: self.branching.resume(one.id)).setEnabled(
                 one.status in ("stopped", "interrupted", "failed"))

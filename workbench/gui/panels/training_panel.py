@@ -1,4 +1,4 @@
-"""Training panel: loss, optimizer, schedule (with an LR preview), epochs, batch size,
+"""Training panel: the experiment's name, loss, optimizer, schedule (with an LR preview), epochs, batch size,
 regularisation, early stopping, device, precision and seed.
 
 Holds no state: every edit goes through `session.edit`, and `spec_changed` redraws the
@@ -31,6 +31,7 @@ from workbench.gui.background import BackgroundCalls
 from workbench.gui.lr_curve import lr_curve
 from workbench.gui.plots.lr_preview import LrPreview
 from workbench.gui.session import Session, losses_for_task
+from workbench.gui.widgets.experiment_name import ExperimentNameEdit
 from workbench.gui.widgets.param_form import NumberSpinBox, ParamForm
 
 PRECISIONS = [("auto", "Auto (bf16 on recent GPUs, else fp32)"), ("fp32", "fp32"), ("bf16", "bf16 (mixed)"),
@@ -143,6 +144,11 @@ class TrainingPanel(QScrollArea):
         col.setSpacing(8)
         self.setWidget(body)
 
+        self.experiment_name = ExperimentNameEdit(session)
+        name_row = QFormLayout()
+        name_row.setContentsMargins(2, 0, 2, 0)
+        name_row.addRow("Experiment", self.experiment_name)
+        col.addLayout(name_row)
         self.loss = _TypedSection("Loss", "loss", "loss")
         self.optimizer = _TypedSection("Optimizer", "optimizer", "optimizer")
         self.schedule = _TypedSection("Learning-rate schedule", "schedule", "schedule", allow_none=True)

@@ -7,7 +7,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QWidget
 
 from workbench.core.training import RunFailed, RunStopped, TerminalEvent
-from workbench.core.runs import repeat_specs
+from workbench.core.runs import experiment_name, repeat_specs
 
 
 class SeedsDialog(QDialog):
@@ -60,7 +60,8 @@ class RepeatRunner(QObject):
             return "A run is going: wait for it to end"
         if not self.session.validity[0]:
             return f"Cannot train: {self.session.validity[1]}"
-        self._specs, self._tag = repeat_specs(self.session.spec, k)
+        spec = self.session.spec
+        self._specs, self._tag = repeat_specs(spec, k, name=experiment_name(spec, self.session.meta))
         self._index = 0
         return self._start_next()
 

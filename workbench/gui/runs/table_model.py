@@ -11,7 +11,8 @@ from typing import Any, Callable, Sequence
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor
 
-from workbench.core.runs import RunFilter, group_of, parse_filter, spec_value
+from workbench.core.catalog import baseline_note
+from workbench.core.runs import RunFilter, data_short_name, group_of, parse_filter, spec_value
 
 RUN_ID = Qt.ItemDataRole.UserRole + 1
 STATUS_COLORS = {"running": "#2f6fde", "finished": "#2e9d57", "stopped": "#b7791f", "failed": "#d64545",
@@ -57,7 +58,7 @@ COLUMNS: list[Column] = [
      lambda r: (r.name or "").lower()),
     ("Date", lambda r: datetime.fromtimestamp(r.created).strftime("%Y-%m-%d %H:%M"), lambda r: r.created),
     ("Status", lambda r: r.status, lambda r: r.status),
-    ("Dataset", lambda r: r.dataset.removeprefix("sample:"), lambda r: r.dataset),
+    ("Dataset", lambda r: data_short_name(r.dataset), lambda r: r.dataset),
     ("Model", lambda r: r.model_summary, lambda r: r.model_summary),
     ("Optimizer", lambda r: r.optimizer, lambda r: r.optimizer),
     ("LR", lambda r: f"{r.lr:.3g}" if r.lr is not None else "", lambda r: r.lr),
@@ -65,7 +66,8 @@ COLUMNS: list[Column] = [
      lambda r: (lambda b: 1e12 if b == "full" else b)(spec_value(r, "train.batch_size"))),
     ("Epochs", lambda r: f"{r.epochs}/{spec_value(r, 'train.epochs') or '?'}", lambda r: r.epochs),
     ("Best val", lambda r: metric_text(r.best_val_metric, r.best_val), lambda r: r.best_val),
-    ("Test", lambda r: metric_text(*_test(r)) if _test(r) else "", lambda r: _test(r)[1] if _test(r) else None),
+    ("Test", lambda r: (metric_text(*_test(r)) + (" ⚠" if baseline_note(r.metrics) else "")) if _test(r) else "",
+     lambda r: _test(r)[1] if _test(r) else None),
     ("Duration", lambda r: duration_text(r.duration), lambda r: r.duration),
     ("Device", lambda r: r.device, lambda r: r.device),
     ("Parent", lambda r: f"#{r.parent_id}" if r.parent_id is not None else "", lambda r: r.parent_id),
@@ -165,7 +167,13 @@ class RunTableModel(QAbstractTableModel):
             return r.id
         if role == Qt.ItemDataRole.ForegroundRole and col == COL["Status"]:
             return QColor(STATUS_COLORS.get(r.status, "#8a8f98"))
+        if role == Qt.ItemDataRole.ForegroundRole and col == COL["Test"] and baseline_note(r.metrics):
+            return QColor(STATUS_COLORS["failed"])
         if role == Qt.ItemDataRole.ToolTipRole:
+            if col == COL["Test"] and baseline_note(r.metrics):
+                return baseline_note(r.metrics)
+            if col == COL["Dataset"]:
+                return r.dataset
             if col == COL["Parent"] and r.parent_id is not None:
                 return f"Continues run #{r.parent_id} from its checkpoint"
             if r.message:
