@@ -13,7 +13,7 @@ from workbench.cli import main
 from workbench.core.locations import preset_path
 from workbench.core.runs import RunStore, restore_run
 
-PRESET_NAMES = ("circle", "xor", "gauss", "spiral", "moons", "sine", "linear", "iris", "digits", "shapes")
+PRESET_NAMES = ("circle", "xor", "gauss", "spiral", "moons", "sine", "linear", "iris", "digits", "shapes", "digits-cnn")
 
 
 def train_run(tmp_path: Path, spec: str | dict, *extra: str, epochs: int = 2) -> tuple[Path, int]:

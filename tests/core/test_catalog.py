@@ -57,12 +57,13 @@ def test_get_entry_unknown_lists_allowed():
 
 INPUTS = {"features": (8,), "any": (8,), "image": (3, 12, 12), "signal": (4, 16), "sequence": (6, 5),
           "tokens": (7,)}
+DEFAULT_FITS = {"Unflatten": (64,)}  # its default reshapes 64 features into a 1x8x8 image
 
 
 @pytest.mark.parametrize("name", [e.name for e in catalog.entries("layer") if not e.info.get("composite")])
 def test_layer_builds_and_trains_from_defaults(name):
     entry = catalog.get_entry("layer", name)
-    shape = INPUTS[entry.info["accepts"]]
+    shape = DEFAULT_FITS.get(name, INPUTS[entry.info["accepts"]])
     module = entry.factory(entry.defaults(), shape, LayerContext(target_width=3))
     if entry.info["accepts"] == "tokens":
         x = torch.randint(0, 10, (4, *shape)).float()

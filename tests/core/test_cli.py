@@ -28,7 +28,7 @@ SAMPLES = ("circle", "xor", "gauss", "spiral", "moons", "sine", "linear", "iris"
 THRESHOLDS = {
     "spiral": ("test_accuracy", 0.95), "circle": ("test_accuracy", 0.95), "xor": ("test_accuracy", 0.95),
     "gauss": ("test_accuracy", 0.95), "moons": ("test_accuracy", 0.95), "iris": ("test_accuracy", 0.9),
-    "digits": ("test_accuracy", 0.9), "shapes": ("test_accuracy", 0.9),
+    "digits": ("test_accuracy", 0.9), "shapes": ("test_accuracy", 0.9), "digits-cnn": ("test_accuracy", 0.95),
     "sine": ("test_r2", 0.9), "linear": ("test_r2", 0.9),
 }
 CLASSIFICATION_KEYS = {"train_loss", "val_loss", "test_loss", "val_accuracy", "test_accuracy", "test_f1"}

@@ -182,7 +182,8 @@ def test_bad_split():
 
 def test_extra_fields_list_allowed_ones():
     assert only_problem({"author": "me"}) == (
-        "author", "unknown field; allowed here: data, loss, model, name, optimizer, schedule, schema_version, train")
+        "author", "unknown field; allowed here: data, finetune, loss, model, name, optimizer, schedule, schema_version, "
+                  "train")
     assert only_problem({"train": {"early_stopping": {"wait": 3}}}) == (
         "train.early_stopping.wait", "unknown field; allowed here: min_delta, mode, monitor, patience, restore_best")
     assert only_problem({"schedule": {"type": "StepLR", "warmup": {"steps": 3}}}) == (

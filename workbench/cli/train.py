@@ -96,7 +96,38 @@ def _prepare_checked(spec, base_dir: Path):
         problems = [str(exc)]
     if problems:
         raise UsageError("Model problem:\n" + "\n".join(f"  {p}" for p in problems))
+    from workbench.core.training import CheckpointError, check_initial_weights
+
+    try:
+        check_initial_weights(spec, prepared.meta, base_dir)
+    except CheckpointError as exc:
+        raise UsageError(f"Fine-tuning problem: {exc}") from None
     return prepared
+
+
+def apply_init_from(spec, text: str, store):
+    """The spec starting from a run's final weights (`--init-from 12`) or a weights file."""
+    from workbench.core.runs import ExperimentError, run_weights_path
+    from workbench.core.spec import SpecError
+
+    finetune = dict(spec.finetune.model_dump()) if spec.finetune is not None else {}
+    if text.strip().isdigit():
+        try:
+            path = run_weights_path(store, int(text))
+        except ExperimentError as exc:
+            raise UsageError(f"--init-from {text}: {exc}") from None
+        except KeyError:
+            raise UsageError(f"--init-from {text}: there is no run #{text} in {store.path}") from None
+        finetune.update(init_from=str(path.resolve()), init_run=int(text))
+    else:
+        path = Path(text).expanduser().resolve()
+        if not path.is_file():
+            raise UsageError(f"--init-from {text}: no such file; give a run id or a .safetensors/.pt file")
+        finetune.update(init_from=str(path), init_run=None)
+    try:
+        return spec.with_values({"finetune": finetune})
+    except SpecError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def data_report(meta) -> list[str]:
@@ -154,6 +185,8 @@ class Progress:
             )
             for note in self.data_notes:
                 self._line(f"  data: {note}", permanent=True)
+            for note in getattr(ev, "notes", None) or ():
+                self._line(f"  fine-tuning: {note}", permanent=True)
 
     def _eta(self, epoch: int, batch: int, batches: int, elapsed: float) -> str:
         done = (epoch - 1 - self.start_epoch) + (batch / batches if batches else 1.0)
@@ -216,6 +249,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     spec, base_dir = load_train_spec(args)
     store = open_store(args.store)
     try:
+        if getattr(args, "init_from", None):
+            spec = apply_init_from(spec, args.init_from, store)
         prepared = _prepare_checked(spec, base_dir)
         return _run_training(args, spec, base_dir, prepared, store, data_report(prepared.meta))
     finally:
@@ -356,6 +391,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", metavar="N", type=int, help="number of epochs")
     p.add_argument("--device", metavar="D", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--seed", metavar="N", type=int, help="random seed of the training")
+    p.add_argument("--init-from", metavar="RUN|FILE",
+                   help="start from a run's final weights (its id) or a .safetensors/.pt file: layers whose shapes "
+                        "match are loaded, the others start fresh (finetune.init_from)")
     p.add_argument("--store", metavar="DB", help="run store file (default: $WORKBENCH_STORE or the user data folder)")
     p.add_argument("--run-dir", metavar="DIR", help="checkpoint folder (default: <store folder>/runs/<run id>/)")
     p.add_argument("--json", action="store_true", help="one JSON object per epoch and a final one on stdout")

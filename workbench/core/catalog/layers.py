@@ -13,6 +13,7 @@ Per-sample shapes: tabular (features,), images (channels, height, width), sequen
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,6 +164,20 @@ def make_flatten(p, in_shape, ctx):
     return _nn().Flatten()
 
 
+def make_unflatten(p, in_shape, ctx):
+    size = tuple(p["unflattened_size"]) if isinstance(p["unflattened_size"], (list, tuple)) else (p["unflattened_size"],)
+    if len(in_shape) != 1:
+        raise ShapeProblem(f"needs flat features but receives {describe_shape(in_shape)}; put it where the data is "
+                           "still one row of numbers (first, or after a Flatten)")
+    n = in_shape[0]
+    if math.prod(size) != n:
+        side = math.isqrt(n)
+        hint = f", e.g. [1, {side}, {side}] for one-channel {side}x{side} images" if side * side == n else ""
+        raise ShapeProblem(f"turns {n} features into {list(size)} = {math.prod(size)} values; the product of "
+                           f"unflattened_size must be {n}{hint}")
+    return _nn().Unflatten(1, size)
+
+
 def make_dropout2d(p, in_shape, ctx):
     _need_rank("Dropout2d", in_shape, ctx, 3)
     return _nn().Dropout2d(p["p"])
@@ -301,6 +316,12 @@ _layer("Linear", "Core", "Fully connected layer: y = x Wᵀ + b over the last di
         _BIAS), make_linear, accepts="features")
 _layer("Flatten", "Core", "Flattens each sample to one vector (e.g. images before Linear)", (), make_flatten,
        accepts="any")
+_layer("Unflatten", "Core",
+       "Reshapes flat features into images (channels, height, width) or sequences (steps, features), e.g. 64 pixel "
+       "columns of a CSV into (1, 8, 8) for Conv2d",
+       (Param("unflattened_size", "ints", [1, 8, 8],
+              "the shape of each sample afterwards; its product must equal the number of features", 1, 65536),),
+       make_unflatten, accepts="features")
 _layer("Embedding", "Core",
        "Looks up a learned vector for each integer id (input is cast to integers); output (steps, embedding_dim)",
        (Param("num_embeddings", "int", 1000, "number of distinct ids (ids must be 0 … num_embeddings-1)", 1,

@@ -23,6 +23,7 @@ import dataclasses
 
 import numpy as np
 
+from .subset import cap_per_class, select_classes
 from .types import DataError, Dataset, PreparedData, Split, TargetScaler
 
 MIN_STD = 1e-8
@@ -164,8 +165,15 @@ def prepare(dataset: Dataset, data) -> PreparedData:
     a regression target if data.standardize_target (both fitted on the training rows)."""
     if len(dataset.y) == 0:
         raise DataError(f"{dataset.meta.source}: the dataset has no samples")
+    if getattr(data, "classes", None):
+        dataset = select_classes(dataset, data.classes)
     notes: list[str] = []
     train, val, test = split_indices(dataset, data.split.val, data.split.test, data.seed, notes)
+    if getattr(data, "train_per_class", None):
+        if dataset.meta.task != "classification":
+            raise DataError("data.train_per_class limits the training rows of each class; this dataset is "
+                            f"{dataset.meta.task}: remove it")
+        train = cap_per_class(train, dataset.y, data.train_per_class, notes)
     kind = dataset.meta.kind
     X = dataset.X
     mean = std = None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -21,13 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.export.results import ExportError, ExportResult, model_output_width
+from workbench.core.export.results import ExportError, ExportResult, file_stem, model_output_width
 from workbench.core.export.script_code import (
     ScriptCodeError,
     custom_classes_code,
     loss_code,
     model_code,
     optimizer_code,
+    optimizer_kwargs,
     schedule_code,
 )
 
@@ -162,30 +164,104 @@ def training_script_text(restored, reader: str, data_expr: str, reader_note: str
     model_src, custom = model_code(restored.model)
     schedule_src, needs_plateau = schedule_code(spec)
     out_width = model_output_width(restored.model, meta)
+    features = _features(spec, meta)
     names = _READERS[reader] + _ALWAYS
-    augment = _augment_settings(spec, meta) is not None
-    if augment:
-        names.insert(names.index("Schedule"), "augment_batch")
+    for feature, block in _FEATURE_BLOCKS.items():
+        if feature in features:
+            names.insert(names.index("Schedule"), block)
     if needs_plateau:
         names.insert(names.index("predicted_classes"), "WarmupThenPlateau")
     parts = [
         _header(restored, reader_note),
         "{imports}",
-        _settings(restored, reader, data_expr),
+        _settings(restored, reader, data_expr) + _fine_tuning_settings(restored, features),
         "# ---- the run's model, loss, optimizer and schedule " + "-" * 44 + "\n",
     ]
     if custom:
         parts.append(custom_classes_code(custom) + "\n")
-    parts += [model_src, loss_code(spec, meta, out_width), optimizer_code(spec), schedule_src,
-              "# ---- data, split, training loop (as Workbench does them) " + "-" * 37 + "\n"]
+    groups = "lr_mults" in features
+    lr = optimizer_kwargs(spec).get("lr")
+    parts += [model_src, loss_code(spec, meta, out_width),
+              optimizer_code(spec, f"parameter_groups(model, {lr!r})" if groups else "model.parameters()"),
+              schedule_src, "# ---- data, split, training loop (as Workbench does them) " + "-" * 37 + "\n"]
     parts += [f"def load_data(path: Path):\n    return {_READERS[reader][-1]}(path)\n"]
     parts += [blocks[n] for n in names]
     parts.append('if __name__ == "__main__":\n    raise SystemExit(main())\n')
     text = "\n\n".join(p.rstrip("\n") + "\n" for p in parts)
-    if not augment:
-        text = "\n".join(line for line in text.splitlines() if not line.endswith("# [augment]")) + "\n"
-    text = text.replace("  # [augment]\n", "\n")
+    lines = []
+    for line in text.splitlines():
+        tag = re.search(r"  # \[(\w+)\]$", line)
+        if tag is None:
+            lines.append(line)
+        elif tag.group(1) in features:
+            lines.append(line[:tag.start()])
+    text = "\n".join(lines) + "\n"
     return text.replace("{imports}\n", _imports(text)).replace("{script}", name)
+
+
+# what a run may use beyond plain training, and the template functions each needs
+_FEATURE_BLOCKS = {"augment": "augment_batch", "classes": "select_classes", "train_per_class": "cap_per_class",
+                   "lr_mults": "parameter_groups", "unfreeze": "scale_learning_rates"}
+
+
+def _features(spec, meta) -> set[str]:
+    layers = spec.model.layers
+    ft = spec.finetune
+    found = {
+        "augment": _augment_settings(spec, meta) is not None,
+        "classes": bool(spec.data.classes),
+        "train_per_class": bool(spec.data.train_per_class),
+        "init": bool(ft is not None and ft.init_from),
+        "frozen": any(layer.frozen for layer in layers),
+        "lr_mults": any(layer.lr_mult not in (None, 1.0) for layer in layers),
+        "unfreeze": bool(ft is not None and ft.unfreeze_epoch),
+    }
+    return {k for k, v in found.items() if v}
+
+
+def _fine_tuning_settings(restored, features: set[str]) -> str:
+    spec = restored.spec
+    lines = []
+    if "classes" in features:
+        lines += [f"ALL_CLASS_NAMES = {list(restored.dataset.meta.class_names)!r}",
+                  f"CLASSES = {list(spec.data.classes)!r}"]
+    if "train_per_class" in features:
+        lines.append(f"TRAIN_PER_CLASS = {spec.data.train_per_class!r}")
+    if "init" in features:
+        lines.append(f"INIT_WEIGHTS = str(Path(__file__).resolve().parent / {_init_file_name(restored)!r})")
+    if "frozen" in features:
+        lines.append(f"FROZEN = {[i for i, layer in enumerate(spec.model.layers) if layer.frozen]!r}")
+    if "lr_mults" in features:
+        mults = [layer.lr_mult if layer.lr_mult is not None else 1.0 for layer in spec.model.layers]
+        lines.append(f"LR_MULTS = {mults!r}")
+    if "unfreeze" in features:
+        lines.append(f"UNFREEZE_EPOCH = {spec.finetune.unfreeze_epoch!r}")
+        lines.append(f"UNFREEZE_LR_FACTOR = {spec.finetune.unfreeze_lr_factor!r}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _init_file_name(restored) -> str:
+    return f"{file_stem(restored.name)}-initial-weights.pt"
+
+
+def write_initial_weights(restored, out_dir: Path) -> Path:
+    """The weights a fine-tuning run started from (loaded layers and fresh ones), as the engine
+    built them: the script loads them right after building its model."""
+    import torch
+
+    from workbench.core.training import CheckpointError, build_model, prepare_fine_tuning
+
+    spec = restored.spec
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(spec.train.seed)
+        model, _ = build_model(spec, restored.meta)
+        try:
+            prepare_fine_tuning(model, spec, restored.meta, None)
+        except CheckpointError as exc:
+            raise ExportError(f"the run started from weights that cannot be read any more: {exc}") from None
+    path = out_dir / _init_file_name(restored)
+    torch.save(model.state_dict(), path)
+    return path
 
 
 def _imports(text: str) -> str:
@@ -279,6 +355,10 @@ def write_training_script(restored, out_dir: Path, stem: str) -> ExportResult:
     except ScriptCodeError as exc:
         script.unlink(missing_ok=True)
         raise ExportError(f"cannot write a training script for this run: {exc}") from None
+    if "init" in _features(restored.spec, meta):
+        files.append(write_initial_weights(restored, out_dir))
+        messages.append(f"the run fine-tuned from {restored.spec.finetune.init_from}: the script starts from "
+                        f"{files[-1].name} (those weights after loading, the new layers freshly initialised)")
     messages.insert(0, f"{script.name}: plain PyTorch and NumPy; `python {script.name}` trains the model as "
                        "the run did")
     return ExportResult("script", files, messages, None, {})

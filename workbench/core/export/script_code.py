@@ -21,6 +21,7 @@ __all__ = ["ScriptCodeError", "model_code", "custom_classes_code", "loss_code", 
 # the catalog's own small modules (catalog/layer_modules.py): plain PyTorch, copied into the script
 _CUSTOM_MODULE = "workbench.core.catalog.layer_modules"
 _SKIP_ARGS = {"self", "device", "dtype", "_weight", "_freeze"}
+_SPATIAL = {"kernel_size", "stride", "padding", "dilation", "output_size"}  # one number stands for every dimension
 
 
 class ScriptCodeError(ValueError):
@@ -46,7 +47,9 @@ def _constructor_args(module: nn.Module) -> str:
             if param.default is param.empty:
                 raise ScriptCodeError(f"cannot read {cls.__name__}'s argument {param.name} back from the module")
             continue
-        value = _compact(_arg_value(module, param.name))
+        value = _arg_value(module, param.name)
+        if param.name in _SPATIAL:
+            value = _compact(value)
         if param.default is param.empty:
             parts.append(repr(value))
         elif not _equal(value, param.default):

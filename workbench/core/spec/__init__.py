@@ -9,6 +9,7 @@ from workbench.core.spec.model import (
     DataSpec,
     EarlyStoppingSpec,
     ExperimentSpec,
+    FineTuneSpec,
     LayerSpec,
     LossSpec,
     ModelSpec,
@@ -26,7 +27,7 @@ from workbench.core.spec.paths import get_dotted, resolve_source, set_dotted
 
 __all__ = [
     "SCHEMA_VERSION", "ExperimentSpec", "DataSpec", "SplitSpec", "AugmentSpec", "LayerSpec", "ModelSpec",
-    "LossSpec", "OptimizerSpec", "ScheduleSpec", "WarmupSpec", "EarlyStoppingSpec", "TrainSpec",
+    "LossSpec", "OptimizerSpec", "ScheduleSpec", "WarmupSpec", "EarlyStoppingSpec", "TrainSpec", "FineTuneSpec",
     "SpecError", "json_error_text", "field_home_hint", "parse_spec", "load_spec", "spec_to_dict",
     "get_dotted", "set_dotted", "resolve_source", "MISSING", "flatten_spec", "diff_specs", "values_equal",
 ]

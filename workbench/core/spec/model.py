@@ -71,6 +71,10 @@ class DataSpec(_Strict):
     # split); losses are then in standardised units, metrics and predictions in the target's own
     standardize_target: bool = True
     missing: Literal["error", "drop", "impute"] = "error"
+    # classification: keep only these classes (by name); train on at most N rows of each class
+    # (taken after the split, so validation and test keep all theirs)
+    classes: list[str] | None = None
+    train_per_class: int | None = Field(None, ge=1)
     # Built-in synthetic samples
     noise: float | None = Field(None, ge=0.0, le=2.0)
     n_samples: int | None = Field(None, ge=10, le=1_000_000)
@@ -81,6 +85,13 @@ class DataSpec(_Strict):
     x_key: str | None = None
     y_key: str | None = None
     augment: AugmentSpec | None = None
+
+    @field_validator("classes")
+    @classmethod
+    def _two_classes(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and len(set(v)) < 2:
+            raise ValueError("name at least two different classes (a classifier needs two), or null for all")
+        return v
 
     @field_validator("source")
     @classmethod
@@ -100,10 +111,32 @@ class LayerSpec(BaseModel):
 
     type: str
     layers: list["LayerSpec"] | None = None
+    # fine-tuning: a frozen layer's weights do not change (until finetune.unfreeze_epoch); lr_mult
+    # multiplies the optimizer's learning rate for this layer (discriminative learning rates)
+    frozen: bool | None = None
+    lr_mult: float | None = Field(None, ge=0.0, le=1000.0)
 
     @property
     def params(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
+
+
+class FineTuneSpec(_Strict):
+    """Start from learned weights: layers whose shapes match are loaded, the others start fresh."""
+
+    init_from: str | None = Field(None, description="a run's checkpoint (.pt) or a .safetensors file")
+    init_run: int | None = Field(None, ge=1, description="the run init_from belongs to, if any (for people)")
+    reset_head: bool = Field(True, description="start the last layer with weights afresh (a new task's head)")
+    unfreeze_epoch: int | None = Field(None, ge=2, description="from this epoch on, frozen layers train too")
+    unfreeze_lr_factor: float = Field(0.1, gt=0.0, le=1.0, description="learning rates are multiplied by this "
+                                                                         "when the layers are unfrozen")
+
+    @field_validator("init_from")
+    @classmethod
+    def _file_not_empty(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("give a run's checkpoint (.pt) or a .safetensors file, or leave it out (null)")
+        return v
 
 
 class ModelSpec(_Strict):
@@ -199,10 +232,11 @@ class ExperimentSpec(_Strict):
     optimizer: OptimizerSpec = Field(default_factory=lambda: OptimizerSpec(type="Adam", lr=0.01))
     schedule: ScheduleSpec | None = None
     train: TrainSpec = Field(default_factory=TrainSpec)
+    finetune: FineTuneSpec | None = None
 
     @model_validator(mode="after")
     def _check_against_catalog(self) -> "ExperimentSpec":
-        problems = catalog_problems(self)
+        problems = catalog_problems(self) + fine_tuning_problems(self)
         if problems:
             raise CatalogProblems(problems)
         return self
@@ -245,15 +279,50 @@ def spec_to_dict(spec: ExperimentSpec) -> dict[str, Any]:
     _drop_null_inner_layers(raw["model"]["layers"])
     if raw.get("schedule") is not None and raw["schedule"].get("warmup") is None:
         raw["schedule"].pop("warmup", None)
+    if raw.get("finetune") is None:
+        raw.pop("finetune", None)
     return raw
 
 
 def _drop_null_inner_layers(layers: list[dict]) -> None:
     for layer in layers:
+        for key in ("frozen", "lr_mult"):  # unset fine-tuning fields stay out of the file
+            if layer.get(key) is None:
+                layer.pop(key, None)
         if layer.get("layers") is None:
             layer.pop("layers", None)
         else:
             _drop_null_inner_layers(layer["layers"])
+
+
+def fine_tuning_problems(spec: ExperimentSpec) -> list[tuple[str, str]]:
+    """Frozen layers, learning-rate multipliers and the unfreeze epoch that cannot work together."""
+    problems: list[tuple[str, str]] = []
+    layers = spec.model.layers
+    frozen = [i for i, layer in enumerate(layers) if layer.frozen]
+    for i, layer in enumerate(layers):
+        for inner_i, inner in enumerate(layer.layers or ()):
+            for key in ("frozen", "lr_mult"):
+                if getattr(inner, key) is not None:
+                    problems.append((f"model.layers.{i}.layers.{inner_i}.{key}",
+                                     f"set {key} on the Residual block (model.layers.{i}.{key}); it applies to the "
+                                     "whole block"))
+    if layers and len(frozen) == len(layers) and (spec.finetune is None or spec.finetune.unfreeze_epoch is None):
+        problems.append(("model.layers", "every layer is frozen, so nothing would train; unlock a layer (usually the "
+                                         "last), or set finetune.unfreeze_epoch"))
+    multipliers = [i for i, layer in enumerate(layers) if layer.lr_mult is not None and layer.lr_mult != 1.0]
+    if multipliers and spec.optimizer.type == "LBFGS":
+        problems.append((f"model.layers.{multipliers[0]}.lr_mult", "LBFGS cannot give layers their own learning "
+                                                                   "rates; remove lr_mult or choose another optimizer"))
+    ft = spec.finetune
+    if ft is not None and ft.unfreeze_epoch is not None:
+        if not frozen:
+            problems.append(("finetune.unfreeze_epoch", "no layer is frozen, so there is nothing to unfreeze; lock "
+                                                        "layers (model.layers.N.frozen) or remove unfreeze_epoch"))
+        if ft.unfreeze_epoch > spec.train.epochs:
+            problems.append(("finetune.unfreeze_epoch", f"{ft.unfreeze_epoch} is after the last epoch "
+                                                        f"({spec.train.epochs}); use at most train.epochs"))
+    return problems
 
 
 def catalog_problems(spec: ExperimentSpec) -> list[tuple[str, str]]:

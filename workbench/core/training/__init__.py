@@ -42,6 +42,9 @@ _NEEDS_TORCH = {
     "check_experiment": "model", "build_model": "model",
     "predicted_classes": "metrics", "confusion_matrix": "metrics",
     "classification_metrics": "metrics", "regression_metrics": "metrics",
+    "InitReport": "finetune", "read_weights": "finetune", "load_initial_weights": "finetune",
+    "freeze_layers": "finetune", "parameter_groups": "finetune", "Unfreeze": "finetune",
+    "init_weights_path": "finetune", "prepare_fine_tuning": "finetune", "check_initial_weights": "finetune",
     "epoch_seed": "batching", "epoch_permutation": "batching", "batch_slices": "batching",
     "resolve_batch_size": "batching", "threads_for": "batching",
 }

@@ -7,7 +7,7 @@ convention: plain floats, validation keys prefixed `val_`, test keys `test_`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -41,6 +41,8 @@ class RunStarted(Event):
     # column (TargetScaler.to_dict()); losses are then in standardised units, metrics in the
     # target's own units. None otherwise.
     target_scaler: dict[str, list[float]] | None = None
+    # what fine-tuning did before the first step ("loaded 4 of 5 layers from run #3 ...; layers 1, 2 frozen")
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

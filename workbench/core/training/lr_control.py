@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["set_learning_rate", "json_lr"]
+__all__ = ["set_learning_rate", "scale_learning_rates", "json_lr"]
 
 
 def json_lr(spec_json: str) -> float | None:
@@ -33,15 +33,26 @@ def _scale_scheduler(sched: Any, ratio: float) -> None:
 
 
 def set_learning_rate(optimizer: torch.optim.Optimizer, sched_handle: Any, lr: float) -> float:
-    """Set every param group's lr to `lr`; rescale the scheduler's base LRs (and OneCycle's
-    initial/max/min) by the same ratio so the schedule continues from the new value.
+    """Set the first param group's lr to `lr` and scale the others by the same ratio (layers with
+    their own multipliers keep them); rescale the scheduler's base LRs (and OneCycle's
+    initial/max/min) too, so the schedule continues from the new value.
     Returns the previous lr (of the first group)."""
     previous = float(optimizer.param_groups[0]["lr"])
-    ratio = lr / previous if previous > 0 else 1.0
+    if previous > 0:
+        scale_learning_rates(optimizer, sched_handle, lr / previous)
+    else:  # nothing to scale from: every group starts at lr
+        for g in optimizer.param_groups:
+            g["lr"] = lr
+    optimizer.param_groups[0]["lr"] = lr
+    return previous
+
+
+def scale_learning_rates(optimizer: torch.optim.Optimizer, sched_handle: Any, ratio: float) -> None:
+    """Multiply every param group's lr (and OneCycle's initial/max/min) and the scheduler's base
+    LRs by `ratio`."""
     for g in optimizer.param_groups:
-        g["lr"] = lr
+        g["lr"] = g["lr"] * ratio
         for key in ("initial_lr", "max_lr", "min_lr"):
             if key in g and isinstance(g[key], (int, float)):
                 g[key] = g[key] * ratio
     _scale_scheduler(getattr(sched_handle, "scheduler", sched_handle), ratio)
-    return previous

@@ -28,6 +28,7 @@ from workbench.core.training.callbacks import (
 )
 from workbench.core.training.checkpoint import CheckpointError
 from workbench.core.training.device import DeviceError
+from workbench.core.training.finetune import Unfreeze
 from workbench.core.training.events import Event, RunFailed, RunStopped, TerminalEvent
 from workbench.core.spec import ExperimentSpec, SpecError
 
@@ -178,6 +179,9 @@ class RunShell(ABC):
         if t.early_stopping is not None:
             es = t.early_stopping
             cbs.append(EarlyStopping(es.monitor, es.patience, es.min_delta, es.mode, es.restore_best))
+        ft = self.spec.finetune
+        if ft is not None and ft.unfreeze_epoch is not None:
+            cbs.append(Unfreeze(ft.unfreeze_epoch, ft.unfreeze_lr_factor))
         if t.checkpoint and self.run_dir is not None:
             monitor = t.early_stopping.monitor if t.early_stopping is not None else "val_loss"
             cbs.append(Checkpoint(self.run_dir, monitor=monitor))

@@ -68,6 +68,7 @@ from workbench.core.training.device import (
 )
 from workbench.core.training.epoch_sums import EpochSums
 from workbench.core.training.evaluation import EvalSet, evaluate
+from workbench.core.training.finetune import parameter_groups, prepare_fine_tuning
 from workbench.core.training.events import (
     BatchProgress,
     EpochEnd,
@@ -173,6 +174,7 @@ class _Training(RunShell):
 
         torch.manual_seed(t.seed)
         model, summary = build_model(spec, meta)
+        notes = prepare_fine_tuning(model, spec, meta, self.base_dir)  # init_from, frozen layers
         model.to(device)
         run.model = model
         opt_info = catalog.get_entry("optimizer", spec.optimizer.type).info
@@ -187,7 +189,8 @@ class _Training(RunShell):
         loss_fn = catalog.make_loss(spec.loss, meta, data.train.y)
         if isinstance(loss_fn, torch.nn.Module):
             loss_fn = loss_fn.to(device)
-        optimizer = catalog.make_optimizer(spec.optimizer, model.parameters())
+        base_lr = catalog.get_entry("optimizer", spec.optimizer.type).with_defaults(spec.optimizer.params).get("lr")
+        optimizer = catalog.make_optimizer(spec.optimizer, parameter_groups(model, spec, base_lr))
         sched = catalog.make_scheduler(spec.schedule, optimizer, t.epochs, steps_per_epoch)
         scaler = torch.amp.GradScaler(device.type) if precision.grad_scaler else None
         run.optimizer, run.scheduler, run.scaler = optimizer, sched, scaler
@@ -213,7 +216,7 @@ class _Training(RunShell):
             steps_per_epoch=steps_per_epoch, summary=summary_rows(summary),
             total_params=int(getattr(summary, "total_params", 0)),
             total_flops=int(getattr(summary, "total_flops", 0)),
-            memory_bytes=int(getattr(summary, "memory_bytes", 0)), start_epoch=start_epoch,
+            memory_bytes=int(getattr(summary, "memory_bytes", 0)), start_epoch=start_epoch, notes=notes,
             target_scaler=meta.target_scaler.to_dict() if getattr(meta, "target_scaler", None) else None,
         )
         self.t_start = time.perf_counter()

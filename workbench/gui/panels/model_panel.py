@@ -507,6 +507,9 @@ class ModelPanel(QWidget):
 def layer_ops_dict(layer: Any) -> dict:
     """A LayerSpec as the plain dict the spec file holds (inner layers included)."""
     out = {"type": layer.type, **layer.params}
+    for key in ("frozen", "lr_mult"):  # fine-tuning settings travel with the layer
+        if getattr(layer, key, None) is not None:
+            out[key] = getattr(layer, key)
     if layer.layers is not None:
         out["layers"] = [layer_ops_dict(inner) for inner in layer.layers]
     return out

@@ -43,6 +43,13 @@ GRAD_CLIP, L1 = None, 0.0
 EARLY_STOPPING: dict | None = None
 TERMINATE_ON_NAN = True
 AUGMENT: dict | None = None
+ALL_CLASS_NAMES: list[str] = []  # data.classes: the dataset's classes, and those the run kept
+CLASSES: list[str] = []
+TRAIN_PER_CLASS = 0
+INIT_WEIGHTS = "initial-weights.pt"  # fine-tuning: the weights the run started from
+FROZEN: list[int] = []  # layers whose weights do not train (until UNFREEZE_EPOCH)
+LR_MULTS: list[float] = []  # each layer's learning-rate multiplier
+UNFREEZE_EPOCH, UNFREEZE_LR_FACTOR = 0, 0.1
 CLOSURE_OPTIMIZER = False
 EVAL_CHUNK = 8192
 TRAIN_METRIC_SAMPLES = 2048
@@ -279,6 +286,57 @@ def split_indices(y, task, n_classes, val, test, seed):
     return train, val_idx, test_idx
 
 
+def select_classes(X, y):
+    """Only the rows of CLASSES, the classes renumbered in the dataset's order."""
+    keep = [i for i, name in enumerate(ALL_CLASS_NAMES) if name in set(CLASSES)]
+    rows = np.flatnonzero(np.isin(y, keep))
+    remap = np.full(len(ALL_CLASS_NAMES), -1, dtype=np.int64)
+    remap[keep] = np.arange(len(keep))
+    return X[rows], remap[y[rows]]
+
+
+def cap_per_class(train, y, n):
+    """The first n training rows of each class (train is shuffled), in train's order."""
+    seen, keep = {}, np.zeros(len(train), dtype=bool)
+    for k, label in enumerate(y[train].tolist()):
+        if seen.get(label, 0) < n:
+            seen[label] = seen.get(label, 0) + 1
+            keep[k] = True
+    return train[keep]
+
+
+def parameter_groups(model, lr):
+    """One optimizer group per learning-rate multiplier (LR_MULTS, one per layer)."""
+    groups = {}
+    for i, module in enumerate(model):
+        groups.setdefault(float(LR_MULTS[i]), []).extend(module.parameters())
+    return [{"params": params, "lr": lr * mult} for mult, params in groups.items() if params]
+
+
+def scale_learning_rates(optimizer, schedule, ratio):
+    """Every group's learning rate, and the schedule's, times `ratio` (as Workbench unfreezes)."""
+    for group in optimizer.param_groups:
+        group["lr"] *= ratio
+        for key in ("initial_lr", "max_lr", "min_lr"):
+            if isinstance(group.get(key), (int, float)):
+                group[key] *= ratio
+
+    def scale(sched):
+        if sched is None:
+            return
+        if hasattr(sched, "base_lrs"):
+            sched.base_lrs = [b * ratio for b in sched.base_lrs]
+        if getattr(sched, "_last_lr", None) is not None:
+            sched._last_lr = [v * ratio for v in sched._last_lr]
+        for inner in getattr(sched, "_schedulers", None) or ():
+            scale(inner)
+        for inner in (getattr(sched, "warmup", None), getattr(sched, "plateau", None)):
+            if inner is not None and hasattr(inner, "step"):
+                scale(inner)
+
+    scale(getattr(schedule, "scheduler", schedule))
+
+
 def fit_standardizer(X, kind):
     """Mean and std per feature (tables) or per channel (images) of the training rows."""
     axes = (0,) if kind == "tabular" else (0, *range(2, X.ndim))
@@ -418,7 +476,9 @@ def train(args) -> dict:
     X, y = load_data(path)
     if TASK == "classification":
         y = y.astype(np.int64).reshape(-1)
+    X, y = select_classes(X, y)  # [classes]
     train_idx, val_idx, test_idx = split_indices(y, TASK, len(CLASS_NAMES), VAL_FRACTION, TEST_FRACTION, SPLIT_SEED)
+    train_idx = cap_per_class(train_idx, y, TRAIN_PER_CLASS)  # [train_per_class]
     if STANDARDIZE:
         mean, std = fit_standardizer(X[train_idx], KIND)
         X = standardize(X, mean, std, KIND)
@@ -435,6 +495,10 @@ def train(args) -> dict:
 
     torch.manual_seed(SEED)
     model = build_model()
+    model.load_state_dict(torch.load(INIT_WEIGHTS, map_location="cpu", weights_only=True))  # [init]
+    for i in FROZEN:  # [frozen]
+        for p in model[i].parameters():  # [frozen]
+            p.requires_grad_(False)  # [frozen]
     loss_fn = make_loss(ytr)
     optimizer = make_optimizer(model)
     n_train = len(Xtr)
@@ -447,7 +511,6 @@ def train(args) -> dict:
     ytr_loss = to_standard(ytr)
     evals = {name: (Xs, ys, to_standard(ys)) for name, (Xs, ys) in splits.items() if len(Xs)}
     l1_params = [p for p in model.parameters() if p.ndim > 1] if L1 > 0 else []
-    clip_params = [p for p in model.parameters() if p.requires_grad]
     track_accuracy = TASK == "classification" and not CLOSURE_OPTIMIZER
     es, best, best_epoch, wait, best_weights = EARLY_STOPPING, None, None, 0, None
     good_weights = {k: v.clone() for k, v in model.state_dict().items()}
@@ -459,6 +522,7 @@ def train(args) -> dict:
         ys = ytr_loss.index_select(0, perm)[:n_used].split(bs)
         generator = torch.Generator().manual_seed(epoch_seed(SEED + 1, epoch)) if AUGMENT else None  # [augment]
         model.train()
+        clip_params = [p for p in model.parameters() if p.requires_grad]
         loss_sum, correct, seen = 0.0, 0, 0
         for xb, yb in zip(xs, ys):
             if AUGMENT:  # [augment]
@@ -499,6 +563,10 @@ def train(args) -> dict:
         logs["lr"] = optimizer.param_groups[0]["lr"]
         if schedule is not None and schedule.per == "epoch":
             schedule.step(logs.get("val_loss", logs["loss"]) if schedule.needs_metric else None)
+        if epoch == UNFREEZE_EPOCH - 1:  # [unfreeze]
+            for p in model.parameters():  # [unfreeze]
+                p.requires_grad_(True)  # [unfreeze]
+            scale_learning_rates(optimizer, schedule, UNFREEZE_LR_FACTOR)  # [unfreeze]
         history.append(logs)
         report(args, logs)
         if TERMINATE_ON_NAN and not all(math.isfinite(logs[k]) for k in ("loss", "val_loss") if k in logs):
