@@ -126,6 +126,34 @@ def flatten_paths(layers: Layers, prefix: Path = ()) -> list[Path]:
     return paths
 
 
+def output_index(layers: Layers) -> int | None:
+    """The top-level output layer: the last one sized "auto" (one output per class or target),
+    else the last one with a size (Linear, Conv…, LSTM…); None when there is neither."""
+    sized = [i for i, layer in enumerate(layers) if any(name in layer for name in _SIZE_PARAMS)]
+    auto = [i for i in sized if any(layer_value == "auto" for layer_value in layers[i].values())]
+    return (auto or sized or [None])[-1]
+
+
+def after_output(layers: Layers) -> list[int]:
+    """Top-level layers that follow the output layer (their output is the model's)."""
+    out = output_index(layers)
+    return list(range(out + 1, len(layers))) if out is not None else []
+
+
+def output_note(layers: Layers) -> str:
+    """A warning when layers follow the output layer, naming them (numbered from 1), else ''."""
+    late = after_output(layers)
+    if not late:
+        return ""
+    out = output_index(layers)
+    names = ", ".join(f"{i + 1} ({layers[i]['type']})" for i in late)
+    word = "Layer" if len(late) == 1 else "Layers"
+    return (f"{word} {names} come{'s' if len(late) == 1 else ''} after the output layer "
+            f"(layer {out + 1}, {label(layers[out])}): the model's predictions pass through "
+            f"{'it' if len(late) == 1 else 'them'}. Move {'it' if len(late) == 1 else 'them'} above the output "
+            "layer unless that is what you want.")
+
+
 def params_of(layer: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in layer.items() if k not in ("type", "layers")}
 

@@ -25,6 +25,7 @@ LAYER_PATH_MIME = "application/x-workbench-layer-path"
 PATH_ROLE = Qt.ItemDataRole.UserRole
 ERROR_ROLE = Qt.ItemDataRole.UserRole + 1
 ERROR_COLOR = QColor("#d93025")
+WARNING_COLOR = "#b26a00"  # amber: allowed, but rarely meant
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 

@@ -31,7 +31,7 @@ from workbench.core import catalog
 from workbench.core.spec import SpecError
 from workbench.gui.panels import layer_ops
 from workbench.gui.panels.layer_palette import LayerPalette
-from workbench.gui.panels.layer_stack import ERROR_COLOR, LayerStack, info_for
+from workbench.gui.panels.layer_stack import ERROR_COLOR, WARNING_COLOR, LayerStack, info_for
 from workbench.gui.panels.model_summary_view import ModelSummaryView, WrapLabel
 from workbench.gui.widgets.param_form import ParamForm
 
@@ -212,6 +212,12 @@ class ModelPanel(QWidget):
         splitter.setSizes([self.palette.fitting_width(), 10_000])
         outer.addWidget(splitter, 1)
 
+        # layers after the output layer: allowed, but rarely meant
+        self.order_note = WrapLabel()
+        self.order_note.setObjectName("orderNote")
+        self.order_note.setStyleSheet(f"QLabel {{ color: {WARNING_COLOR}; }}")
+        self.order_note.hide()
+        outer.addWidget(self.order_note)
         # why Train is disabled / edit problems
         self.message_label = WrapLabel()
         self.message_label.setObjectName("editProblem")
@@ -272,11 +278,13 @@ class ModelPanel(QWidget):
         return [layer_ops_dict(layer) for layer in self.session.spec.model.layers]
 
     def add_layer(self, name: str) -> None:
-        """Add a palette layer after the selected one (inside its block), or at the end."""
+        """Add a palette layer after the selected one (inside its block); with none selected,
+        before the output layer (or at the end when there is none)."""
         selected = self.stack.selected_path()
         layers = self.layers()
         if selected is None:
-            parent, row = (), len(layers)
+            out = layer_ops.output_index(layers)
+            parent, row = (), (out if out is not None else len(layers))
         else:
             parent, row = selected[:-1], selected[-1] + 1
         self._insert_new(name, parent, row)
@@ -380,6 +388,9 @@ class ModelPanel(QWidget):
     def _spec_changed(self, spec: Any) -> None:
         select = self._select_next if self._select_next is not None else self.stack.selected_path()
         layers = [layer_ops_dict(layer) for layer in spec.model.layers]
+        note = layer_ops.output_note(layers)
+        self.order_note.setText(f"⚠ {note}" if note else "")
+        self.order_note.setVisible(bool(note))
         if select is not None and not layer_ops.exists(layers, select):
             select = None
         self.stack.pending = bool(self._pending())
