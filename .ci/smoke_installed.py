@@ -28,7 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
-PRESETS = {"circle", "digits", "gauss", "iris", "linear", "moons", "shapes", "sine", "spiral", "xor"}
+CHECKOUT = Path(__file__).resolve().parents[1]  # only to know which presets the wheel must carry
+PRESETS = {p.stem for p in (CHECKOUT / "resources" / "presets").glob("*.json")}
 WINDOW_DEADLINE_S = 300  # the app, torch in a background thread, a spawned child, two epochs
 QT_NOISE = ("This plugin does not support propagateSizeHints",)  # offscreen platform chatter
 
