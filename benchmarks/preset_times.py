@@ -48,7 +48,8 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
     names = args.names or preset_names()
-    print(f"{'preset':<8} {'epochs':>6} {'train s':>8} {'wall s':>7}  metric")
+    width = max(len(n) for n in [*names, "preset"])
+    print(f"{'preset':<{width}} {'epochs':>6} {'train s':>8} {'wall s':>7}  metric")
     with tempfile.TemporaryDirectory(prefix="workbench-presets-") as tmp:
         for name in names:
             runs = [train(name, Path(tmp) / "runs.db") for _ in range(args.repeats)]
@@ -58,7 +59,7 @@ def main(argv=None) -> int:
             metrics = final["metrics"]
             key = "test_accuracy" if "test_accuracy" in metrics else "test_r2"
             over = "  (OVER the 60 s goal)" if duration > GOAL_S else ""
-            print(f"{name:<8} {final['epochs']:>6} {duration:>8.1f} {wall:>7.1f}  {key} {metrics[key]:.3f}{over}",
+            print(f"{name:<{width}} {final['epochs']:>6} {duration:>8.1f} {wall:>7.1f}  {key} {metrics[key]:.3f}{over}",
                   flush=True)
     return 0
 
