@@ -26,7 +26,7 @@ import sys
 from typing import Callable, Sequence
 
 from workbench import __version__
-from workbench.cli import compress, export, gui, presets, runs, sweep, train
+from workbench.cli import compress, data, export, gui, presets, runs, sweep, train
 from workbench.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -38,6 +38,7 @@ from workbench.cli.common import (
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     train.register,
+    data.register,
     presets.register,
     runs.register,
     sweep.register,

@@ -21,12 +21,16 @@ from workbench.core.locations import sample_data_dir
 
 from .augment import augment_batch
 from .load import load_dataset
+from .progress import LoadCancelled, LoadProgress
 from .samples import SAMPLES
 from .split import prepare
-from .types import DataError, Dataset, DatasetMeta, PreparedData, SampleInfo, Split, TargetScaler
+from .types import ColumnInfo, DataError, Dataset, DatasetMeta, PreparedData, SampleInfo, Split, TargetScaler
 
 __all__ = [
+    "ColumnInfo",
     "DataError",
+    "LoadCancelled",
+    "LoadProgress",
     "Dataset",
     "DatasetMeta",
     "PreparedData",

@@ -9,13 +9,16 @@ in meta.notes; it is an error only when fewer than two classes keep any images.
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 
+from .progress import Progress
 from .types import DataError, Dataset, DatasetMeta
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
@@ -24,7 +27,9 @@ LAYOUT_HELP = (
     "An image dataset is a folder with one subfolder per class, each holding that class's images, e.g.\n"
     "  shapes/circle/001.png, shapes/circle/002.png, ..., shapes/square/001.png, ..."
 )
-THREAD_MIN_FILES = 256
+PROCESS_MIN_FILES = 4096  # from this many images on, child processes decode them in parallel
+CHUNK_FILES = 1024  # images per task handed to a decoding process
+SERIAL_STEP = 128  # images decoded here between looks at progress and cancel
 MAX_LISTED_SKIPS = 10
 
 
@@ -41,11 +46,78 @@ def _read_image(path: Path, size: int, mode: str) -> np.ndarray:
             img = img.convert("RGBA")
             background = Image.new("RGBA", img.size, (255, 255, 255, 255))
             img = Image.alpha_composite(background, img)
-        img = img.convert(mode)
+        if img.mode != mode:
+            img = img.convert(mode)
         if img.size != (size, size):
             img = img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
         arr = np.asarray(img, dtype=np.uint8)
     return arr[None, :, :] if arr.ndim == 2 else np.transpose(arr, (2, 0, 1))
+
+
+def decode_images(paths: list[str], size: int, mode: str) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    """Decode images to one uint8 array (k, C, size, size) of the readable ones, and (index,
+    why) for each unreadable one. Runs in a decoding process for big folders."""
+    pixels, failed = [], []
+    for i, path in enumerate(paths):
+        try:
+            pixels.append(_read_image(Path(path), size, mode))
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is skipped and reported
+            failed.append((i, _describe(exc)))
+    channels = 1 if mode == "L" else 3
+    return (np.stack(pixels) if pixels else np.zeros((0, channels, size, size), np.uint8)), failed
+
+
+def _decoding_processes() -> int:
+    """How many processes decode a big folder: every core, or all but one beside the app's window;
+    0 (decode here) in a daemon process (a training child), which may not start processes."""
+    if mp.current_process().daemon:
+        return 0
+    cores = os.cpu_count() or 1
+    return max(1, cores - 1) if os.environ.get("WORKBENCH_GUI") else cores
+
+
+def _decode_all(paths: list[str], size: int, mode: str, progress: Progress | None):
+    """(uint8 pixels of the readable images in order, {index: why} for the others). Big folders
+    are decoded by child processes (PIL holds the interpreter lock for small images, so threads
+    would not help); progress and cancel are looked at between chunks."""
+    workers = _decoding_processes() if len(paths) >= PROCESS_MIN_FILES else 0
+    step = CHUNK_FILES
+    starts = list(range(0, len(paths), step))
+    parts: dict[int, tuple[np.ndarray, list[tuple[int, str]]]] = {}
+    decoded = [0]
+
+    def finished(start: int, part) -> None:
+        parts[start] = part
+        decoded[0] += len(part[0]) + len(part[1])
+        if progress is not None:
+            progress.update(decoded[0], len(paths))
+
+    if workers:
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(starts)), mp_context=mp.get_context("spawn"))
+        try:
+            pending = {pool.submit(decode_images, paths[a:a + step], size, mode): a for a in starts}
+            while pending:
+                done, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                for future in done:
+                    finished(pending.pop(future), future.result())
+                if progress is not None:
+                    progress.check()
+        except (BrokenProcessPool, OSError):
+            pass  # the processes could not start or died: what is left is decoded here, below
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    for a in starts:
+        if a not in parts:
+            for b in range(a, min(a + step, len(paths)), SERIAL_STEP):  # small steps: lively progress
+                finished(b, decode_images(paths[b:b + SERIAL_STEP], size, mode))
+    starts = sorted(parts)
+    if progress is not None:
+        progress.update(decoded[0], len(paths), force=True)
+    failed = {a + i: why for a in starts for i, why in parts[a][1]}
+    channels = 1 if mode == "L" else 3
+    pixels = (np.concatenate([parts[a][0] for a in starts]) if starts
+              else np.zeros((0, channels, size, size), np.uint8))
+    return pixels, failed
 
 
 def _describe(exc: Exception) -> str:
@@ -61,7 +133,7 @@ def _class_folders(root: Path) -> list[Path]:
     return [p for p in entries if p.is_dir() and not p.name.startswith(".")]
 
 
-def load_image_folder(root: Path, data, *, source: str | None = None) -> Dataset:
+def load_image_folder(root: Path, data, *, source: str | None = None, progress: Progress | None = None) -> Dataset:
     if data.task == "regression":
         raise DataError(f"{root}: an image folder gives class labels, not numbers; set data.task to 'classification' or 'auto'")
     size = data.image_size
@@ -105,21 +177,11 @@ def load_image_folder(root: Path, data, *, source: str | None = None) -> Dataset
                            "point at one of them (the folder whose subfolders are the classes).")
         raise DataError(f"{root}: no images found in its subfolders ({', '.join(empty_classes)}).{nested_hint}\n{LAYOUT_HELP}")
 
-    def read(job: tuple[Path, int]):
-        try:
-            return _read_image(job[0], size, mode), None
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is skipped and reported
-            return None, f"{job[0].relative_to(root)}: {_describe(exc)}"
-
-    if len(jobs) >= THREAD_MIN_FILES and (os.cpu_count() or 1) > 1:
-        with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-            results = list(pool.map(read, jobs, chunksize=32))
-    else:
-        results = [read(j) for j in jobs]
-
-    pixels = [r for r, _ in results if r is not None]
-    labels = np.array([j[1] for j, (r, _) in zip(jobs, results) if r is not None], dtype=np.int64)
-    skipped = [why for _, why in results if why is not None]
+    if progress is not None:
+        progress.restart("images")
+    pixels, failed = _decode_all([str(p) for p, _ in jobs], size, mode, progress)
+    labels = np.array([c for i, (_, c) in enumerate(jobs) if i not in failed], dtype=np.int64)
+    skipped = [f"{jobs[i][0].relative_to(root)}: {why}" for i, why in sorted(failed.items())]
     if skipped:
         listed = "; ".join(skipped[:MAX_LISTED_SKIPS]) + (f"; and {len(skipped) - MAX_LISTED_SKIPS} more" if len(skipped) > MAX_LISTED_SKIPS else "")
         notes.append(f"skipped {len(skipped)} unreadable file{'s' if len(skipped) > 1 else ''}: {listed}")
@@ -144,7 +206,7 @@ def load_image_folder(root: Path, data, *, source: str | None = None) -> Dataset
             f"{root}: only one class ('{names[0]}') has images; a classifier needs at least two class "
             f"subfolders with images.\n{LAYOUT_HELP}"
         )
-    X = np.stack(pixels).astype(np.float32)
+    X = pixels.astype(np.float32)
     X *= 1.0 / 255.0
     notes.append(f"{len(X)} images resized to {size}x{size}, {'grayscale' if mode == 'L' else 'RGB'}, pixels scaled to [0, 1]")
     meta = DatasetMeta(

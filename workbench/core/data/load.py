@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from .arrays import load_arrays
+from .cache import cached_load, file_digest, folder_digest
 from .images import load_image_folder
+from .progress import LoadProgress, Progress
 from .samples import load_sample
 from .tabular import load_table
 from .types import DataError, Dataset
@@ -15,10 +18,16 @@ SPREADSHEETS = {".xlsx", ".xls", ".xlsm", ".ods"}
 IMAGES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
-def load_dataset(data, base_dir: str | Path | None = None) -> Dataset:
+def load_dataset(data, base_dir: str | Path | None = None, *,
+                 on_progress: Callable[[LoadProgress], None] | None = None, cancel=None) -> Dataset:
     """Load what data.source names: "sample:<name>", a CSV/TSV file, a .npy/.npz file, a folder
-    holding X.npy and y.npy, or an image folder (one subfolder per class). Raises DataError."""
+    holding X.npy and y.npy, or an image folder (one subfolder per class). Raises DataError.
+
+    on_progress gets LoadProgress (rows or images so far, a few times a second, on this thread);
+    once `cancel` (a threading.Event) is set the load stops with LoadCancelled."""
     from workbench.core.spec import resolve_source
+
+    progress = Progress(on_progress, cancel)
 
     source = data.source.strip()
     if source.startswith("sample:"):
@@ -37,7 +46,8 @@ def load_dataset(data, base_dir: str | Path | None = None) -> Dataset:
             raise DataError(f"{path} is a folder, but a file was expected here (the name ends in {path.suffix})")
         if any((path / n).is_file() for n in ("X.npy", "x.npy")):
             return load_arrays(path, data)
-        return load_image_folder(path, data)
+        return cached_load(lambda: folder_digest(path), str(path), data,
+                           lambda: load_image_folder(path, data, progress=progress))
     suffix = path.suffix.lower()
     if suffix in (".npy", ".npz"):
         return load_arrays(path, data)
@@ -48,4 +58,4 @@ def load_dataset(data, base_dir: str | Path | None = None) -> Dataset:
             f"{path} is a single image; give the folder that holds one subfolder per class instead "
             f"(here maybe {path.parent.parent})"
         )
-    return load_table(path, data)
+    return cached_load(lambda: file_digest(path), str(path), data, lambda: load_table(path, data, progress=progress))

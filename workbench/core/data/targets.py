@@ -44,14 +44,16 @@ def encode_target(
     where: str,
     notes: list[str],
     class_names: list[str] | None = None,
+    levels: np.ndarray | None = None,
 ) -> tuple[np.ndarray, str, list[str]]:
     """Encode a 1-D target.
 
-    values: float64 (numeric target) or an array of str (text target).
+    values: float64 (numeric target), an array of str (text target), or, with `levels` (the
+    sorted distinct texts), a text target already coded: int codes into levels.
     Returns (y, task, class_names): y int64 (N,) for classification, float32 (N, 1) for regression.
     `where` names the file for messages; `class_names` forces known names (samples).
     """
-    numeric = values.dtype.kind in "fiub"
+    numeric = levels is None and values.dtype.kind in "fiub"
     how_to = "set data.task (--task) to 'classification' or 'regression' to override"
     inferred = task == "auto"
     if task == "auto":
@@ -71,7 +73,7 @@ def encode_target(
 
     if task == "regression":
         if not numeric:
-            examples = ", ".join(repr(v) for v in list(dict.fromkeys(values.tolist()))[:3])
+            examples = ", ".join(repr(v) for v in _first_distinct(values, levels))
             raise DataError(
                 f"{where}: the target column '{target_name}' holds text ({examples}, ...), which cannot be "
                 "a regression target. Set data.task (--task) to 'classification' or 'auto', "
@@ -81,15 +83,19 @@ def encode_target(
 
     # classification
     if numeric:
-        levels, y = np.unique(values.astype(np.float64), return_inverse=True)
-        names = [_fmt_number(v) for v in levels]
+        found, y = np.unique(values.astype(np.float64), return_inverse=True)
+        names = [_fmt_number(v) for v in found]
+    elif levels is not None:
+        seen = np.bincount(values, minlength=len(levels)) > 0  # rows may have been dropped
+        y = (np.cumsum(seen) - 1)[values]
+        names = [str(v) for v in levels[seen]]
     else:
-        levels, y = np.unique(values.astype(str), return_inverse=True)
-        names = [str(v) for v in levels]
+        found, y = np.unique(values.astype(str), return_inverse=True)
+        names = [str(v) for v in found]
     if class_names is not None and len(class_names) == len(names):
         names = list(class_names)
     if inferred and len(names) >= DEGENERATE_MIN_CLASSES:
-        _check_not_identifier(values, y, names, target_name=target_name, where=where)
+        _check_not_identifier(_first_distinct(values, levels), y, names, target_name=target_name, where=where)
     if len(names) > MAX_FORCED_CLASSES:
         raise DataError(
             f"{where}: the target column '{target_name}' has {len(names)} different values - too many "
@@ -105,14 +111,22 @@ def encode_target(
     return y.astype(np.int64).reshape(-1), task, names
 
 
-def _check_not_identifier(values: np.ndarray, y: np.ndarray, names: list[str], *, target_name: str, where: str) -> None:
+def _first_distinct(values: np.ndarray, levels: np.ndarray | None, k: int = 3) -> list:
+    """The first k different values in row order (for messages)."""
+    if levels is None:
+        return list(dict.fromkeys(values[:10_000].tolist()))[:k]
+    _, first = np.unique(values, return_index=True)
+    return [str(levels[values[i]]) for i in np.sort(first)[:k]]
+
+
+def _check_not_identifier(examples: list, y: np.ndarray, names: list[str], *, target_name: str, where: str) -> None:
     """Refuse an inferred classification whose classes are mostly single rows."""
     counts = np.bincount(y, minlength=len(names))
     n_rows, n_classes = int(counts.sum()), len(names)
     singles = int((counts < 2).sum())
     if not (n_classes > n_rows / 2 or singles > n_classes / 2):
         return
-    examples = ", ".join(repr(v) for v in list(dict.fromkeys(values.tolist()))[:3])
+    examples = ", ".join(repr(v) for v in examples)
     raise DataError(
         f"{where}: the target column '{target_name}' has {n_classes} different values in {n_rows} rows "
         f"({singles} of them on a single row; e.g. {examples}), so it looks like an identifier or a "

@@ -13,15 +13,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from .types import DataError
 
 DELIMITERS = (",", "\t", ";", "|")
 DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe", " ": "space"}
 SNIFF_LINES = 50
 
-_MAGIC = [
+MAGIC = [
     (b"PK\x03\x04", "a zip archive (an Excel .xlsx workbook?). Save it as CSV (File > Save As > CSV) and load that"),
     (b"\xd0\xcf\x11\xe0", "an old Excel .xls workbook. Save it as CSV and load that"),
     (b"\x89PNG", "a PNG image. For images, give the folder that holds one subfolder per class"),
@@ -40,9 +38,6 @@ class TextTable:
     header_line: int  # line of the header (or of the first row when there is none)
     delimiter: str
     notes: list[str] = field(default_factory=list)
-    # all-numeric files are parsed in one go by numpy's C tokenizer: the values (NaN where
-    # missing), and `rows` then holds only the first rows (for the preview)
-    block: np.ndarray | None = None
 
 
 def decode(path: Path) -> tuple[str, list[str]]:
@@ -64,7 +59,7 @@ def decode(path: Path) -> tuple[str, list[str]]:
         except UnicodeDecodeError:
             pass
     head = raw[:8192]
-    for magic, what in _MAGIC:
+    for magic, what in MAGIC:
         if head.startswith(magic):
             raise DataError(f"{path} is not a text table: it looks like {what}.")
     if b"\x00" in head:
@@ -142,7 +137,7 @@ def _is_number(cell: str) -> bool:
         return False
 
 
-def _looks_like_header(first: list[str], body: list[list[str]], missing: set[str]) -> bool:
+def looks_like_header(first: list[str], body: list[list[str]], missing: set[str]) -> bool:
     """A header has a text cell above a column that is numeric below; for all-text files, a
     first row whose values never reappear in their columns."""
     body = [r for r in body[:200] if len(r) == len(first)]
@@ -159,27 +154,40 @@ def _looks_like_header(first: list[str], body: list[list[str]], missing: set[str
     return not any(cell and cell in set(col) for cell, col in zip(first, columns))
 
 
+def skip_leading_comments(lines: list[str], notes: list[str]) -> int:
+    """How many lines at the top are blank or comments ('# ...'); a note says so."""
+    skip = 0
+    while skip < len(lines) and (not lines[skip].strip() or lines[skip].lstrip().startswith("#")):
+        skip += 1
+    comments = sum(1 for ln in lines[:skip] if ln.strip())
+    if comments:
+        notes.append(f"skipped {comments} comment line{'s' if comments > 1 else ''} at the top (starting with '#')")
+    return skip
+
+
+def sniff_sample(body_lines: list[str]) -> list[str]:
+    """The first non-blank lines, for sniff_delimiter."""
+    return [ln for ln in body_lines[: SNIFF_LINES * 2] if ln.strip()][:SNIFF_LINES]
+
+
+def delimiter_note(delimiter: str) -> str | None:
+    if delimiter == ",":
+        return None
+    return f"columns separated by {DELIMITER_NAMES.get(delimiter, repr(delimiter))}s"
+
+
 def read_table(path: Path, missing: set[str]) -> TextTable:
     text, notes = decode(path)
     suffix = path.suffix.lower()
 
-    # leading comment lines ('# ...') are skipped
     all_lines = text.splitlines()
-    skip = 0
-    while skip < len(all_lines) and (not all_lines[skip].strip() or all_lines[skip].lstrip().startswith("#")):
-        skip += 1
-    comments = sum(1 for ln in all_lines[:skip] if ln.strip())
-    if comments:
-        notes.append(f"skipped {comments} comment line{'s' if comments > 1 else ''} at the top (starting with '#')")
+    skip = skip_leading_comments(all_lines, notes)
     body_lines = all_lines[skip:]
-    sample = [ln for ln in body_lines[: SNIFF_LINES * 2] if ln.strip()][:SNIFF_LINES]
+    sample = sniff_sample(body_lines)
     if not sample:
         raise DataError(f"{path} has no rows (only comments or blank lines)")
     delimiter = sniff_delimiter(sample, suffix)
 
-    fast = _numeric_fast_path(path, body_lines, skip, delimiter, missing, notes)
-    if fast is not None:
-        return fast
     reader = csv.reader(io.StringIO("\n".join(body_lines)), delimiter=delimiter, skipinitialspace=True)
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -207,7 +215,7 @@ def read_table(path: Path, missing: set[str]) -> TextTable:
 
     rows[0] = [c.strip() for c in rows[0]]
     probe = [[c.strip() for c in r] for r in rows[1:200]]
-    has_header = _looks_like_header(rows[0], probe, missing)
+    has_header = looks_like_header(rows[0], probe, missing)
     header = rows[0] if has_header else None
     header_line = lines[0]
     if has_header:
@@ -217,32 +225,6 @@ def read_table(path: Path, missing: set[str]) -> TextTable:
             f"{path} has a header row but no data rows below it "
             f"(columns: {', '.join(header or [])}); add rows of values"
         )
-    if delimiter != ",":
-        notes.append(f"columns separated by {DELIMITER_NAMES.get(delimiter, repr(delimiter))}s")
+    if delimiter_note(delimiter):
+        notes.append(delimiter_note(delimiter))
     return TextTable(header, rows, lines, header_line, delimiter, notes)
-
-
-FAST_PATH_MIN_LINES = 500
-
-
-def _numeric_fast_path(path, body_lines, skip, delimiter, missing, notes) -> TextTable | None:
-    """A big file of plain numbers (no quotes, no blank lines, no missing-value words): parse
-    it with np.loadtxt. Anything unusual returns None and the careful csv path takes over."""
-    while body_lines and not body_lines[-1].strip():
-        body_lines = body_lines[:-1]
-    if len(body_lines) < FAST_PATH_MIN_LINES or any('"' in ln or not ln.strip() for ln in body_lines):
-        return None
-    head = [[c.strip() for c in r] for r in csv.reader(body_lines[:200], delimiter=delimiter, skipinitialspace=True)]
-    has_header = _looks_like_header(head[0], head[1:], missing)
-    start = 1 if has_header else 0
-    try:
-        block = np.loadtxt(body_lines[start:], delimiter=delimiter, dtype=np.float64, ndmin=2, comments=None)
-    except ValueError:
-        return None
-    if block.shape[1] != len(head[0]) or block.shape[0] != len(body_lines) - start:
-        return None
-    first_line = skip + 1
-    lines = list(range(first_line + start, first_line + len(body_lines)))
-    if delimiter != ",":
-        notes.append(f"columns separated by {DELIMITER_NAMES.get(delimiter, repr(delimiter))}s")
-    return TextTable(head[0] if has_header else None, head[start:], lines, first_line, delimiter, notes, block)

@@ -66,6 +66,20 @@ class TargetScaler:
 
 
 @dataclass
+class ColumnInfo:
+    """One column of a table as the loader read it (what `workbench data` lists)."""
+
+    name: str
+    kind: str  # "numeric" | "text"
+    role: str  # "feature" | "target" | "left out"
+    missing: int = 0  # cells missing in the file (empty, NA, ...; stray words in a numeric column too)
+    levels: list[str] = field(default_factory=list)  # text features: the one-hot values, in X's order
+    distinct: int = 0  # text columns: number of different values
+    features: tuple[int, int] = (0, 0)  # features: [start, stop) of its columns in X
+    why: str = ""  # left out: why
+
+
+@dataclass
 class DatasetMeta:
     source: str  # "sample:spiral" or the resolved path
     kind: str  # "tabular" | "image"
@@ -86,6 +100,7 @@ class DatasetMeta:
     input_columns: list[dict] = field(default_factory=list)
     # tables read from a text file: {"delimiter": ",", "header": True} (a script can read it again)
     table_format: dict = field(default_factory=dict)
+    columns: list[ColumnInfo] = field(default_factory=list)  # tables: every column of the file
 
 
 @dataclass
@@ -97,6 +112,8 @@ class Dataset:
     meta: DatasetMeta
     preview_columns: list[str] = field(default_factory=list)  # raw columns (tabular only)
     preview_rows: list[list[str]] = field(default_factory=list)  # first ~50 raw rows as strings
+    cache_path: str = ""  # the prepared-data cache entry X and y are memory-mapped from ("" if none)
+    cache_hit: bool = False  # read from that entry (no parsing) rather than written to it
 
 
 @dataclass
