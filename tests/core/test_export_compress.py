@@ -32,9 +32,10 @@ def digits(tmp_path_factory):
 
 def test_mlp_variants_and_table(digits, tmp_path):
     r = restored(*digits)
-    report = compress(r, ["fp16", "int8", "prune"], tmp_path, sparsity=0.5, repeats=20)
+    report = compress(r, ["fp16", "int8", "prune"], tmp_path, sparsity=0.5, finetune_epochs=1, repeats=20)
     names = [v.name for v in report.variants]
-    assert names == ["original", "fp16 weights", "int8 (dynamic)", "pruned 50% (masks)", "pruned 50% (structured)"]
+    assert names == ["original", "fp16 weights", "int8 (dynamic)", "pruned 50% (masks, fine-tuned 1 epoch)",
+                     "pruned 50% (structured, fine-tuned 1 epoch)"]
     original, fp16, int8, masks, structured = report.variants
     n_params = sum(p.numel() for p in r.model.parameters())
     assert original.nonzero_params == n_params
@@ -56,7 +57,7 @@ def test_mlp_variants_and_table(digits, tmp_path):
 def test_qat_follows_an_int8_loss(digits, tmp_path):
     r = restored(*digits)
     report = compress(r, ["int8"], tmp_path, qat_epochs=1, qat_trigger=-1.0, repeats=20)
-    assert [v.name for v in report.variants] == ["original", "int8 (dynamic)", "int8 (dynamic) + QAT 1 epochs"]
+    assert [v.name for v in report.variants] == ["original", "int8 (dynamic)", "int8 (dynamic) + QAT 1 epoch"]
     qat = report.variants[-1]
     assert abs(qat.test_metric - report.variants[0].test_metric) <= INT8_TOLERANCE
     assert qat.size_bytes < 0.45 * report.variants[0].size_bytes
@@ -65,12 +66,12 @@ def test_qat_follows_an_int8_loss(digits, tmp_path):
 def test_cnn_static_int8_and_channel_pruning(tmp_path):
     db, run_id = train_run(tmp_path, "shapes", epochs=2)
     r = restored(db, run_id)
-    report = compress(r, ["int8", "prune"], tmp_path / "work", sparsity=0.5, finetune_epochs=1, qat_epochs=0,
+    report = compress(r, ["int8", "prune"], tmp_path / "work", sparsity=0.5, qat_epochs=0,
                       repeats=20)
     original, int8, masks, structured = report.variants
     assert int8.name == "int8 (static)" and "calibrated" in int8.notes[0]
     assert abs(int8.test_metric - original.test_metric) <= 0.05  # a 2-epoch CNN: a looser bound
-    assert masks.name == "pruned 50% (masks, fine-tuned 1 epochs)"
+    assert masks.name == "pruned 50% (masks)"
     assert [n for n in structured.notes if n.startswith("Layer")] == [
         "Layer 1 (Conv2d): 16 → 8 channels", "Layer 5 (Conv2d): 32 → 16 channels", "Layer 9 (Conv2d): 32 → 16 channels"]
     assert structured.nonzero_params < original.nonzero_params / 3

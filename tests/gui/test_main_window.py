@@ -24,8 +24,9 @@ def test_opens_ready_to_train(qtbot, make_window):
     assert not window.pause_button.isEnabled() and not window.stop_button.isEnabled()
     assert window.reason_label.text() == ""
     assert window.windowTitle().startswith("Untitled")
-    assert window.pages.keys() == ["data", "model", "train", "runs", "sweeps"]  # stage order
-    assert [window.pages.title(k) for k in window.pages.keys()] == ["Data", "Model", "Train", "Runs", "Sweeps"]
+    assert window.pages.keys() == ["data", "model", "train", "runs", "sweeps", "export"]  # stage order
+    assert [window.pages.title(k) for k in window.pages.keys()] == ["Data", "Model", "Train", "Runs", "Sweeps",
+                                                                   "Export"]
     assert window.pages.current_key == "data"
 
 
@@ -96,7 +97,7 @@ def test_add_page_places_it_by_stage_and_builds_it_when_first_shown(qtbot, make_
         return built[-1]
 
     window.add_page("evaluate", "Evaluate", build, tip="How good the model is")
-    assert window.pages.keys() == ["data", "model", "train", "evaluate", "runs", "sweeps"]
+    assert window.pages.keys() == ["data", "model", "train", "evaluate", "runs", "sweeps", "export"]
     assert window.pages.action("runs").shortcut().toString() == "Ctrl+5"  # renumbered
     assert window.pages.action("evaluate") in window.view_menu.actions()
     assert not built

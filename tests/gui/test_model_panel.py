@@ -55,10 +55,10 @@ def stack_texts(panel):
 def test_stack_and_summary_show_the_spec(qtbot, session, panel):
     assert stack_texts(panel) == ["1  Linear 8", "2  ReLU", "3  Linear auto"]
     stack = panel.stack
-    assert [stack.headerItem().text(c) for c in range(4)] == ["#", "Layer", "Output", "Params"]
-    assert stack.row_texts(0) == ["1", "Linear 8", "8", "24"]  # 2*8 + 8 params
-    assert stack.row_texts(1) == ["2", "ReLU", "8", "0"]
-    assert stack.row_texts(2) == ["3", "Linear auto", "2", "18"]
+    assert [stack.headerItem().text(c) for c in range(5)] == ["#", "Layer", "Output", "Params", "Lock"]
+    assert stack.row_texts(0) == ["1", "Linear 8", "8", "24", ""]  # 2*8 + 8 params; not locked
+    assert stack.row_texts(1) == ["2", "ReLU", "8", "0", ""]
+    assert stack.row_texts(2) == ["3", "Linear auto", "2", "18", ""]
     assert "32 FLOPs" in stack.topLevelItem(0).toolTip(3)  # 2*2*8
     assert "out_features=8" in stack.topLevelItem(0).toolTip(1)
     totals = panel.summary_view.totals_label.text()
@@ -169,7 +169,7 @@ def test_residual_block_children_add_and_drop_into(qtbot, session, panel):
     assert [layer.type for layer in session.spec.model.layers[2].layers] == ["Linear", "ReLU", "Dropout", "Tanh"]
     # the stack lists inner layers, numbered and indented, with their shapes
     rows = [panel.stack.row_texts(r) for r in range(panel.stack.row_count())]
-    assert ["3.4", "Tanh", "8", "0"] in rows
+    assert ["3.4", "Tanh", "8", "0", ""] in rows
     stack = panel.stack
     block = stack.topLevelItem(2)
     number_rect = lambda it: stack.visualRect(stack.indexFromItem(it, 0))  # noqa: E731
@@ -203,7 +203,7 @@ def test_linear_on_images_without_flatten_is_red_with_the_message(qtbot, tmp_pat
     assert panel.stack.is_red(red[0])
     assert "Flatten" in red[0].toolTip(0)
     assert not panel.stack.is_red(panel.stack.topLevelItem(1))
-    assert panel.stack.row_texts(1)[2:] == ["—", "—"]  # not reached
+    assert panel.stack.row_texts(1)[2:4] == ["—", "—"]  # not reached
     assert panel.summary_view.error_label.isVisible() and "Flatten" in panel.summary_view.error_label.text()
     assert panel.validity_label.text().startswith("Train is disabled")
     assert session.validity[0] is False
@@ -286,7 +286,7 @@ def test_everything_reads_whole_at_a_narrow_width(qtbot, tmp_path, session, pane
     load(qtbot, session, str(tmp_path / "img.npz"))
     panel.template_actions["cnn"].trigger()
     wait_idle(qtbot, session)
-    assert panel.stack.row_texts(0) == ["1", "Conv2d 6, k3, p1", "6×28×28", "168"]
+    assert panel.stack.row_texts(0) == ["1", "Conv2d 6, k3, p1", "6×28×28", "168", ""]
     assert panel.stack.row_texts(2)[1:3] == ["MaxPool2d k2", "6×14×14"]
     _assert_reads_whole(panel)
     save_shot(panel, "model_panel_cnn_520")

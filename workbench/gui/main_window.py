@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMenu, QSizePol
 from workbench.core.training import RunFailed, RunFinished, RunStarted, RunStopped
 from workbench.gui import prompts
 from workbench.gui.error_dialog import RunErrorDialog
-from workbench.gui.pages import PageHost, TrainPage
+from workbench.gui.pages import ExportPage, PageHost, TrainPage
 from workbench.gui.panels.data_panel import DataPanel
 from workbench.gui.panels.model_panel import ModelPanel
 from workbench.gui.panels.runs_panel import RunsPanel
@@ -98,6 +98,13 @@ class MainWindow(QMainWindow):
         self.add_page("model", "Model", self.model_panel, tip="Stack layers from the palette; shapes and sizes")
         self.add_page("train", "Train", self.train_page, tip="Live curves, loss, optimizer, schedule and loop")
         self.add_page("runs", "Runs", self.runs_panel, tip="Every recorded run: compare, overlay, branch, resume")
+        self.add_page("export", "Export", self._build_export_page,
+                      tip="Export a run's model (ONNX, torch.export, safetensors, a training script), compress it, "
+                          "or start a new run from its weights")
+
+    def _build_export_page(self) -> QWidget:
+        self.export_page = ExportPage(self.session)
+        return self.export_page
 
     def add_page(self, key: str, title: str, widget: QWidget | Callable[[], QWidget], shortcut: str | None = None,
                  *, tip: str = "", icon_name: str | None = None) -> QAction:
@@ -425,3 +432,5 @@ class MainWindow(QMainWindow):
         experiments.shutdown(self)
         self.runs_panel.shutdown()
         self.training_panel.shutdown()
+        if getattr(self, "export_page", None) is not None:
+            self.export_page.shutdown()

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from workbench.core import catalog
+from workbench.core.data import selected_meta
 from workbench.core.training import Event, Paused, Resumed, RunStarted, TerminalEvent
 from workbench.core.spec import ExperimentSpec, SpecError, load_spec, spec_to_dict
 from workbench.gui import engine
@@ -150,7 +151,10 @@ class Session(QObject):
 
     @property
     def meta(self):
-        return self._dataset.meta if self._dataset is not None else None
+        """The loaded data's meta, as training will see it (data.classes applied)."""
+        if self._dataset is None:
+            return None
+        return selected_meta(self._dataset.meta, self._spec.data.classes)
 
     @property
     def summary(self):

@@ -165,7 +165,8 @@ def make_flatten(p, in_shape, ctx):
 
 
 def make_unflatten(p, in_shape, ctx):
-    size = tuple(p["unflattened_size"]) if isinstance(p["unflattened_size"], (list, tuple)) else (p["unflattened_size"],)
+    size = p["unflattened_size"]
+    size = tuple(size) if isinstance(size, (list, tuple)) else (size,)
     if len(in_shape) != 1:
         raise ShapeProblem(f"needs flat features but receives {describe_shape(in_shape)}; put it where the data is "
                            "still one row of numbers (first, or after a Flatten)")

@@ -24,6 +24,7 @@ from .load import load_dataset
 from .progress import LoadCancelled, LoadProgress
 from .samples import SAMPLES
 from .split import prepare
+from .subset import selected_meta
 from .types import ColumnInfo, DataError, Dataset, DatasetMeta, PreparedData, SampleInfo, Split, TargetScaler
 
 __all__ = [
@@ -41,5 +42,6 @@ __all__ = [
     "augment_batch",
     "load_dataset",
     "prepare",
+    "selected_meta",
     "sample_data_dir",
 ]

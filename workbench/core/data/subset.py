@@ -9,9 +9,20 @@ import dataclasses
 import numpy as np
 
 from .targets import class_counts
-from .types import DataError, Dataset
+from .types import DataError, Dataset, DatasetMeta
 
-__all__ = ["select_classes", "cap_per_class"]
+__all__ = ["select_classes", "selected_meta", "cap_per_class"]
+
+
+def selected_meta(meta: DatasetMeta, classes: list[str] | None) -> DatasetMeta:
+    """What the dataset's meta becomes with only `classes` kept (for summaries before a split);
+    the meta itself when `classes` is empty or does not fit (prepare() then says why)."""
+    if not classes or meta.task != "classification" or not set(classes) <= set(meta.class_names):
+        return meta
+    keep = [i for i, n in enumerate(meta.class_names) if n in set(classes)]
+    counts = [meta.class_counts[i] for i in keep] if len(meta.class_counts) == len(meta.class_names) else []
+    return dataclasses.replace(meta, class_names=[meta.class_names[i] for i in keep], target_width=len(keep),
+                               class_counts=counts, n_samples=sum(counts) if counts else meta.n_samples)
 
 
 def select_classes(dataset: Dataset, classes: list[str]) -> Dataset:

@@ -6,13 +6,13 @@ table of compressed variants. No Qt here.
     export_model(restored, "onnx", out_dir)          # ExportResult (files, parity sentence)
 """
 
-from workbench.core.export.formats import FORMATS, export_model
+from workbench.core.export.formats import FORMATS, export_model, write_predict_script
 from workbench.core.export.results import ExportError, ExportResult, file_stem
 from workbench.core.export.onnx_io import Parity, check_parity, headline_metric
 from workbench.core.export.raw_model import RawInputModel, describe_inputs, raw_input_model
 
 __all__ = [
-    "FORMATS", "ExportError", "ExportResult", "export_model", "file_stem",
+    "FORMATS", "ExportError", "ExportResult", "export_model", "file_stem", "write_predict_script",
     "Parity", "check_parity", "headline_metric",
     "RawInputModel", "describe_inputs", "raw_input_model",
 ]

@@ -106,14 +106,18 @@ def _int8(work: _Work, original: Variant, qat_epochs: int, qat_trigger: float) -
         quantize_int8(float_path, qat_path, work.calibration)
         float_path.unlink(missing_ok=True)
         variants.append(work.measure(
-            f"int8 ({how}) + QAT {qat_epochs} epochs", qat_path,
-            [f"post-training int8 lost {loss:.3f}; {qat_epochs} epochs of quantisation-aware fine-tuning first"]))
+            f"int8 ({how}) + QAT {_epochs(qat_epochs)}", qat_path,
+            [f"post-training int8 lost {loss:.3f}; {_epochs(qat_epochs)} of quantisation-aware fine-tuning first"]))
     return variants
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch{'' if n == 1 else 's'}"
 
 
 def _prune(work: _Work, sparsity: float, finetune_epochs: int) -> list[Variant]:
     model = work.restored.model
-    tuned = f", fine-tuned {finetune_epochs} epochs" if finetune_epochs else ""
+    tuned = f", fine-tuned {_epochs(finetune_epochs)}" if finetune_epochs else ""
     work.progress(f"magnitude pruning at {sparsity:.0%}")
     masked = magnitude_prune(model, sparsity)
     if finetune_epochs:

@@ -154,13 +154,26 @@ def output_note(layers: Layers) -> str:
             "layer unless that is what you want.")
 
 
+TUNING_KEYS = ("frozen", "lr_mult")  # fine-tuning settings of a layer: not catalog parameters
+
+
 def params_of(layer: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in layer.items() if k not in ("type", "layers")}
+    return {k: v for k, v in layer.items() if k not in ("type", "layers", *TUNING_KEYS)}
+
+
+def with_tuning(layer: dict[str, Any], frozen: bool, lr_mult: float | None) -> dict[str, Any]:
+    """The layer with its lock and learning-rate multiplier set (unset ones left out)."""
+    out = {k: v for k, v in layer.items() if k not in TUNING_KEYS}
+    if frozen:
+        out["frozen"] = True
+    if lr_mult is not None and lr_mult != 1.0:
+        out["lr_mult"] = float(lr_mult)
+    return out
 
 
 # The size parameter of a layer reads best bare, the geometry of a convolution or pooling as
 # a short code: "Linear 64", "Conv2d 16, k3, p1", "MaxPool2d k2", "Dropout p=0.5".
-_SIZE_PARAMS = ("out_features", "out_channels", "hidden_size", "embedding_dim", "output_size")
+_SIZE_PARAMS = ("out_features", "out_channels", "hidden_size", "embedding_dim", "output_size", "unflattened_size")
 _CODES = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d"}
 _ALWAYS = ("kernel_size", "p")  # shown even when left at the catalog default
 
@@ -192,7 +205,7 @@ def label(layer: dict[str, Any]) -> str:
         else:
             parts.append(f"{name}={_short(value)}")
     if size is not None:
-        return ", ".join([f"{layer['type']} {_short(size)}", *parts])
+        return ", ".join([f"{layer['type']} {_short(size, sep='×')}", *parts])
     return f"{layer['type']} {', '.join(parts)}" if parts else layer["type"]
 
 

@@ -29,8 +29,8 @@ WARNING_COLOR = "#b26a00"  # amber: allowed, but rarely meant
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
-COLUMNS = ["#", "Layer", "Output", "Params"]
-COL_NUMBER, COL_LAYER, COL_OUTPUT, COL_PARAMS = range(4)
+COLUMNS = ["#", "Layer", "Output", "Params", "Lock"]
+COL_NUMBER, COL_LAYER, COL_OUTPUT, COL_PARAMS, COL_LOCK = range(5)
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str:
@@ -90,6 +90,7 @@ class LayerStack(QTreeWidget):
     dropped_new = Signal(str, object, int)     # layer name, parent path, row
     dropped_move = Signal(object, object, int)  # source path, parent path, row
     delete_pressed = Signal()
+    lock_toggled = Signal(object, bool)  # layer path, locked
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -101,9 +102,13 @@ class LayerStack(QTreeWidget):
         for col, mode in ((COL_NUMBER, QHeaderView.ResizeMode.ResizeToContents),
                           (COL_LAYER, QHeaderView.ResizeMode.Stretch),
                           (COL_OUTPUT, QHeaderView.ResizeMode.ResizeToContents),
-                          (COL_PARAMS, QHeaderView.ResizeMode.ResizeToContents)):
+                          (COL_PARAMS, QHeaderView.ResizeMode.ResizeToContents),
+                          (COL_LOCK, QHeaderView.ResizeMode.ResizeToContents)):
             header.setSectionResizeMode(col, mode)
         self.headerItem().setTextAlignment(COL_PARAMS, _RIGHT)
+        self.headerItem().setToolTip(COL_LOCK, "Locked layers keep their weights while training (fine-tuning); "
+                                               "×0.1 = the layer learns at a tenth of the learning rate")
+        self.itemChanged.connect(self._item_changed)
         self.headerItem().setToolTip(COL_OUTPUT, "The shape of one sample after the layer")
         self.headerItem().setToolTip(COL_PARAMS, "Trainable numbers in the layer (weights and biases)")
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -165,6 +170,14 @@ class LayerStack(QTreeWidget):
                                            "layers indented under it. Drop layers on it to add them inside.")
             else:
                 item.setToolTip(COL_LAYER, layer_ops.full_label(layer))
+            if len(path) == 1 and reached and info.params > 0:  # a top-level layer with weights
+                flags |= Qt.ItemFlag.ItemIsUserCheckable
+                item.setCheckState(COL_LOCK, Qt.CheckState.Checked if layer.get("frozen") else Qt.CheckState.Unchecked)
+                mult = layer.get("lr_mult")
+                item.setText(COL_LOCK, f"×{mult:g}" if mult is not None else "")
+                item.setToolTip(COL_LOCK, ("locked: its weights do not train" if layer.get("frozen") else
+                                           "click to lock its weights (fine-tuning)")
+                                + (f"; learning rate ×{mult:g}" if mult is not None else ""))
             item.setFlags(flags)
             if info is not None:
                 item.setToolTip(COL_OUTPUT, f"output per sample: {shape_text(info.out_shape)}")
@@ -176,6 +189,11 @@ class LayerStack(QTreeWidget):
                 self._mark_error(item, error)
             if layer.get("layers"):
                 self._add_items(item, layer["layers"], path, summary)
+
+    def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        if column == COL_LOCK and item.flags() & Qt.ItemFlag.ItemIsUserCheckable:
+            self.lock_toggled.emit(tuple(item.data(COL_NUMBER, PATH_ROLE)),
+                                   item.checkState(COL_LOCK) == Qt.CheckState.Checked)
 
     def _mark_error(self, item: QTreeWidgetItem, message: str) -> None:
         item.setData(COL_NUMBER, ERROR_ROLE, message)

@@ -32,6 +32,7 @@ from workbench.core.spec import SpecError
 from workbench.gui.panels import layer_ops
 from workbench.gui.panels.layer_palette import LayerPalette
 from workbench.gui.panels.layer_stack import ERROR_COLOR, WARNING_COLOR, LayerStack, info_for
+from workbench.gui.panels.layer_tuning import LayerTuning
 from workbench.gui.panels.model_summary_view import ModelSummaryView, WrapLabel
 from workbench.gui.widgets.param_form import ParamForm
 
@@ -73,6 +74,7 @@ class ModelPanel(QWidget):
         self._summary = getattr(session, "summary", None)
         self._form: ParamForm | None = None
         self._form_key: tuple | None = None
+        self.tuning: LayerTuning | None = None
         self._select_next: tuple[int, ...] | None = None
         self._build()
         session.spec_changed.connect(self._spec_changed)
@@ -163,6 +165,7 @@ class ModelPanel(QWidget):
         self.stack.dropped_new.connect(self._dropped_new)
         self.stack.dropped_move.connect(self._dropped_move)
         self.stack.delete_pressed.connect(self.remove_selected)
+        self.stack.lock_toggled.connect(self._lock_toggled)
         stack_layout.addWidget(self.stack, 1)
         buttons = QHBoxLayout()
         buttons.setSpacing(0)
@@ -373,10 +376,33 @@ class ModelPanel(QWidget):
             return
         old = layer_ops.get(layers, path)
         new_layer = {"type": layer_type, **values}
+        new_layer.update({k: old[k] for k in layer_ops.TUNING_KEYS if k in old})
         if old.get("layers") is not None:
             new_layer["layers"] = old["layers"]
         self._select_next = path
         error = self.session.set_layers(layer_ops.replace(layers, path, new_layer))
+        self._select_next = None
+        self._show_message(error or "")
+
+    def _lock_toggled(self, path: tuple[int, ...], locked: bool) -> None:
+        layer = layer_ops.get(self.layers(), path)
+        self.set_tuning(path, locked, layer.get("lr_mult"))
+
+    def set_tuning(self, path: tuple[int, ...], frozen: bool, lr_mult: float | None) -> None:
+        """Lock/unlock a top-level layer and set its learning-rate multiplier (one undo step)."""
+        layers = self.layers()
+        if not layer_ops.exists(layers, path):
+            return
+        old = layer_ops.get(layers, path)
+        new = layer_ops.with_tuning(old, frozen, lr_mult)
+        if new == old:
+            return
+        if bool(frozen) != bool(old.get("frozen")):
+            self._commit(layer_ops.replace(layers, path, new), f"{'Lock' if frozen else 'Unlock'} {old['type']}",
+                         select=path)
+            return
+        self._select_next = path  # a multiplier being typed: undo steps merge like parameter edits
+        error = self.session.set_layers(layer_ops.replace(layers, path, new))
         self._select_next = None
         self._show_message(error or "")
 
@@ -443,7 +469,7 @@ class ModelPanel(QWidget):
 
     def _show_form(self, path: tuple[int, ...] | None, layers: list[dict]) -> None:
         if path is None:
-            self._form, self._form_key = None, None
+            self._form, self._form_key, self.tuning = None, None, None
             self.params_box.setTitle("Parameters")
             self.params_hint = QLabel("Select a layer to see its parameters.")
             self.params_hint.setWordWrap(True)
@@ -455,6 +481,11 @@ class ModelPanel(QWidget):
         values = layer_ops.params_of(layer)
         if self._form is not None and self._form_key == key:
             self._form.set_values(values)  # same field the person is editing: keep it (and its focus)
+            tuning = getattr(self, "tuning", None)
+            if tuning is not None and tuning.lock.isChecked() != bool(layer.get("frozen")):
+                tuning.lock.blockSignals(True)
+                tuning.lock.setChecked(bool(layer.get("frozen")))
+                tuning.lock.blockSignals(False)
         else:
             try:
                 entry = catalog.get_entry("layer", layer["type"])
@@ -462,6 +493,7 @@ class ModelPanel(QWidget):
                 self.params_scroll.setWidget(QLabel(str(err)))
                 self._form, self._form_key = None, None
                 return
+            self.tuning = None
             form = ParamForm(entry, values)
             form.values_changed.connect(lambda v, p=path, t=layer["type"]: self._params_edited(p, t, v))
             self._form, self._form_key = form, key
@@ -477,6 +509,11 @@ class ModelPanel(QWidget):
                 note = QLabel("Its inner layers are listed under it in the stack; drop or add layers there.")
                 note.setWordWrap(True)
                 holder_layout.addWidget(note)
+            info = info_for(self._summary, path)
+            if len(path) == 1 and info is not None and info.params > 0:
+                self.tuning = LayerTuning(bool(layer.get("frozen")), layer.get("lr_mult"))
+                self.tuning.changed.connect(lambda frozen, mult, p=path: self.set_tuning(p, frozen, mult))
+                holder_layout.addWidget(self.tuning)
             holder_layout.addStretch(1)
             self.params_scroll.setWidget(holder)
         number = ".".join(str(p + 1) for p in path)
@@ -518,7 +555,7 @@ class ModelPanel(QWidget):
 def layer_ops_dict(layer: Any) -> dict:
     """A LayerSpec as the plain dict the spec file holds (inner layers included)."""
     out = {"type": layer.type, **layer.params}
-    for key in ("frozen", "lr_mult"):  # fine-tuning settings travel with the layer
+    for key in layer_ops.TUNING_KEYS:  # fine-tuning settings travel with the layer
         if getattr(layer, key, None) is not None:
             out[key] = getattr(layer, key)
     if layer.layers is not None:

@@ -33,6 +33,7 @@ from workbench.gui.plots.lr_preview import LrPreview
 from workbench.gui.session import Session, losses_for_task
 from workbench.gui.widgets.experiment_name import ExperimentNameEdit
 from workbench.gui.widgets.param_form import NumberSpinBox, ParamForm
+from workbench.gui.panels.finetune_box import FineTuneBox
 
 PRECISIONS = [("auto", "Auto (bf16 on recent GPUs, else fp32)"), ("fp32", "fp32"), ("bf16", "bf16 (mixed)"),
               ("fp16", "fp16 (mixed)")]
@@ -163,6 +164,8 @@ class TrainingPanel(QScrollArea):
         col.addWidget(self._build_loop())
         col.addWidget(self._build_early_stopping())
         col.addWidget(self._build_hardware())
+        self.finetune = FineTuneBox(session)
+        col.addWidget(self.finetune)
         col.addStretch(1)
         # The dock may not squeeze the form below its own width (it only scrolls vertically).
         self.setMinimumWidth(body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 2)

@@ -1,0 +1,114 @@
+"""The Export page as a person uses it: pick a run, export ONNX (a real `workbench export` child
+process checks it with onnxruntime), measure compressed variants and save one, start a new run
+from the run's weights; and the model stack's Lock column and learning-rate multipliers."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+
+from tests.gui.helpers import choose, save_screenshot, wait_ready
+
+
+def _trained_run(tmp_path) -> int:
+    """A short iris run in the test's run store (the CLI, in this process)."""
+    import os
+
+    from workbench.cli import main
+
+    store = os.environ["WORKBENCH_STORE"]
+    assert main(["train", "iris", "--epochs", "5", "-q", "--device", "cpu", "--store", store]) == 0
+    return 1
+
+
+def _export_page(qtbot, window):
+    window.pages.show_page("export")
+    page = window.pages.page("export")
+    qtbot.waitUntil(lambda: page.run_combo.count() > 0)
+    return page
+
+
+def test_export_onnx_and_compress_from_the_page(qtbot, make_window, tmp_path):
+    run_id = _trained_run(tmp_path)
+    window = make_window()
+    page = _export_page(qtbot, window)
+    assert page.selected_run_id() == run_id and page.run_combo.currentText().startswith(f"#{run_id} ")
+    page.folder_edit.setText(str(tmp_path / "out"))
+    choose(qtbot, page.format_combo, "ONNX + predict.py (checked with onnxruntime)")
+    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "ONNX matches PyTorch" in page.result_label.text(), timeout=120_000)
+    assert "test accuracy" in page.result_label.text() and "✓" in page.result_label.text()
+    assert (tmp_path / "out" / "predict.py").exists()
+    onnx_files = list((tmp_path / "out").glob("*.onnx"))
+    assert len(onnx_files) == 1 and json.loads(onnx_files[0].with_suffix(".json").read_text())["class_names"]
+
+    view = page.compress
+    view.prune.setChecked(False)
+    qtbot.mouseClick(view.measure_button, Qt.MouseButton.LeftButton)
+    assert view.cancel_button.isEnabled() and not view.measure_button.isEnabled()
+    qtbot.waitUntil(lambda: view.table.rowCount() == 3, timeout=180_000)
+    assert [view.table.item(r, 0).text() for r in range(3)] == ["original", "fp16 weights", "int8 (dynamic)"]
+    assert view.table.horizontalHeaderItem(5).text() == "Test accuracy"
+    save_screenshot(window, "export_page")
+    view.table.selectRow(2)
+    files = view.save_selected(str(tmp_path / "chosen"))
+    assert [f.name for f in files][-1] == "predict.py" and files[0].name.endswith("-int8.onnx")
+    assert f"MODEL_FILE = '{files[0].name}'" in files[-1].read_text()
+
+
+def test_cancel_and_a_run_without_weights(qtbot, make_window, tmp_path):
+    _trained_run(tmp_path)
+    window = make_window()
+    page = _export_page(qtbot, window)
+    page.folder_edit.setText(str(tmp_path / "out"))
+    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.result_label.text() == "Export cancelled.")
+    assert page.export_button.isEnabled()
+
+
+def test_start_a_new_run_from_the_weights(qtbot, make_window, tmp_path):
+    run_id = _trained_run(tmp_path)
+    window = make_window()
+    wait_ready(qtbot, window.session)
+    page = _export_page(qtbot, window)
+    qtbot.mouseClick(page.finetune_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.session.spec.finetune is not None)
+    ft = window.session.spec.finetune
+    assert ft.init_run == run_id and ft.init_from.endswith("last.pt")
+    box = window.training_panel.finetune
+    assert f"run #{run_id} (last.pt)" in box.source_label.text()
+    qtbot.mouseClick(box.clear_button, Qt.MouseButton.LeftButton)
+    assert window.session.spec.finetune is None
+
+
+def test_lock_column_and_learning_rate_multiplier(qtbot, make_window):
+    window = make_window()
+    session = window.session
+    wait_ready(qtbot, session)
+    window.pages.show_page("model")
+    panel = window.model_panel
+    stack = panel.stack
+    qtbot.waitUntil(lambda: stack.topLevelItem(0) is not None
+                    and bool(stack.topLevelItem(0).flags() & Qt.ItemFlag.ItemIsUserCheckable))
+    first = stack.topLevelItem(0)
+    assert not bool(stack.topLevelItem(1).flags() & Qt.ItemFlag.ItemIsUserCheckable)  # Tanh has no weights
+    first.setCheckState(4, Qt.CheckState.Checked)  # a click on the lock
+    assert session.spec.model.layers[0].frozen is True
+    assert session.undo_stack.undoText() == "Lock Linear"
+    stack.setCurrentItem(stack.topLevelItem(0))
+    qtbot.waitUntil(lambda: panel.tuning is not None)
+    assert panel.tuning.lock.isChecked()
+    panel.tuning.lr.setValue(0.25)
+    assert session.spec.model.layers[0].lr_mult == 0.25
+    qtbot.waitUntil(lambda: stack.topLevelItem(0).text(4) == "×0.25")
+    # an edit of the layer's own parameters keeps its lock and multiplier
+    panel._form.set_values({"out_features": 8})
+    panel._params_edited((0,), "Linear", {"out_features": 8, "bias": True})
+    layer = session.spec.model.layers[0]
+    assert layer.params["out_features"] == 8 and layer.frozen and layer.lr_mult == 0.25
+    session.undo_stack.undo()
+    session.undo_stack.undo()
+    session.undo_stack.undo()
+    assert session.spec.model.layers[0].frozen is None

@@ -1,0 +1,108 @@
+"""Fine-tuning settings on the Train page: what the next run starts from (fresh weights, a run's
+weights, or a weights file), whether the last layer gets a new head, and the epoch at which
+locked layers are unlocked (with the learning-rate factor then). Layers are locked in the
+model stack (its Lock column)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+                               QSpinBox, QVBoxLayout, QWidget)
+
+from workbench.core.spec import FineTuneSpec
+
+
+class FineTuneBox(QGroupBox):
+    def __init__(self, session: Any, parent: QWidget | None = None):
+        super().__init__("Fine-tuning", parent)
+        self.setObjectName("fineTuneBox")
+        self.session = session
+        self.source_label = QLabel(objectName="fineTuneSource", wordWrap=True)
+        choose = QPushButton("Weights file…", objectName="fineTuneChoose")
+        choose.setToolTip("Start from a .safetensors file (or a Workbench checkpoint .pt). The Export page starts "
+                          "from a run's weights.")
+        choose.clicked.connect(self._choose)
+        self.clear_button = QPushButton("Fresh start", objectName="fineTuneClear")
+        self.clear_button.setToolTip("Start from freshly initialised weights again")
+        self.clear_button.clicked.connect(lambda: self._edit(None))
+        self.reset_head = QCheckBox("New head (start the last layer afresh)", objectName="fineTuneResetHead")
+        self.reset_head.setToolTip("For a new task: the output layer is initialised anew even when its shape fits")
+        self.reset_head.toggled.connect(lambda on: self._edit_field("reset_head", bool(on)))
+        self.unfreeze = QSpinBox(objectName="fineTuneUnfreeze", minimum=0, maximum=100_000, specialValueText="never")
+        self.unfreeze.setToolTip("From this epoch on, locked layers train too (fastai's fine_tune: the new head first, "
+                                 "then everything at a lower rate)")
+        self.factor = QDoubleSpinBox(objectName="fineTuneFactor", decimals=3, minimum=0.001, maximum=1.0,
+                                     singleStep=0.05, prefix="× ")
+        self.factor.setToolTip("Every learning rate is multiplied by this when the layers are unlocked")
+        self.unfreeze.valueChanged.connect(lambda v: self._edit_field("unfreeze_epoch", int(v) or None))
+        self.factor.valueChanged.connect(lambda v: self._edit_field("unfreeze_lr_factor", float(v)))
+        self.message = QLabel(objectName="fineTuneMessage", wordWrap=True)
+        self.message.setStyleSheet("QLabel { color: #d93025; }")
+        self.message.hide()
+
+        top = QHBoxLayout()
+        top.addWidget(self.source_label, 1)
+        top.addWidget(choose)
+        top.addWidget(self.clear_button)
+        unlock = QHBoxLayout()
+        unlock.addWidget(QLabel("Unlock layers at epoch"))
+        unlock.addWidget(self.unfreeze)
+        unlock.addWidget(QLabel("then rates"))
+        unlock.addWidget(self.factor)
+        unlock.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.reset_head)
+        layout.addLayout(unlock)
+        layout.addWidget(self.message)
+        session.spec_changed.connect(self.show_spec)
+        self.show_spec(session.spec)
+
+    def show_spec(self, spec: Any) -> None:
+        ft = spec.finetune
+        frozen = [i + 1 for i, layer in enumerate(spec.model.layers) if layer.frozen]
+        if ft is not None and ft.init_from:
+            source = f"run #{ft.init_run} ({Path(ft.init_from).name})" if ft.init_run else Path(ft.init_from).name
+            text = f"Starts from <b>{source}</b>: layers whose shapes match are loaded."
+        else:
+            text = "Starts from fresh weights."
+        if frozen:
+            text += f" Locked in the model stack: layer{'s' if len(frozen) > 1 else ''} " + ", ".join(map(str, frozen))
+        self.source_label.setText(text)
+        self.source_label.setToolTip(ft.init_from if ft is not None and ft.init_from else "")
+        self.clear_button.setEnabled(ft is not None and bool(ft.init_from))
+        for widget, value in ((self.reset_head, ft.reset_head if ft is not None else True),
+                              (self.unfreeze, (ft.unfreeze_epoch or 0) if ft is not None else 0),
+                              (self.factor, ft.unfreeze_lr_factor if ft is not None else 0.1)):
+            widget.blockSignals(True)
+            if isinstance(widget, QCheckBox):
+                widget.setChecked(bool(value))
+            else:
+                widget.setValue(value)
+            widget.blockSignals(False)
+        self.unfreeze.setEnabled(bool(frozen))
+        self.factor.setEnabled(bool(frozen))
+
+    def _current(self) -> dict:
+        ft = self.session.spec.finetune
+        return ft.model_dump() if ft is not None else {}
+
+    def _edit_field(self, key: str, value: Any) -> None:
+        self._edit({**self._current(), key: value})
+
+    def _edit(self, finetune: dict | None) -> None:
+        if finetune is not None and finetune == FineTuneSpec().model_dump():
+            finetune = None  # nothing but defaults: no fine-tuning section in the spec
+        error = self.session.edit({"finetune": finetune}, text="Fine-tuning")
+        self.message.setText(error or "")
+        self.message.setVisible(bool(error))
+        if error:
+            self.show_spec(self.session.spec)
+
+    def _choose(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Start from weights", "",
+                                              "Weights (*.safetensors *.pt *.pth);;All files (*)")
+        if path:
+            self._edit({**self._current(), "init_from": path, "init_run": None})
