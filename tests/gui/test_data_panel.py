@@ -171,3 +171,63 @@ def test_standardise_target_shows_for_regression_and_edits_the_spec(qtbot, sessi
     assert session.spec.data.standardize_target is False
     session.undo_stack.undo()
     assert session.spec.data.standardize_target is True and check.isChecked()
+
+
+def test_the_table_is_every_row_of_the_arrays_and_a_big_scatter_is_sampled(qtbot, tmp_path, session, panel):
+    g = np.random.default_rng(0)
+    n = 8000
+    rows = [f"{a:.3f},{b:.3f},{c},{d}" for a, b, c, d in zip(g.normal(size=n), g.normal(size=n),
+                                                             g.choice(["red", "blue"], n), g.choice(["x", "y"], n))]
+    path = _csv(tmp_path / "big.csv", ["a,b,color,label", *rows])
+    panel.load_path(path)
+    wait_idle(qtbot, session)
+    model = panel.table_model
+    assert model.rowCount() == n and model.columnCount() == 4  # all rows, not the first fifty
+    last = rows[-1].split(",")
+    assert [model.data(model.index(n - 1, c)) for c in range(4)] == [
+        f"{float(last[0]):.6g}", f"{float(last[1]):.6g}", last[2], last[3]]
+    assert model.headerData(3, Qt.Orientation.Horizontal) == "label (target)"
+    x, _ = panel.scatter.getData()
+    assert len(x) == 5000  # a random sample of the 8000 points
+    assert not set(np.round(x, 3)) <= set(np.round(session.dataset.X[:5000, 0], 3))  # not just the first rows
+
+
+def test_a_slow_load_shows_rows_per_second_and_cancel_keeps_the_last_data(qtbot, tmp_path, session, panel,
+                                                                         monkeypatch):
+    import threading
+
+    from workbench.core.data import progress as progress_module
+    from workbench.core.data import table_fast
+    from workbench.gui.widgets import load_progress
+
+    monkeypatch.setenv("WORKBENCH_DATA_CACHE", "off")
+    monkeypatch.setattr(load_progress, "SHOW_AFTER_MS", 0)
+    monkeypatch.setattr(table_fast, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(table_fast, "reading_threads", lambda: 1)
+    gate = threading.Event()
+    real_update = progress_module.Progress.update
+
+    def held_update(self, done, total=None, force=False):
+        real_update(self, done, total, force=True)
+        gate.wait(10)  # the load waits here until the test lets it go on
+
+    monkeypatch.setattr(progress_module.Progress, "update", held_update)
+    n = 3000
+    path = _csv(tmp_path / "slow.csv", ["a,b,label"] + [f"{i * 0.5},{i % 7},{i % 2}" for i in range(n)])
+    panel.load_path(path)
+    row = panel.load_progress
+    qtbot.waitUntil(lambda: row.isVisible() and "rows/s" in row.label.text(), timeout=10000)
+    assert "of about" in row.label.text() and session.is_loading
+    qtbot.mouseClick(row.cancel_button, Qt.MouseButton.LeftButton)
+    gate.set()
+    wait_idle(qtbot, session)
+    assert not row.isVisible()
+    assert "cancelled" in panel.error_label.text() and panel.error_label.isVisible()
+    assert panel.stale_label.isVisible() and len(panel.scatter.getData()[0]) == 500  # the spiral stays
+    assert not session.validity[0]
+
+    monkeypatch.setattr(progress_module.Progress, "update", real_update)
+    panel.load_path(path)  # the same file again: it loads this time
+    wait_idle(qtbot, session)
+    assert session.dataset is not None and session.dataset.meta.n_samples == n
+    assert not panel.error_label.isVisible()

@@ -89,6 +89,8 @@ class Session(QObject):
     dirty_changed = Signal(bool)
     project_changed = Signal(object)  # Path | None of the project file
     loading_changed = Signal(bool)  # True while a dataset loads in the background
+    load_progress = Signal(object)  # core.data LoadProgress, a few times a second while a big load runs
+    _load_progress_from_loader = Signal(int, object)  # (generation, LoadProgress), emitted on the loading thread
     engine_ready = Signal()  # torch is imported (warm_engine): the summary and devices can be shown
     next_run_changed = Signal(object)  # the BranchPlan the next Train continues (None: a fresh run)
 
@@ -109,6 +111,7 @@ class Session(QObject):
         self._loading = False
         self._load_generation = 0
         self._loaded_key: tuple | None = None
+        self._load_cancel = threading.Event()  # set: the load in progress stops (LoadCancelled)
         self._summary = None
         self._validity: tuple[bool, str] = (False, "Loading data…")
         self._state = "idle"
@@ -130,6 +133,7 @@ class Session(QObject):
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self._background = BackgroundCalls("data", self)
+        self._load_progress_from_loader.connect(self._on_load_progress)  # queued: it comes from the loader
         self._engine_calls: BackgroundCalls | None = None  # imports torch off the GUI thread
         self._engine_error = ""
         # a summary waiting for torch starts the import a moment later, so the window paints its
@@ -247,9 +251,10 @@ class Session(QObject):
     def load_data(self, source: str) -> None:
         """Use another dataset (sample:NAME or a path); it loads in the background."""
         source = str(source)
-        changes: dict[str, Any] = {"data.source": source}
-        if source != self._spec.data.source:
-            changes.update({"data.target": None, "data.task": "auto"})
+        if source == self._spec.data.source:  # opened again: read it again (it may have changed, or
+            self.reload_data()                # its last load was cancelled)
+            return
+        changes: dict[str, Any] = {"data.source": source, "data.target": None, "data.task": "auto"}
         error = self.edit(changes, text="Load data")
         if error:
             self._set_data_error(error)
@@ -329,13 +334,26 @@ class Session(QObject):
         self._loaded_key = key
         self._load_generation += 1
         generation = self._load_generation
+        self._load_cancel.set()  # a load still running is for data no longer wanted
+        self._load_cancel = cancel = threading.Event()
         self._set_loading(True)
         data, base_dir = self._spec.data.model_copy(deep=True), self._base_dir
         self._background.submit(
-            _load_dataset, data, base_dir,
+            _load_dataset, data, base_dir, lambda p, g=generation: self._load_progress_from_loader.emit(g, p), cancel,
             on_done=lambda ds, g=generation: self._on_loaded(g, ds),
             on_error=lambda err, details, g=generation: self._on_load_failed(g, err, details),
         )
+
+    def cancel_load(self) -> None:
+        """Stop the load in progress (Cancel beside its progress). The data shown before stays on
+        screen, marked as not the current data; choosing the data again loads it again."""
+        if self._loading:
+            self._load_cancel.set()
+
+    @Slot(int, object)
+    def _on_load_progress(self, generation: int, progress) -> None:
+        if generation == self._load_generation and self._loading:
+            self.load_progress.emit(progress)
 
     def _on_loaded(self, generation: int, dataset) -> None:
         if generation != self._load_generation:
@@ -350,9 +368,17 @@ class Session(QObject):
     def _on_load_failed(self, generation: int, err: BaseException, details: str) -> None:
         if generation != self._load_generation:
             return
+        from workbench.core.data import LoadCancelled
+
         self._dataset = None
         self._set_loading(False)
-        message = str(err) if isinstance(err, ValueError) else f"Could not load the data: {err}"
+        if isinstance(err, LoadCancelled):
+            self._loaded_key = None  # choosing the same data again loads it again
+            source = self._spec.data.source
+            message = (f"Loading {Path(source).name or source} was cancelled. Open it again to load it, "
+                       "or choose other data.")
+        else:
+            message = str(err) if isinstance(err, ValueError) else f"Could not load the data: {err}"
         self._set_data_error(message)
         self.dataset_changed.emit(None)
         self._recheck_timer.start()
@@ -576,6 +602,7 @@ class Session(QObject):
             ending.done.disconnect(self._on_worker_done)
             ending.shutdown(0.5)
         self._ending.clear()
+        self._load_cancel.set()  # a big load in progress stops at its next block instead of finishing
         self._background.shutdown(wait=True)
         if self._engine_calls is not None:
             self._engine_calls.shutdown(wait=False)  # an import cannot be interrupted; exit waits for it
@@ -605,8 +632,8 @@ def _accepted_options(factory) -> set[str] | None:
     return {p.name for p in params} & {"run_dir", "resume_from", "parent_id", "tags", "name"}
 
 
-def _load_dataset(data, base_dir):
+def _load_dataset(data, base_dir, on_progress, cancel):
     """Runs on the background thread."""
     from workbench.core.data import load_dataset
 
-    return load_dataset(data, base_dir=base_dir)
+    return load_dataset(data, base_dir=base_dir, on_progress=on_progress, cancel=cancel)

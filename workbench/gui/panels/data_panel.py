@@ -42,15 +42,18 @@ from workbench.gui.panels.preview_table import PreviewTableModel
 from workbench.gui.plots.palette import PlotColors, style_axes
 from workbench.gui.widgets.class_balance import ClassBalance
 from workbench.gui.widgets.image_grid import ImageGrid
+from workbench.gui.widgets.load_progress import LoadProgressRow
 from workbench.gui.widgets.sample_thumbnails import (
     THUMB_SIZE,
     ThumbnailQueue,
     as_images,
+    downsample,
     plot_coordinates,
     point_colors,
 )
 
 MAX_SCATTER_POINTS = 5000
+RESIZE_SAMPLE_ROWS = 60
 FILE_FILTER = "Data files (*.csv *.tsv *.txt *.npz *.npy);;All files (*)"
 _ERROR_STYLE = (
     "QLabel { color: #b3261e; background: rgba(217, 48, 37, 0.10); border: 1px solid rgba(217, 48, 37, 0.55);"
@@ -117,6 +120,9 @@ class DataPanel(QWidget):
         session.data_error.connect(self._data_error)
         if hasattr(session, "loading_changed"):
             session.loading_changed.connect(self._loading_changed)
+        if hasattr(session, "load_progress"):
+            session.load_progress.connect(self.load_progress.report)
+            self.load_progress.cancel_requested.connect(session.cancel_load)
         self._spec_changed(session.spec)
         if getattr(session, "dataset", None) is not None:
             self._dataset_changed(session.dataset)
@@ -162,6 +168,8 @@ class DataPanel(QWidget):
         self.source_label.setWordWrap(True)
         self.source_label.setStyleSheet(_NOTE_STYLE)
         outer.addWidget(self.source_label)
+        self.load_progress = LoadProgressRow()  # rows/s and Cancel while a big file loads
+        outer.addWidget(self.load_progress)
 
         # problems: loader errors in words (red), and the "showing the last good data" note
         self.error_label = QLabel()
@@ -193,6 +201,9 @@ class DataPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setDefaultSectionSize(20)
+        # column widths from the first rows only: the table may hold a million (read on demand)
+        self.table.verticalHeader().setResizeContentsPrecision(RESIZE_SAMPLE_ROWS)
+        self.table.horizontalHeader().setResizeContentsPrecision(RESIZE_SAMPLE_ROWS)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.image_grid = ImageGrid()
@@ -366,6 +377,7 @@ class DataPanel(QWidget):
 
     def _loading_changed(self, loading: bool) -> None:
         self._is_loading = loading
+        self.load_progress.loading(loading)
         self.source_label.setText(self._source_words(self.session.spec.data.source))
 
     def _edit(self, changes: dict[str, Any]) -> bool:
@@ -550,7 +562,8 @@ class DataPanel(QWidget):
     def _show_dataset(self, ds: Any) -> None:
         meta = ds.meta
         images = as_images(ds)
-        coords = plot_coordinates(ds)
+        sample = downsample(ds, MAX_SCATTER_POINTS)  # a big table: a random sample of its rows
+        coords = plot_coordinates(sample)
         tabular = meta.kind == "tabular" and bool(ds.preview_columns)
         self.view_tabs.setTabVisible(0, coords is not None)
         self.view_tabs.setTabVisible(1, tabular)
@@ -558,12 +571,12 @@ class DataPanel(QWidget):
 
         if coords is not None:
             x, y, xname, yname = coords
-            n = min(len(x), MAX_SCATTER_POINTS)
+            n = len(x)
             # one brush object per colour: pyqtgraph renders a symbol per distinct brush object, so
             # 500 equal brushes cost 500 renders (0.2 s at startup) where 3 classes need 3
             by_rgba: dict[int, Any] = {}
             brushes = []
-            for color in point_colors(ds, n):
+            for color in point_colors(sample, n):
                 brush = by_rgba.get(color.rgba())
                 if brush is None:
                     brush = by_rgba[color.rgba()] = pg.mkBrush(color)
@@ -576,11 +589,9 @@ class DataPanel(QWidget):
             self._apply_plot_colors()
         else:
             self.scatter.clear()
+        self.table_model.set_dataset(ds if tabular else None)
         if tabular:
-            self.table_model.set_rows(ds.preview_columns, ds.preview_rows, meta.target_name)
             self.table.resizeColumnsToContents()
-        else:
-            self.table_model.set_rows([], [])
         if images is not None:
             y = np.asarray(ds.y).reshape(len(ds.y), -1)[:, 0]
             if meta.task == "classification" and meta.class_names:

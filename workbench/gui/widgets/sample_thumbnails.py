@@ -6,6 +6,7 @@ tick, so showing the window never waits for them, and are cached for the whole p
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any, Callable
 
@@ -31,6 +32,16 @@ def as_images(dataset: Any) -> np.ndarray | None:
         if side * side == X.shape[1]:
             return X.reshape(len(X), 1, side, side)
     return None
+
+
+def downsample(dataset: Any, limit: int, seed: int = 0) -> Any:
+    """The dataset itself when it has at most `limit` rows, else a random `limit` of them (in
+    file order): a scatter of a million points says no more than one of a few thousand."""
+    n = len(dataset.y)
+    if n <= limit:
+        return dataset
+    rows = np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
+    return dataclasses.replace(dataset, X=np.asarray(dataset.X[rows]), y=np.asarray(dataset.y[rows]))
 
 
 def plot_coordinates(dataset: Any) -> tuple[np.ndarray, np.ndarray, str, str] | None:
