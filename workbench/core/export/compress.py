@@ -22,7 +22,7 @@ import torch
 
 from workbench.core.export.finetune import fine_tune
 from workbench.core.export.formats import write_predict_script, write_sidecar
-from workbench.core.export.measure import Variant, measure_variant
+from workbench.core.export.measure import Variant, measure_variant, time_variants
 from workbench.core.export.onnx_io import headline_metric, save_onnx
 from workbench.core.export.prune import (
     CURVE_SPARSITIES,
@@ -83,8 +83,7 @@ class _Work:
         if self.should_stop():
             raise InterruptedError("stopped")
         self.progress(f"measuring {name}")
-        return measure_variant(Variant(name, path, notes=list(notes)), self.test_X, self.test_y, self.meta,
-                               self.sample_rows, self.repeats)
+        return measure_variant(Variant(name, path, notes=list(notes)), self.test_X, self.test_y, self.meta)
 
 
 def _int8(work: _Work, original: Variant, qat_epochs: int, qat_trigger: float) -> list[Variant]:
@@ -190,6 +189,8 @@ def compress(restored, methods: Sequence[str], work_dir: str | Path, *, sparsity
         variants += _int8(work, original, qat_epochs, qat_trigger)
     if "prune" in methods:
         variants += _prune(work, sparsity, finetune_epochs)
+    work.progress(f"timing {len(variants)} variants side by side")
+    time_variants(variants, work.sample_rows, work.repeats)
     report = CompressionReport(variants, original.metric)
     if curve:
         work.progress("sparsity curve")

@@ -1,6 +1,6 @@
-"""Measuring an ONNX model variant: file size, non-zero parameters, CPU latency with
-onnxruntime at batch 1 and 64 (median of repeated runs, one thread, after warm-up runs) and
-the test metric."""
+"""Measuring ONNX model variants: file size, non-zero parameters, the test metric, and CPU
+latency with onnxruntime at batch 1 and 64 (one thread, after warm-up runs; the median of
+rounds that time every variant in turn, so the variants are compared side by side)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import numpy as np
 
 from workbench.core.export.onnx_io import headline_metric, ort_predict, ort_session
 
-__all__ = ["Variant", "measure_variant", "onnx_nonzero_params", "latency_ms", "LATENCY_REPEATS"]
+__all__ = ["Variant", "measure_variant", "time_variants", "onnx_nonzero_params", "LATENCY_REPEATS"]
 
 LATENCY_REPEATS = 30  # timed runs per batch size (the median is reported); the issue asks for >= 20
 LATENCY_WARMUP = 5
@@ -35,6 +35,8 @@ class Variant:
     nonzero_params: int = 0
     latency_ms_b1: float = float("nan")
     latency_ms_b64: float = float("nan")
+    latency_min_ms_b1: float = float("nan")  # the fastest round: steadier than the median on a busy machine
+    latency_min_ms_b64: float = float("nan")
     metric: str = "accuracy"      # "accuracy" | "r2"
     test_metric: float = float("nan")
     notes: list[str] = field(default_factory=list)
@@ -42,6 +44,7 @@ class Variant:
     def to_dict(self) -> dict[str, Any]:
         return {"variant": self.name, "size_bytes": self.size_bytes, "nonzero_params": self.nonzero_params,
                 "latency_ms_b1": self.latency_ms_b1, "latency_ms_b64": self.latency_ms_b64,
+                "latency_min_ms_b1": self.latency_min_ms_b1, "latency_min_ms_b64": self.latency_min_ms_b64,
                 "test_metric": self.test_metric, "metric": self.metric, "file": str(self.path), "notes": self.notes}
 
 
@@ -62,34 +65,38 @@ def onnx_nonzero_params(path: str | os.PathLike) -> int:
     return total
 
 
-def latency_ms(session, x: np.ndarray, repeats: int = LATENCY_REPEATS) -> float:
-    """Median milliseconds of one session.run on `x`."""
-    name = session.get_inputs()[0].name
-    feed = {name: np.ascontiguousarray(x, dtype=np.float32)}
-    for _ in range(LATENCY_WARMUP):
-        session.run(None, feed)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        session.run(None, feed)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000.0
-
-
 def _batch(rows: np.ndarray, n: int) -> np.ndarray:
     reps = -(-n // max(1, len(rows)))
     return np.concatenate([rows] * reps)[:n]
 
 
-def measure_variant(variant: Variant, X_test, y_test, meta, sample_rows: np.ndarray,
-                    repeats: int = LATENCY_REPEATS) -> Variant:
-    """Fill in a variant's numbers from its ONNX file."""
+def measure_variant(variant: Variant, X_test, y_test, meta) -> Variant:
+    """Fill in a variant's size, non-zero parameters and test metric from its ONNX file."""
     variant.size_bytes = Path(variant.path).stat().st_size
     variant.nonzero_params = onnx_nonzero_params(variant.path)
-    session = ort_session(variant.path, threads=LATENCY_THREADS)
     if len(X_test):
+        session = ort_session(variant.path, threads=LATENCY_THREADS)
         variant.metric, variant.test_metric = headline_metric(ort_predict(session, X_test), y_test, meta)
-    rows = np.asarray(sample_rows, dtype=np.float32)
-    variant.latency_ms_b1 = latency_ms(session, rows[:1], repeats)
-    variant.latency_ms_b64 = latency_ms(session, _batch(rows, 64), repeats)
     return variant
+
+
+def time_variants(variants: list[Variant], sample_rows: np.ndarray, repeats: int = LATENCY_REPEATS) -> None:
+    """CPU latency of every variant at batch 1 and 64, measured side by side: each round times
+    every variant once, so a burst of load elsewhere on the machine hits them all alike; the
+    median over the rounds is kept."""
+    rows = np.asarray(sample_rows, dtype=np.float32)
+    sessions = [ort_session(v.path, threads=LATENCY_THREADS) for v in variants]
+    for batch, suffix in ((rows[:1], "b1"), (_batch(rows, 64), "b64")):
+        feeds = [{s.get_inputs()[0].name: np.ascontiguousarray(batch)} for s in sessions]
+        for s, feed in zip(sessions, feeds):
+            for _ in range(LATENCY_WARMUP):
+                s.run(None, feed)
+        times: list[list[float]] = [[] for _ in variants]
+        for _ in range(repeats):
+            for k, (s, feed) in enumerate(zip(sessions, feeds)):
+                t0 = time.perf_counter()
+                s.run(None, feed)
+                times[k].append(time.perf_counter() - t0)
+        for v, t in zip(variants, times):
+            setattr(v, f"latency_ms_{suffix}", statistics.median(t) * 1000.0)
+            setattr(v, f"latency_min_ms_{suffix}", min(t) * 1000.0)

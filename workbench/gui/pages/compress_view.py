@@ -175,6 +175,9 @@ class CompressView(QGroupBox):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 item.setToolTip("\n".join(v.get("notes") or []))
                 self.table.setItem(row, col, item)
+            for col, key in ((3, "latency_min_ms_b1"), (4, "latency_min_ms_b64")):
+                if v.get(key) is not None:
+                    self.table.item(row, col).setToolTip(f"median of 30 runs; fastest {v[key]:.3f} ms")
             if row and base:
                 self.table.item(row, 1).setToolTip(f"{v['size_bytes'] / base['size_bytes']:.0%} of the original")
         if self.curve:
