@@ -144,7 +144,8 @@ class ExportPage(QWidget):
         for widget in (self.export_button, self.finetune_button, self.compress.measure_button):
             widget.setEnabled(has and not self.job.running)
         if has:
-            docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation) or str(Path.home())
+            docs = (QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+                    or str(Path.home()))
             self.folder_edit.setText(str(Path(docs) / "Workbench exports" / f"run-{run_id}"))
 
     # ---- export -------------------------------------------------------------------------------
