@@ -18,7 +18,7 @@ from workbench.cli import main
 from workbench.core.export import export_model
 from workbench.core.export.onnx_io import ort_predict, ort_session
 
-from tests.core.export_support import restored, train_run
+from tests.core.export_support import PRESET_NAMES, restored, train_run
 
 SEQUENCE_SPEC = {
     "name": "tokens-lstm",
@@ -174,3 +174,12 @@ def test_export_of_a_run_without_weights(tmp_path, capsys):
     db, run_id = train_run(tmp_path, spec, epochs=1)
     assert main(["export", str(run_id), "--out", str(tmp_path / "o"), "--store", str(db)]) == 2
     assert "has no checkpoint with its weights" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", PRESET_NAMES)
+def test_onnx_parity_for_every_preset(tmp_path, preset):
+    db, run_id = train_run(tmp_path, preset, epochs=3)
+    r = restored(db, run_id)
+    parity = export_model(r, "onnx", tmp_path / "out").parity
+    assert parity.matches and parity.max_abs_diff < 1e-4, parity.sentence()
