@@ -106,7 +106,7 @@ def test_regression_best_metric_is_minimised_loss_or_r2(store, spec):
 
 
 def test_listing_filters_relations_and_delete(store, spec, tmp_path):
-    sweep = store.create_sweep("lr sweep", {"optimizer.lr": [0.1, 0.01]})
+    sweep = "lr sweep"  # the Optuna study's name
     parent = store.create_run(spec, name="parent")
     kids = [store.create_run(spec, name=f"kid{i}", parent_id=parent, sweep_id=sweep, tags=["sw"]) for i in range(3)]
     store.finish_run(kids[0], "failed", {}, 1.0, "diverged")
@@ -117,7 +117,6 @@ def test_listing_filters_relations_and_delete(store, spec, tmp_path):
     assert [r.id for r in store.list_runs(status="failed")] == [kids[0]]
     assert {r.id for r in store.list_runs(tag="sw")} == set(kids)
     assert [r.id for r in store.list_runs(search="parent")] == [parent]
-    assert store.get_sweep(sweep)["config"] == {"optimizer.lr": [0.1, 0.01]}
     assert store.count_runs() == 4
 
     ckpt = tmp_path / "rd" / "last.pt"
@@ -255,10 +254,58 @@ def test_migration_from_empty_database(tmp_path):
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"runs", "epochs", "events", "artifacts", "sweeps"} <= tables
+    assert {"runs", "epochs", "events", "artifacts"} <= tables and "sweeps" not in tables
     db.close()
     with RunStore(empty) as store:  # reopening an up-to-date store changes nothing
         assert store.count_runs() == 0
+
+
+def test_version_1_store_is_upgraded_in_place(tmp_path, spec):
+    from workbench.core.runs.schema import MIGRATIONS
+
+    old = tmp_path / "v1.db"
+    db = sqlite3.connect(old, isolation_level=None)
+    db.execute("BEGIN")
+    MIGRATIONS[1](db)
+    db.execute("INSERT INTO sweeps (name, created) VALUES ('never used', 0)")
+    db.execute("PRAGMA user_version = 1")
+    db.execute("COMMIT")
+    db.close()
+    with RunStore(old) as store:
+        run_id = store.create_run(spec)
+        assert store.get_run(run_id).status == "running"
+    db = sqlite3.connect(old)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert not db.execute("SELECT name FROM sqlite_master WHERE name = 'sweeps'").fetchall()
+    db.close()
+
+
+def test_deleting_a_run_removes_only_files_in_its_own_folder(store, spec, tmp_path):
+    folder = tmp_path / "runs" / "7"
+    folder.mkdir(parents=True)
+    own = folder / "last.pt"
+    own.write_bytes(b"weights")
+    outside = tmp_path / "precious.txt"  # listed by an edited or shared store
+    outside.write_text("not the run's")
+    sneaky = folder / ".." / "sibling.pt"  # inside by its text, outside once resolved
+    sneaky.write_bytes(b"x")
+    run_id = store.create_run(spec, run_dir=folder)
+    for kind, path in (("checkpoint_last", own), ("notes", outside), ("checkpoint_best", sneaky)):
+        store.add_artifact(run_id, kind, path)
+    assert store.own_files(run_id) == (folder.resolve(), [own.resolve()])
+    store.delete_run(run_id, delete_files=True)
+    assert not own.exists() and not folder.exists()
+    assert outside.read_text() == "not the run's" and sneaky.resolve().exists()
+
+    # a run whose folder is the store's own folder (or above it) owns no files at all
+    stray = tmp_path / "stray.pt"
+    stray.write_bytes(b"x")
+    for run_dir in (store.path.parent, tmp_path.parent):
+        run_id = store.create_run(spec, run_dir=run_dir)
+        store.add_artifact(run_id, "checkpoint_last", stray)
+        assert store.own_files(run_id) == (None, [])
+        store.delete_run(run_id, delete_files=True)
+        assert stray.exists() and store.path.exists()
 
 
 def test_newer_or_broken_store_is_refused_with_a_message(tmp_path):

@@ -307,7 +307,7 @@ def _rnn_params():
 
 def _layer(name, group, help_, params=(), factory=None, **info):
     register(Entry(name=name, kind="layer", group=group, help=help_, params=tuple(params), factory=factory,
-                   info={"torch": f"nn.{name}", **info}))
+                   info=info))
 
 
 # Core
@@ -327,8 +327,7 @@ _layer("Embedding", "Core",
        "Looks up a learned vector for each integer id (input is cast to integers); output (steps, embedding_dim)",
        (Param("num_embeddings", "int", 1000, "number of distinct ids (ids must be 0 … num_embeddings-1)", 1,
               10_000_000),
-        Param("embedding_dim", "int", 32, "size of each vector", 1, 65536)), make_embedding, accepts="tokens",
-       torch="workbench.core.catalog.layer_modules.Embedding")
+        Param("embedding_dim", "int", 32, "size of each vector", 1, 65536)), make_embedding, accepts="tokens")
 # Convolution
 _layer("Conv1d", "Convolution", "1-D convolution over (channels, length)", _conv_params(16), _conv(1),
        accepts="signal", check=_check_conv)
@@ -362,35 +361,28 @@ _layer("Dropout2d", "Regularization", "Randomly zeroes whole image channels duri
        make_dropout2d, accepts="image")
 # Recurrent
 _layer("LSTM", "Recurrent", "Long short-term memory over (steps, features); outputs the final hidden state",
-       _rnn_params(), _rnn("LSTM", "LSTMLastStep"), accepts="sequence", gates=4,
-       torch="workbench.core.catalog.layer_modules.LSTMLastStep")
+       _rnn_params(), _rnn("LSTM", "LSTMLastStep"), accepts="sequence")
 _layer("GRU", "Recurrent", "Gated recurrent unit over (steps, features); outputs the final hidden state",
-       _rnn_params(), _rnn("GRU", "GRULastStep"), accepts="sequence", gates=3,
-       torch="workbench.core.catalog.layer_modules.GRULastStep")
+       _rnn_params(), _rnn("GRU", "GRULastStep"), accepts="sequence")
 # Activation
-_layer("ReLU", "Activation", "max(0, x)", (), _plain("ReLU"), accepts="any", activation=True)
+_layer("ReLU", "Activation", "max(0, x)", (), _plain("ReLU"), accepts="any")
 _layer("LeakyReLU", "Activation", "x if x > 0 else negative_slope·x",
        (Param("negative_slope", "float", 0.01, "slope for negative inputs", 0.0, 1.0),), _plain("LeakyReLU"),
-       accepts="any", activation=True)
+       accepts="any")
 _layer("ELU", "Activation", "x if x > 0 else alpha·(eˣ − 1)",
        (Param("alpha", "float", 1.0, "saturation value for negative inputs", 0.0, 10.0),), _plain("ELU"),
-       accepts="any", activation=True)
+       accepts="any")
 _layer("GELU", "Activation", "Gaussian error linear unit (smooth ReLU, used in transformers)",
        (Param("approximate", "choice", "none", "'tanh' uses the faster tanh approximation",
-              choices=("none", "tanh")),), _plain("GELU"), accepts="any", activation=True)
-_layer("SiLU", "Activation", "x·sigmoid(x) (also called swish)", (), _plain("SiLU"), accepts="any",
-       activation=True)
-_layer("Tanh", "Activation", "tanh(x), output in (−1, 1)", (), _plain("Tanh"), accepts="any", activation=True)
-_layer("Sigmoid", "Activation", "1 / (1 + e⁻ˣ), output in (0, 1)", (), _plain("Sigmoid"), accepts="any",
-       activation=True)
+              choices=("none", "tanh")),), _plain("GELU"), accepts="any")
+_layer("SiLU", "Activation", "x·sigmoid(x) (also called swish)", (), _plain("SiLU"), accepts="any")
+_layer("Tanh", "Activation", "tanh(x), output in (−1, 1)", (), _plain("Tanh"), accepts="any")
+_layer("Sigmoid", "Activation", "1 / (1 + e⁻ˣ), output in (0, 1)", (), _plain("Sigmoid"), accepts="any")
 _layer("Softmax", "Activation",
        "Turns scores into probabilities along dim (not needed before CrossEntropyLoss, which applies it itself)",
-       (Param("dim", "int", -1, "dimension to normalise (-1 = last)", -4, 4),), make_softmax, accepts="any",
-       activation=True)
-_layer("Identity", "Activation", "Passes its input through unchanged", (), _plain("Identity"), accepts="any",
-       activation=True)
+       (Param("dim", "int", -1, "dimension to normalise (-1 = last)", -4, 4),), make_softmax, accepts="any")
+_layer("Identity", "Activation", "Passes its input through unchanged", (), _plain("Identity"), accepts="any")
 # Composite
 _layer("Residual", "Composite",
        "Adds the block's input to the output of its inner layers (x + f(x)); a projection is added when the"
-       " shapes differ", (), None, accepts="any", composite=True,
-       torch="workbench.core.catalog.layer_modules.Residual")
+       " shapes differ", (), None, accepts="any", composite=True)

@@ -121,8 +121,8 @@ def make_bce(p, meta, train_y):
 
 _WEIGHT = Param("weight", "choice", "none", "'balanced' weighs classes by inverse frequency in the training set",
                 choices=("none", "balanced"))
-_REG = dict(tasks=("regression",), widths=_regression_widths, output="values")
-_CLS = dict(tasks=("classification",), widths=_class_widths, output="logits")
+_REG = dict(tasks=("regression",), widths=_regression_widths)
+_CLS = dict(tasks=("classification",), widths=_class_widths)
 
 
 def _loss(name, help_, params, factory, **info):
@@ -149,7 +149,7 @@ _loss("BCEWithLogitsLoss", "Sigmoid + binary cross-entropy per output: 1 output 
       "(one-hot targets)",
       (Param("pos_weight", "choice", "none", "'balanced' weighs positives by negatives/positives in training",
              choices=("none", "balanced")),),
-      make_bce, tasks=("classification",), widths=_bce_widths, output="logits")
+      make_bce, tasks=("classification",), widths=_bce_widths)
 
 
 # ---- helpers -----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import sqlite3
 
 __all__ = ["SCHEMA_VERSION", "MIGRATIONS"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _execute_script(db: sqlite3.Connection, script: str) -> None:
@@ -89,5 +89,11 @@ def _migrate_to_1(db: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_to_2(db: sqlite3.Connection) -> None:
+    # Sweeps live in their Optuna study (sweeps.db or an RDB URL); runs name it in sweep_id.
+    # The store's own sweeps table was never written.
+    db.execute("DROP TABLE IF EXISTS sweeps")
+
+
 # MIGRATIONS[n] upgrades a database at version n-1 to version n (run inside one transaction).
-MIGRATIONS = {1: _migrate_to_1}
+MIGRATIONS = {1: _migrate_to_1, 2: _migrate_to_2}

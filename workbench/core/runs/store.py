@@ -287,41 +287,35 @@ class RunStore:
 
     def delete_run(self, run_id: int, *, delete_files: bool = False) -> None:
         """Delete a run with its epochs, events and artifact records (children keep living,
-        detached). With delete_files, the artifact files and an emptied run folder go too."""
-        paths = [a["path"] for a in self.artifacts(run_id)] if delete_files else []
-        run_dir = ""
-        if delete_files:
-            row = self._read("SELECT run_dir FROM runs WHERE id = ?", (run_id,))
-            run_dir = row[0][0] if row else ""
+        detached). With delete_files, the run's files go too, but only those inside the run's own
+        folder (see `own_files`): a path the store lists elsewhere (an edited or shared store) is
+        left alone. The folder itself is removed once empty."""
+        folder, files = self.own_files(run_id) if delete_files else (None, [])
         with self._write() as db:
             db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-        for p in paths:
-            Path(p).unlink(missing_ok=True)
-        if run_dir:
+        for path in files:
+            path.unlink(missing_ok=True)
+        if folder is not None:
             try:
-                Path(run_dir).rmdir()
+                folder.rmdir()
             except OSError:
-                pass
+                pass  # not empty (files the store does not list) or already gone
 
-    # ---- sweeps --------------------------------------------------------------------------
-    def create_sweep(self, name: str, config: dict | None = None) -> int:
-        with self._write() as db:
-            cur = db.execute(
-                "INSERT INTO sweeps (name, created, config_json, status) VALUES (?, ?, ?, 'running')",
-                (name, time.time(), json.dumps(config or {})),
-            )
-            return int(cur.lastrowid)
-
-    def set_sweep_status(self, sweep_id: int, status: str) -> None:
-        with self._write() as db:
-            db.execute("UPDATE sweeps SET status = ? WHERE id = ?", (status, sweep_id))
-
-    def get_sweep(self, sweep_id: int) -> dict[str, Any]:
-        rows = self._read("SELECT id, name, created, config_json, status FROM sweeps WHERE id = ?", (sweep_id,))
-        if not rows:
-            raise KeyError(f"no sweep with id {sweep_id}")
-        id_, name, created, config, status = rows[0]
-        return {"id": id_, "name": name, "created": created, "config": json_or_empty(config, {}), "status": status}
+    def own_files(self, run_id: int) -> tuple[Path | None, list[Path]]:
+        """The run's own folder and the artifact files the store lists inside it. A folder that
+        holds the store itself (the store's folder or one above it) is nobody's own: None."""
+        rows = self._read("SELECT run_dir FROM runs WHERE id = ?", (run_id,))
+        if not rows or not rows[0][0]:
+            return None, []
+        folder = Path(rows[0][0]).expanduser().resolve()
+        if self.path.resolve().parent.is_relative_to(folder):
+            return None, []
+        files = []
+        for art in self.artifacts(run_id):
+            path = Path(art["path"]).expanduser().resolve()
+            if path != folder and path.is_relative_to(folder):
+                files.append(path)
+        return folder, files
 
     # ---- reading -------------------------------------------------------------------------
     def list_runs(

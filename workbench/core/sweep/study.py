@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 from workbench.core.catalog import metric_direction
 from workbench.core.locations import user_data_dir
+from workbench.core.processes import HOST, proc_start_token, process_alive
 from workbench.core.spec import ExperimentSpec, parse_spec
 from workbench.core.sweep.grid import spread
 from workbench.core.sweep.space import SearchSpace, parse_space
@@ -257,17 +257,9 @@ def list_sweeps(storage: str) -> list[dict[str, Any]]:
 
 
 def host_and_pid() -> dict[str, Any]:
-    return {"host": socket.gethostname(), "pid": os.getpid()}
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """Who runs a trial: this host, this process and its start time (a recycled pid is told apart)."""
+    pid = os.getpid()
+    return {"host": HOST, "pid": pid, "pid_token": proc_start_token(pid)}
 
 
 def fail_interrupted_trials(study: Any) -> int:
@@ -275,9 +267,9 @@ def fail_interrupted_trials(study: Any) -> int:
     from optuna.trial import TrialState
 
     n = 0
-    me = socket.gethostname()
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if t.user_attrs.get("host") == me and not _pid_alive(int(t.user_attrs.get("pid", -1))):
+        attrs = t.user_attrs
+        if attrs.get("host") == HOST and not process_alive(int(attrs.get("pid") or 0), attrs.get("pid_token")):
             try:
                 study._storage.set_trial_user_attr(t._trial_id, "error", "interrupted: the sweep process ended")
                 study.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)

@@ -32,17 +32,13 @@ def augment_active(aug) -> bool:
                 or getattr(aug, "rotate_degrees", 0) or getattr(aug, "shift", 0) or getattr(aug, "noise_std", 0))
 
 
-def loss_target_fn(catalog, spec, meta):
-    """A function turning targets y into what the spec's loss wants (catalog.loss_target); a
-    standardised regression target (meta.target_scaler) is trained on in standardised units."""
+def loss_target_fn(meta):
+    """A function turning targets y into what the loss trains on: a standardised regression target
+    (meta.target_scaler) in standardised units, any other target as it is."""
     scaler = getattr(meta, "target_scaler", None)
     if meta.task == "regression" and scaler is not None:
         return scaler.to_standard
-    fn = getattr(catalog, "loss_target", None)
-    if fn is None or meta.task != "classification":
-        return lambda y: y
-    n_classes = len(meta.class_names) or meta.target_width
-    return lambda y: fn(spec.loss, y, n_classes)
+    return lambda y: y
 
 
 def summary_rows(summary) -> list[dict[str, Any]]:

@@ -196,7 +196,7 @@ class _Training(RunShell):
         run.optimizer, run.scheduler, run.scaler = optimizer, sched, scaler
 
         # data to the device, once
-        target = loss_target_fn(catalog, spec, meta)
+        target = loss_target_fn(meta)
         Xtr = data.train.X.to(device)
         ytr = target(data.train.y).to(device)
         val = EvalSet(data.val, target, device)
