@@ -183,9 +183,13 @@ def test_importance_ranks_driver_first(qtbot):
     qtbot.addWidget(chart)
     chart.set_trials(synthetic_trials()[:2])
     assert chart.showing_message and "needs at least 3 finished trials" in chart.message.text()
+    chart.set_trials(synthetic_trials(6))  # one of them failed
+    assert not chart.showing_message and chart.caption.text().startswith("Method: PED-ANOVA")
+    assert "Rough estimate: only 5 finished trials" in chart.caption.text()
     chart.set_trials(synthetic_trials(60))
-    assert not chart.showing_message
+    assert not chart.showing_message and chart.note == ""
     assert list(chart.importances)[0] == "optimizer.lr"
+    assert "Rough" not in chart.caption.text()
     ticks = chart.plot.getAxis("left")._tickLevels[0]
     assert max(ticks)[1] == "optimizer.lr"  # the top bar
 

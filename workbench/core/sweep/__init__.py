@@ -21,7 +21,13 @@ from workbench.core.sweep.events import (
     json_line,
 )
 from workbench.core.sweep.grid import expand_grid, spread
-from workbench.core.sweep.importance import ImportanceError, param_importance, param_importance_with_method
+from workbench.core.sweep.importance import (
+    Importance,
+    ImportanceError,
+    estimate_importance,
+    load_importance_evaluator,
+    param_importance,
+)
 from workbench.core.sweep.loop import SweepControl, continue_sweep, join_sweep, run_sweep
 from workbench.core.sweep.metrics import SWEEP_METRICS, check_metric, spec_task
 from workbench.core.sweep.paths import FieldRef, field_ref
@@ -51,7 +57,8 @@ __all__ = [
     "ALLOWED_FORMS", "DEFAULT_GRID_POINTS", "Distribution", "SpaceError", "parse_distribution",
     "SweepEvent", "SweepStarted", "TrialStarted", "TrialEpoch", "TrialFinished", "TrialFailed",
     "SweepFinished", "json_line",
-    "expand_grid", "spread", "ImportanceError", "param_importance", "param_importance_with_method",
+    "expand_grid", "spread", "Importance", "ImportanceError", "estimate_importance", "load_importance_evaluator",
+    "param_importance",
     "SweepControl", "run_sweep", "continue_sweep", "join_sweep",
     "SWEEP_METRICS", "check_metric", "spec_task", "FieldRef", "field_ref",
     "SearchSpace", "load_space", "parse_space",

@@ -1,27 +1,66 @@
-"""Which hyperparameters matter: a score per parameter, normalised to sum to 1.
+"""Which hyperparameters matter: a share per parameter (the shares sum to 1), from Optuna's own
+PED-ANOVA evaluator (`optuna.importance.PedAnovaImportanceEvaluator`: numpy only, no
+scikit-learn; Optuna's default evaluator from version 5 and the one Optuna Dashboard uses).
 
-With an Optuna study and scikit-learn installed, Optuna's fANOVA evaluator is used. Otherwise
-(and always for plain trial dicts) a binned analysis of variance: for each parameter, the share
-of the metric's variance explained by grouping trials by that parameter's value (eta squared,
-bias-corrected so a parameter that is pure noise scores about 0 rather than its bin count's
-worth of chance).
+PED-ANOVA asks which parameters the best trials agree on: how far the distribution of each
+parameter among the top trials is from its distribution among all finished trials. The top is
+the best 10 % of the trials, but never fewer than 5 trials (Optuna's guidance), so a small sweep
+compares its best half with the whole. With fewer than `STEADY_TRIALS` finished trials the
+ranking is a rough estimate, and the result says so (`Importance.note`).
+
+Trial dicts (the GUI's sweep panel) are turned into a throwaway in-memory study: a parameter whose
+values are not all numbers, or whose values repeat (a grid or a list of choices), is a set of
+choices; other numbers are a range, on a log scale when they are positive and span a factor of
+10 or more (learning rates, weight decays).
 """
 
 from __future__ import annotations
 
+import inspect
 import math
+import numbers
+import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 MIN_TRIALS = 3
+STEADY_TRIALS = 10  # below this many finished trials the ranking is called rough
+TOP_TRIALS = 5  # the top quantile holds at least this many trials
 FINISHED = ("complete", "finished")
-MAX_BINS = 10
+MAX_CHOICES = 32  # a repeated numeric parameter with more values than this is a range
 
 
 class ImportanceError(ValueError):
     """Importance cannot be computed yet (too few finished trials, nothing varies)."""
+
+
+@dataclass(frozen=True)
+class Importance:
+    """Shares per parameter (largest first, summing to 1) and how much to trust them."""
+
+    scores: dict[str, float]
+    method: str
+    n_trials: int  # finished trials the estimate used
+
+    @property
+    def rough(self) -> bool:
+        return self.n_trials < STEADY_TRIALS
+
+    @property
+    def note(self) -> str:
+        """A sentence for people when the estimate is rough, else ""."""
+        if not self.rough:
+            return ""
+        return (f"Rough estimate: only {self.n_trials} finished trials; "
+                f"the ranking steadies from about {STEADY_TRIALS}.")
+
+
+def _optuna():
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna
 
 
 def _finished(trials: Sequence[dict]) -> list[dict]:
@@ -34,96 +73,93 @@ def _finished(trials: Sequence[dict]) -> list[dict]:
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
 
-def _bins(values: list[Any], n_trials: int) -> np.ndarray:
-    """Group label per trial: category for non-numbers, quantile bin for many distinct numbers."""
-    if not all(_is_number(v) for v in values):
-        labels = {key: i for i, key in enumerate(dict.fromkeys(map(repr, values)))}
-        return np.array([labels[repr(v)] for v in values])
-    x = np.asarray(values, dtype=float)
-    distinct = np.unique(x)
-    n_bins = min(MAX_BINS, max(2, int(round(math.sqrt(n_trials)))))
-    if len(distinct) <= n_bins:
-        return np.searchsorted(distinct, x)
-    # Quantile bins do not care whether the parameter was sampled on a log scale.
-    edges = np.quantile(x, np.linspace(0, 1, n_bins + 1)[1:-1])
-    return np.searchsorted(edges, x, side="right")
+def _choice(v: Any) -> Any:
+    """A value Optuna accepts as a categorical choice (None, bool, int, float or str)."""
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    return v.item() if hasattr(v, "item") else repr(v)
 
 
-def _explained_share(groups: np.ndarray, y: np.ndarray) -> float:
-    total = float(((y - y.mean()) ** 2).sum())
-    labels = np.unique(groups)
-    k, n = len(labels), len(y)
-    if total == 0.0 or k < 2:
-        return 0.0
-    between = sum(len(y[groups == g]) * (y[groups == g].mean() - y.mean()) ** 2 for g in labels)
-    within = total - between
-    # Epsilon squared: eta squared minus what k groups would explain by chance.
-    corrected = (between - (k - 1) * within / max(n - k, 1)) / total
-    return max(0.0, float(corrected))
+def _distribution(values: list[Any]):
+    """The Optuna distribution a parameter's observed values came from (see the module doc)."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    if not all(_is_number(v) for v in values) or (len(set(values)) < len(values)
+                                                  and len(set(values)) <= MAX_CHOICES):
+        return CategoricalDistribution(list(dict.fromkeys(_choice(v) for v in values)))
+    low, high = min(values), max(values)
+    log = low > 0 and high >= 10 * low
+    if all(isinstance(v, numbers.Integral) for v in values):
+        return IntDistribution(int(low), int(high), log=log)
+    return FloatDistribution(float(low), float(high), log=log)
 
 
-def _normalise(scores: dict[str, float]) -> dict[str, float]:
-    total = sum(scores.values())
-    if total <= 0:
-        return {k: 0.0 for k in scores}
-    return dict(sorted(((k, v / total) for k, v in scores.items()), key=lambda kv: -kv[1]))
-
-
-def binned_importance(trials: Sequence[dict]) -> dict[str, float]:
-    """Eta-squared importances from trial dicts {"params": {...}, "value": float, "status": ...}."""
-    done = _finished(trials)
-    if len(done) < MIN_TRIALS:
-        raise ImportanceError(f"needs at least {MIN_TRIALS} finished trials (have {len(done)})")
+def _study_from_trials(done: list[dict], direction: str):
+    """An in-memory study holding the finished trial dicts."""
+    optuna = _optuna()
     names = list(dict.fromkeys(name for t in done for name in t.get("params", {})))
-    if not names:
-        raise ImportanceError("the trials have no parameters")
-    y = np.array([float(t["value"]) for t in done])
-    scores = {}
-    for name in names:
-        present = [i for i, t in enumerate(done) if name in t.get("params", {})]
-        if len(present) < MIN_TRIALS:
-            scores[name] = 0.0
-            continue
-        groups = _bins([done[i]["params"][name] for i in present], len(present))
-        scores[name] = _explained_share(groups, y[present])
-    return _normalise(scores)
+    dists = {name: _distribution([t["params"][name] for t in done if name in t.get("params", {})])
+             for name in names}
+    study = optuna.create_study(direction=direction)
+    for t in done:
+        params = {k: _choice(v) if type(dists[k]).__name__ == "CategoricalDistribution" else v
+                  for k, v in t.get("params", {}).items()}
+        study.add_trial(optuna.trial.create_trial(
+            params=params, distributions={k: dists[k] for k in params}, value=float(t["value"])))
+    return study
 
 
-def param_importance_with_method(trials: Sequence[dict], study: Any = None
-                                 ) -> tuple[dict[str, float], str]:
-    """Like `param_importance`, also saying which method produced the scores."""
-    if study is not None:
-        done = _finished(trials) if trials else []
-        try:
-            import optuna
-            from optuna.importance import FanovaImportanceEvaluator, get_param_importances
-
-            n_complete = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
-            if n_complete < MIN_TRIALS:
-                raise ImportanceError(f"needs at least {MIN_TRIALS} finished trials (have {n_complete})")
-            scores = get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=0))
-            return _normalise({k: float(v) for k, v in scores.items()}), "fANOVA"
-        except ImportError:
-            pass  # fANOVA needs scikit-learn; the binned estimate needs nothing
-        except (RuntimeError, ValueError) as exc:
-            if isinstance(exc, ImportanceError):
-                raise
-            if len(done) < MIN_TRIALS:
-                raise ImportanceError(str(exc)) from None
-        if not trials:
-            trials = [{"params": t.params, "value": t.value, "status": "complete"}
-                      for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
-    return binned_importance(trials), "variance explained (binned)"
+def load_importance_evaluator() -> None:
+    """Import Optuna's importance module ahead of time. It imports scikit-learn when that is
+    installed (for its fANOVA evaluator, seconds), so the app does this on a worker thread
+    rather than on the GUI thread when the first importance chart is drawn."""
+    import optuna.importance  # noqa: F401 - the import is the point
 
 
-def param_importance(trials: Sequence[dict], study: Any = None) -> dict[str, float]:
-    """Importance per parameter (sums to 1, largest first).
+def _evaluator(n_trials: int):
+    """PED-ANOVA whose top quantile holds at least TOP_TRIALS trials (the quantile's keyword
+    was `baseline_quantile` before Optuna 4.7)."""
+    from optuna.importance import PedAnovaImportanceEvaluator
 
-    `trials`: dicts {"id", "params": {dotted_path: value}, "value": float | None, "status"};
-    only finished trials with a finite value count. With an Optuna `study`, fANOVA is tried
-    first. Raises ImportanceError("needs at least 3 finished trials ...") when there are fewer.
-    """
-    return param_importance_with_method(trials, study)[0]
+    quantile = min(0.5, max(0.1, TOP_TRIALS / max(1, n_trials)))
+    keyword = ("target_quantile" if "target_quantile" in inspect.signature(PedAnovaImportanceEvaluator).parameters
+               else "baseline_quantile")
+    return PedAnovaImportanceEvaluator(**{keyword: quantile})
+
+
+def estimate_importance(trials: Sequence[dict], study: Any = None, *, direction: str = "minimize") -> Importance:
+    """Importance per parameter of a sweep's finished trials.
+
+    `trials`: dicts {"params": {name: value}, "value": float | None, "status": ...}; only
+    finished trials with a finite value count. `direction` says which values are better
+    ("minimize" | "maximize"). With an Optuna `study` instead (trials empty), its own trials,
+    direction and parameter distributions are used. Raises ImportanceError with fewer than
+    MIN_TRIALS finished trials or when no parameter varies."""
+    optuna = _optuna()
+    if study is None:
+        done = _finished(trials)
+        n = len(done)
+        if n >= MIN_TRIALS:
+            study = _study_from_trials(done, direction)
+    else:
+        n = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+    if n < MIN_TRIALS:
+        raise ImportanceError(f"needs at least {MIN_TRIALS} finished trials (have {n})")
+    varying = {name for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+               for name, dist in t.distributions.items() if not dist.single()}
+    if not varying:
+        raise ImportanceError("needs parameters whose values differ between the trials")
+    with warnings.catch_warnings():
+        # PED-ANOVA warns about few trials per regime; the result's note says so in words
+        warnings.simplefilter("ignore")
+        scores = optuna.importance.get_param_importances(study, evaluator=_evaluator(n))
+    scores = {k: float(v) for k, v in scores.items()}
+    return Importance(dict(sorted(scores.items(), key=lambda kv: -kv[1])), "PED-ANOVA (Optuna)", n)
+
+
+def param_importance(trials: Sequence[dict], study: Any = None, *, direction: str = "minimize") -> dict[str, float]:
+    """The shares per parameter of `estimate_importance` (sums to 1, largest first)."""
+    return estimate_importance(trials, study, direction=direction).scores

@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
 
-from workbench.core.sweep import ImportanceError, param_importance_with_method
+from workbench.core.sweep import ImportanceError, estimate_importance
 
 from .palette import PlotColors, style_axes
 from .trial_axes import plain_numbers
@@ -20,7 +20,8 @@ from .trial_axes import plain_numbers
 class ImportanceChart(QWidget):
     """Bars of importance per parameter (shares summing to 1).
 
-    `set_trials(trials, study=None)` computes them (core.importance); `set_importances(dict)`
+    `set_trials(trials, study=None, direction=...)` computes them (core.sweep.estimate_importance;
+    the caption names the method and says when the estimate is rough); `set_importances(dict)`
     shows given scores; `set_message(text)` replaces the chart with a sentence (e.g. "needs at
     least 3 finished trials").
     """
@@ -29,6 +30,7 @@ class ImportanceChart(QWidget):
         super().__init__(parent)
         self._scores: dict[str, float] = {}
         self._method = ""
+        self._note = ""
         self.plot_widget = pg.PlotWidget()
         self.plot_widget.setObjectName("importancePlot")
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
@@ -69,22 +71,28 @@ class ImportanceChart(QWidget):
     def showing_message(self) -> bool:
         return self._stack.currentIndex() == 1
 
-    def set_trials(self, trials: Sequence[dict], study: Any = None) -> None:
+    @property
+    def note(self) -> str:
+        """Why the shown estimate is rough ("" when it is not)."""
+        return self._note
+
+    def set_trials(self, trials: Sequence[dict], study: Any = None, direction: str = "minimize") -> None:
         try:
-            scores, method = param_importance_with_method(trials, study)
+            result = estimate_importance(trials, study, direction=direction)
         except ImportanceError as exc:
             self.set_message(f"Importance {exc}")
             return
-        self.set_importances(scores, method=method)
+        self.set_importances(result.scores, method=result.method, note=result.note)
 
     def set_message(self, text: str) -> None:
         self._scores = {}
         self.message.setText(text)
         self._stack.setCurrentIndex(1)
 
-    def set_importances(self, scores: Mapping[str, float], *, method: str = "") -> None:
+    def set_importances(self, scores: Mapping[str, float], *, method: str = "", note: str = "") -> None:
         self._scores = dict(sorted(scores.items(), key=lambda kv: -kv[1]))
         self._method = method
+        self._note = note
         if not self._scores:
             self.set_message("No parameters to rank")
             return
@@ -114,7 +122,8 @@ class ImportanceChart(QWidget):
         left.setWidth(QFontMetrics(left.font()).horizontalAdvance(max(names, key=len)) + 18)
         self.plot.setYRange(-0.6, len(names) - 0.4, padding=0)
         self.plot.setXRange(0, max(float(values.max()), 5.0) * 1.15, padding=0)
-        self.caption.setText(f"Method: {self._method}" if self._method else "")
+        parts = [f"Method: {self._method}" if self._method else "", self._note]
+        self.caption.setText(" · ".join(p for p in parts if p))
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().changeEvent(event)

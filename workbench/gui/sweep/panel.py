@@ -571,7 +571,7 @@ class SweepPanel(QWidget):
         if n_done != self._n_done_for_importance:
             self._n_done_for_importance = n_done
             labelled = [{**t, "params": {short_label(k): v for k, v in t["params"].items()}} for t in trials]
-            self.importance.set_trials(labelled)
+            self.importance.set_trials(labelled, direction=self._direction)
 
     def _update_status(self) -> None:
         counts: dict[str, int] = {}

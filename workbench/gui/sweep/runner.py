@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from workbench.core.sweep import SweepControl, SweepFinished
+from workbench.core.sweep import SweepControl, SweepFinished, load_importance_evaluator
 from workbench.core.execution import DEFAULT_TRAIN
 
 DRAIN_MS = 50
@@ -155,6 +155,7 @@ class SweepRunner(QObject):
 
         def body() -> None:
             try:
+                load_importance_evaluator()  # here, not on the GUI thread when the chart first draws
                 for item in make():
                     q.put(item)
             except Exception as exc:  # noqa: BLE001 - reported as a message, never a traceback
