@@ -134,7 +134,9 @@ def test_run_recorder_writes_as_it_goes(tmp_path):
     from workbench.core.training import TrainControl
 
     store = RunStore(tmp_path / "runs.db")
-    rec = RunRecorder(store, name="rec")
+    rec = RunRecorder.begin(store, ts.mlp_spec(epochs=2), name="rec")
+    assert store.get_run(rec.run_id).status == "running"  # recorded before training starts
+    assert rec.run_dir == tmp_path / "runs" / str(rec.run_id)  # its folder: runs/<id>/ beside the store
     control = TrainControl()
     control.set_lr(0.005)
     counts = []
@@ -148,8 +150,9 @@ def test_run_recorder_writes_as_it_goes(tmp_path):
     assert isinstance(ev[-1], RunFinished)
     assert counts == [1, 2]
     r = store.get_run(rec.run_id)
-    assert r.status == "finished"
+    assert (r.status, r.name, r.task, r.total_params) == ("finished", "rec", "classification", ev[0].total_params)
     assert [e["epoch"] for e in store.epochs(rec.run_id)] == [1, 2]
+    assert [e["step"] for e in store.epochs(rec.run_id)] == [e.step for e in ev if type(e).__name__ == "EpochEnd"]
     store.close()
 
 
@@ -157,8 +160,8 @@ def test_run_recorder_records_failure_before_start(tmp_path):
     from workbench.core.runs import RunStore
 
     store = RunStore(tmp_path / "runs.db")
-    rec = RunRecorder(store)
     spec = ts.mlp_spec(epochs=1).with_values({"data.source": str(tmp_path / "nope.csv")})
+    rec = RunRecorder.begin(store, spec)
     ev = list(train(spec, callbacks=[rec]))
     assert type(ev[-1]).__name__ == "RunFailed"
     assert store.get_run(rec.run_id).status == "failed"

@@ -63,13 +63,11 @@ def test_groups_and_filter(store):
 
 
 def test_branch_and_resume_plans(store, tmp_path):
-    from workbench.core.runs import RunRecorder
+    from workbench.core.execution import recorded_run
     from workbench.core.training import EpochEnd, RunStarted
-    from workbench.core.training import train
 
     spec = parse_spec(SPEC)
-    run_dir = tmp_path / "runs" / "parent"
-    events = list(train(spec, callbacks=[RunRecorder(store)], run_dir=run_dir))
+    events = list(recorded_run(spec, store=store))
     parent = store.list_runs()[0]
     assert parent.status == "finished"
     plan = branch_plan(store, parent.id, {"optimizer.lr": 0.001})
@@ -80,12 +78,13 @@ def test_branch_and_resume_plans(store, tmp_path):
     with pytest.raises(ExperimentError, match="finished all its epochs"):
         resume_plan(store, parent.id)
 
-    child_events = list(train(plan.spec, callbacks=[RunRecorder(store, parent_id=plan.parent_id)],
-                              run_dir=tmp_path / "runs" / "child", resume_from=plan.resume_from))
+    child_events = list(recorded_run(plan.spec, store=store, resume_from=plan.resume_from, **{
+        k: v for k, v in plan.options().items() if k != "resume_from"}))
     started = next(e for e in child_events if isinstance(e, RunStarted))
     assert started.start_epoch == 2
     assert [e.epoch for e in child_events if isinstance(e, EpochEnd)] == [3, 4]
     child = store.children(parent.id)[0]
+    assert child.run_dir == str(tmp_path / "runs" / str(child.id)) and "branch" in child.tags
     assert [r["epoch"] for r in store.epochs(child.id)] == [3, 4]
     head, tail = lineage_rows(store.epochs(parent.id), store.epochs(child.id), 2)
     assert [r["epoch"] for r in head] == [1, 2] and [r["epoch"] for r in tail] == [2, 3, 4]

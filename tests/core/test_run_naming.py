@@ -94,8 +94,8 @@ def test_recorder_keeps_the_found_path_for_runs_started_elsewhere(tmp_path):
     spec = load_spec(_customers(project))
     prepared = prepare(load_dataset(spec.data, project), spec.data)
     with RunStore(tmp_path / "runs.db") as store:
-        recorder = RunRecorder(store)
-        list(train(spec, data=prepared, base_dir=project, callbacks=[recorder]))
+        recorder = RunRecorder.begin(store, spec)
+        list(train(spec, data=prepared, base_dir=project, callbacks=[recorder], run_dir=recorder.run_dir))
         record = store.get_run(recorder.run_id)
         data_events = [e for e in store.events(record.id) if e["kind"] == "data"]
         assert len(data_events) == 1 and data_events[0]["data"]["source"] == str(project / "customers.csv")

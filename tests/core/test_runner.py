@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from tests.core import trainer_support as ts
-from workbench.core.training import (BatchProgress, EpochEnd, Paused, Resumed, RunFailed, RunFinished, RunStarted,
-                                      RunStopped)
 from workbench.core.execution import ProcessRun, WarmPool
+from workbench.core.runs import RunStore
+from workbench.core.training import (BatchProgress, EpochEnd, Paused, Resumed, RunFailed, RunFinished, RunRecorded,
+                                      RunStarted, RunStopped)
+
+CRASH = str(Path(__file__).with_name("child_crash_target.py")) + ":train"
 
 
 def collect(run, timeout=120.0):
@@ -34,13 +38,17 @@ def test_events_cross_the_process_boundary(tmp_path):
     run = ProcessRun(spec(), store_path=tmp_path / "runs.db", threads=1)
     run.start()
     events = collect(run)
-    assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunFinished), events[-1]
+    recorded, started = events[:2]
+    assert isinstance(recorded, RunRecorded) and isinstance(started, RunStarted)
+    assert isinstance(events[-1], RunFinished), events[-1]
     assert sum(isinstance(e, EpochEnd) for e in events) == 2
     assert run.exitcode == 0
-    from workbench.core.runs import RunStore
+    # the child recorded the run in its own folder, runs/<id>/ beside the store
+    assert (run.run_id, run.run_dir) == (recorded.run_id, str(tmp_path / "runs" / str(recorded.run_id)))
     with RunStore(tmp_path / "runs.db") as store:
         (rec,) = store.list_runs()
-        assert rec.status == "finished"
+        assert (rec.id, rec.status, rec.run_dir, rec.pid) == (run.run_id, "finished", run.run_dir, run.pid)
+        assert (Path(run.run_dir) / "last.pt").is_file()
 
 
 def test_stop_ends_quickly_and_pause_works():
@@ -60,13 +68,20 @@ def test_stop_ends_quickly_and_pause_works():
     assert events[-1].epochs < 100_000  # stopped mid-run, not at the end (how soon: at the next batch)
 
 
-def test_child_crash_becomes_run_failed_and_parent_survives():
-    run = ProcessRun(spec(), _test_exit_after=(2, 3))  # os._exit(3) after two events
+def crashing(directives: str):
+    return ts.mlp_spec(epochs=2).with_values({"name": f"crash {directives}"})
+
+
+def test_child_crash_becomes_run_failed_and_parent_survives(tmp_path):
+    run = ProcessRun(crashing("after=2 code=3"), store_path=tmp_path / "runs.db", train_target=CRASH)
     run.start()
     events = collect(run, timeout=60)
-    assert isinstance(events[-1], RunFailed)
+    assert [type(e) for e in events] == [RunRecorded, EpochEnd, EpochEnd, RunFailed]
     assert "ended unexpectedly (exit code 3)" in events[-1].message
     assert run.exitcode == 3 and run.events(0) == []
+    with RunStore(tmp_path / "runs.db") as store:  # the record says what happened, not "interrupted"
+        rec = store.get_run(run.run_id)
+        assert rec.status == "failed" and "ended unexpectedly (exit code 3)" in rec.message
 
 
 def test_failing_data_source_yields_data_message(tmp_path):
@@ -79,7 +94,7 @@ def test_failing_data_source_yields_data_message(tmp_path):
 
 
 def test_child_crash_reports_the_tail_of_its_stderr():
-    run = ProcessRun(spec(), _test_exit_after=(2, 5, "some warning\nRuntimeError: the native thing broke\n"))
+    run = ProcessRun(crashing("after=2 code=5 stderr=1"), train_target=CRASH)
     run.start()
     events = collect(run, timeout=60)
     end = events[-1]
@@ -90,7 +105,7 @@ def test_child_crash_reports_the_tail_of_its_stderr():
 
 
 def test_native_crash_leaves_a_traceback_in_details():
-    run = ProcessRun(spec(), _test_exit_after=(2, "segv"))
+    run = ProcessRun(crashing("after=2 code=segv"), train_target=CRASH)
     run.start()
     events = collect(run, timeout=60)
     end = events[-1]

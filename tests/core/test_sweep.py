@@ -236,7 +236,7 @@ def test_failures_of_single_trials_do_not_stop_the_sweep(tmp_path):
     failed = {e.params["optimizer.lr"]: e.message for e in of(events, TrialFailed)}
     assert failed[0.05] == "RuntimeError: scripted crash at lr=0.05"
     assert failed[0.03] == "scripted failure at lr=0.03: the loss exploded"
-    assert failed[0.02].startswith("the worker process ended unexpectedly (exit code 3)")
+    assert failed[0.02].startswith("The training process ended unexpectedly (exit code 3)")
     done = {e.params["optimizer.lr"]: e for e in of(events, TrialFinished)}
     assert set(done) == {0.01, 0.04} and all(e.status == "complete" for e in done.values())
     assert done[0.01].value == pytest.approx(curve(0.01, 4))

@@ -87,8 +87,8 @@ def test_scaler_is_stored_with_the_run_and_its_checkpoints(tmp_path):
     csv = _big_scale_csv(tmp_path / "prices.csv", n=200)
     spec = _spec(csv, epochs=2)
     store = RunStore(tmp_path / "runs.db")
-    recorder = RunRecorder(store)
-    _run(spec, tmp_path, callbacks=[recorder], run_dir=tmp_path / "run")
+    recorder = RunRecorder.begin(store, spec, run_dir=tmp_path / "run")
+    _run(spec, tmp_path, callbacks=[recorder], run_dir=recorder.run_dir)
     stored = store.target_scaler(recorder.run_id)
     prepared = prepare(load_dataset(spec.data, tmp_path), spec.data)
     assert stored == prepared.meta.target_scaler

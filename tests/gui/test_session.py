@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from workbench.core.training import (
     Resumed,
     RunFailed,
     RunFinished,
+    RunRecorded,
     RunStarted,
     RunStopped,
 )
@@ -112,8 +114,10 @@ def test_train_emits_events_and_returns_to_idle(qtbot, make_session):
     assert session.train()
     qtbot.waitUntil(lambda: session.state == "idle", timeout=8000)
     kinds = [type(e) for e in events]
-    assert kinds[0] is RunStarted and kinds[-1] is RunFinished
+    assert kinds[:2] == [RunRecorded, RunStarted] and kinds[-1] is RunFinished
     assert sum(k is EpochEnd for k in kinds) == 3
+    # the run's folder is runs/<id>/ beside the store, known as soon as the run is recorded
+    assert session.current_run_dir == Path(session.store_path).resolve().parent / "runs" / str(events[0].run_id)
     assert states[:2] == ["starting", "running"] and states[-1] == "idle"
 
 

@@ -141,23 +141,6 @@ def data_report(meta) -> list[str]:
     return lines
 
 
-def _make_recorder(store, run_id: int):
-    """A RunRecorder attached to a run the CLI created up front (so the checkpoint folder can
-    be named after the run id before training starts)."""
-    from workbench.core.runs import RunRecorder
-
-    class _AttachedRecorder(RunRecorder):
-        def _create(self, run, **extra):  # the run exists: fill in what is known now
-            fields = {k: v for k, v in extra.items() if k in ("device", "task", "total_params") and v}
-            if run.run_dir:
-                fields["run_dir"] = str(run.run_dir)
-            self.store.update_run(run_id, **fields)
-            self.run_id = run_id
-            return run_id
-
-    return _AttachedRecorder(store)
-
-
 class Progress:
     """Training progress on stderr: one updating line on a terminal, plain lines otherwise."""
 
@@ -258,29 +241,21 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _run_training(args, spec, base_dir: Path, prepared, store, data_notes: Sequence[str] = ()) -> int:
-    from workbench.core.training import TrainControl
+    from workbench.core.execution import recorded_run
+    from workbench.core.runs import experiment_name
     from workbench.core.training import (
         BatchProgress,
         EpochEnd,
         RunFailed,
         RunFinished,
+        RunRecorded,
         RunStarted,
         RunStopped,
+        TrainControl,
     )
-    from workbench.core.training import train
 
-    from workbench.core.runs import experiment_name
-
-    run_id = store.create_run(spec, name=experiment_name(spec, prepared.meta), device=spec.train.device)
-    run_dir = Path(args.run_dir).expanduser().resolve() if args.run_dir else store.path.parent / "runs" / str(run_id)
-    store.update_run(run_id, run_dir=run_dir)
+    run_id, run_dir = None, None
     data_notes = list(data_notes)
-    try:  # kept with the run so `workbench runs show` can repeat it
-        store.log_event(run_id, "data", 0, 0, {"source": getattr(prepared.meta, "source", spec.data.source),
-                                               "notes": data_notes})
-    except Exception:  # noqa: BLE001 - the record is a nicety; training goes on
-        pass
-    recorder = _make_recorder(store, run_id)
     control = TrainControl()
     progress = Progress(sys.stderr, enabled=not args.quiet)
     progress.data_notes = data_notes
@@ -299,10 +274,19 @@ def _run_training(args, spec, base_dir: Path, prepared, store, data_notes: Seque
     previous = signal.signal(signal.SIGINT, on_sigint) if _in_main_thread() else None
     terminal = None
     try:
-        events = train(spec, data=prepared, base_dir=base_dir, control=control, callbacks=[recorder],
-                       run_dir=run_dir, progress_interval=0.25 if sys.stderr.isatty() else 1.0)
+        # the run's folder: runs/<id>/ beside the store unless --run-dir says otherwise
+        events = recorded_run(spec, store=store, run_dir=args.run_dir, name=experiment_name(spec, prepared.meta),
+                              data=prepared, base_dir=base_dir, control=control,
+                              progress_interval=0.25 if sys.stderr.isatty() else 1.0)
         for ev in events:
-            if isinstance(ev, RunStarted):
+            if isinstance(ev, RunRecorded):
+                run_id, run_dir = ev.run_id, Path(ev.run_dir)
+                try:  # kept with the run so `workbench runs show` can repeat it
+                    store.log_event(run_id, "data", 0, 0, {
+                        "source": getattr(prepared.meta, "source", spec.data.source), "notes": data_notes})
+                except Exception:  # noqa: BLE001 - the record is a nicety; training goes on
+                    pass
+            elif isinstance(ev, RunStarted):
                 progress.started(ev)
             elif isinstance(ev, BatchProgress):
                 progress.batch(ev)
@@ -315,6 +299,9 @@ def _run_training(args, spec, base_dir: Path, prepared, store, data_notes: Seque
     except KeyboardInterrupt:
         progress.done()
         elapsed = time.monotonic() - started_at
+        if run_id is None:  # aborted before the run was recorded
+            err("Aborted before training started.")
+            return EXIT_INTERRUPTED
         store.finish_run(run_id, "stopped", {}, elapsed, "aborted with Ctrl+C")
         err(f"Aborted. Run {run_id} is recorded as stopped.")
         if args.json:
@@ -339,8 +326,6 @@ def _run_training(args, spec, base_dir: Path, prepared, store, data_notes: Seque
         metrics, epochs, duration, message = terminal.metrics, terminal.epochs, terminal.duration, terminal.reason
     if duration is None:
         duration = time.monotonic() - started_at
-    if store.get_run(run_id).stored_status == "running":  # the recorder did not get to finish it
-        store.finish_run(run_id, status, metrics, duration, message)
 
     from workbench.core.catalog import baseline_note
 

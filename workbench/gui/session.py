@@ -21,7 +21,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from workbench.core import catalog
 from workbench.core.data import selected_meta
-from workbench.core.training import Event, Paused, Resumed, RunStarted, TerminalEvent
+from workbench.core.training import Event, Paused, Resumed, RunRecorded, RunStarted, TerminalEvent
 from workbench.core.spec import ExperimentSpec, SpecError, load_spec, spec_to_dict
 from workbench.gui import engine
 from workbench.gui.background import BackgroundCalls
@@ -464,7 +464,8 @@ class Session(QObject):
         """Start a run of the current spec (or `spec`); False (and nothing happens) if it cannot start.
 
         `options` (resume_from, parent_id, tags, name) go to the run; with none given, a pending
-        branch (`set_next_run`) is used once. Every run gets a checkpoint folder (run_dir)."""
+        branch (`set_next_run`) is used once. Every run gets its folder, runs/<id>/ beside the store
+        (`current_run_dir` once the run is recorded)."""
         if self._recheck_timer.isActive():  # an edit is not checked yet: check it now
             self._recheck_timer.stop()
             self._recheck()
@@ -474,11 +475,10 @@ class Session(QObject):
             spec, options = self._spec, self._next_run.options()
             self.set_next_run(None)
         spec, base_dir = (spec or self._spec).model_copy(deep=True), self._base_dir
-        from workbench.core.runs import experiment_name, new_run_dir
+        from workbench.core.runs import experiment_name
 
         options.setdefault("name", experiment_name(spec, self.meta))  # "digits · MLP 128-10" unless named
-
-        options["run_dir"] = self.current_run_dir = new_run_dir(self._store_path)
+        self.current_run_dir = None
         factory = self._run_factory or self._pool_run
         accepted = self._factory_options if self._run_factory else None
         kwargs = {k: v for k, v in options.items() if accepted is None or k in accepted}
@@ -550,6 +550,8 @@ class Session(QObject):
         if events:
             self.run_events.emit(events)
         for event in events:
+            if isinstance(event, RunRecorded):
+                self.current_run_dir = Path(event.run_dir)
             if isinstance(event, (RunStarted, Resumed)) and self._state != "stopping":
                 self._set_state("running")
             elif isinstance(event, Paused) and self._state != "stopping":

@@ -201,8 +201,9 @@ class InProcessRun:
 
     def __init__(self, spec, base_dir=None, store_path=None, train_fn: Callable | None = None, *,
                  run_dir=None, resume_from=None, name=None, parent_id=None, tags=()):
-        self._options = {"run_dir": run_dir, "resume_from": resume_from}
-        self._recorder_options = {"name": name, "parent_id": parent_id, "tags": tuple(tags or ())}
+        self._options = {"resume_from": resume_from}
+        self._recorder_options = {"run_dir": run_dir, "name": name, "parent_id": parent_id,
+                                  "tags": tuple(tags or ())}
         self._spec = spec
         self._base_dir = base_dir
         self._store_path = store_path
@@ -216,24 +217,25 @@ class InProcessRun:
         self._thread.start()
 
     def _main(self) -> None:
+        from workbench.core.execution import recorded_run
+
+        store = None
         try:
-            train = self._train_fn
-            callbacks = []
-            if train is None:
-                from workbench.core.training import train
             if self._store_path is not None:
-                from workbench.core.runs import RunRecorder
                 from workbench.core.runs import RunStore
 
-                callbacks.append(RunRecorder(RunStore(self._store_path), **self._recorder_options))
+                store = RunStore(self._store_path)
             options = {k: v for k, v in self._options.items() if v is not None}  # a test train_fn may not take them
-            for event in train(self._spec, base_dir=self._base_dir, control=self._control, callbacks=callbacks,
-                               **options):
+            for event in recorded_run(self._spec, store=store, train_fn=self._train_fn, base_dir=self._base_dir,
+                                      control=self._control, **self._recorder_options, **options):
                 self._events.put(event)
             self.exitcode = 0
         except Exception as exc:
             self._events.put(RunFailed(message=f"The run raised an error: {exc}", details=traceback.format_exc()))
             self.exitcode = 1
+        finally:
+            if store is not None:
+                store.close()
 
     def events(self, timeout: float | None = None) -> list[Event]:
         out: list[Event] = []

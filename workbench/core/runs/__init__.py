@@ -20,11 +20,11 @@ from workbench.core.runs.lineage import (
     checkpoint_path,
     checkpoints,
     lineage_rows,
-    new_run_dir,
     resume_plan,
+    run_folder,
 )
 from workbench.core.runs.record import RunRecord, model_summary_text
-from workbench.core.runs.recorder import RunRecorder
+from workbench.core.runs.recorder import RunRecorder, finish_record
 from workbench.core.runs.naming import data_short_name, experiment_name, is_named, model_short_name
 from workbench.core.runs.run_model import RestoredRun, recorded_data_source, restore_run, run_weights_path, spec_to_load
 from workbench.core.runs.repeats import Comparison, Group, compare_groups, group_stats, metric_keys, per_run_values
@@ -33,9 +33,9 @@ from workbench.core.runs.store import STATUSES, RunStore, default_store_path
 
 __all__ = [
     "RunStore", "StoreError", "default_store_path", "STATUSES", "SCHEMA_VERSION", "RunRecord",
-    "model_summary_text", "RunRecorder",
+    "model_summary_text", "RunRecorder", "finish_record",
     "ExperimentError", "BranchPlan", "branch_plan", "checkpoint_path", "resume_plan", "checkpoints", "lineage_rows",
-    "new_run_dir",
+    "run_folder",
     "GROUP_PREFIX", "group_tag", "repeat_specs", "group_of", "group_runs",
     "Group", "Comparison", "group_stats", "compare_groups", "metric_keys", "per_run_values",
     "FILTER_KEYS", "COLUMN_GETTERS", "RunFilter", "parse_filter", "load_runs", "spec_value",

@@ -1,4 +1,5 @@
-"""Lineage: a folder per run, its checkpoints, and child runs that branch from or resume a run.
+"""Lineage: a folder per run (runs/<id>/ beside the store), its checkpoints, and child runs that
+branch from or resume a run.
 
 Resume and branch both start a CHILD run (parent_id = the run continued) from a checkpoint of the
 parent; the child's epochs continue the parent's numbering (the trainer restores the epoch, step,
@@ -9,8 +10,6 @@ history says what really happened.
 from __future__ import annotations
 
 import re
-import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -22,14 +21,13 @@ if TYPE_CHECKING:
     from workbench.core.runs.store import RunStore
     from workbench.core.spec import ExperimentSpec
 
-__all__ = ["new_run_dir", "checkpoints", "checkpoint_path", "BranchPlan", "branch_plan", "resume_plan", "lineage_rows"]
+__all__ = ["run_folder", "checkpoints", "checkpoint_path", "BranchPlan", "branch_plan", "resume_plan", "lineage_rows"]
 
 
-def new_run_dir(store_path: str | Path) -> Path:
-    """A fresh checkpoint folder <store folder>/runs/<date-time>-<random> for a run whose id is
-    not known yet (the training process creates the record); the record keeps the folder."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    return Path(store_path).expanduser().parent / "runs" / f"{stamp}-{uuid.uuid4().hex[:6]}"
+def run_folder(store_path: str | Path, run_id: int) -> Path:
+    """The folder of run `run_id` (its checkpoints): runs/<id>/ beside the store file. One rule
+    for every run, from the CLI, the app or a sweep; RunRecorder.begin applies it."""
+    return Path(store_path).expanduser().resolve().parent / "runs" / str(run_id)
 
 
 def checkpoints(store: "RunStore", run_id: int) -> dict[str, str]:

@@ -1,51 +1,70 @@
-"""RunRecorder: the callback that writes a run into the run store as it goes."""
+"""RunRecorder: the one way a run gets into the run store, whoever trains it (the CLI, the app's
+child process, a sweep worker)."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Sequence
 
+from workbench.core.runs.lineage import run_folder
 from workbench.core.runs.naming import experiment_name
 from workbench.core.runs.store import RunStore
 from workbench.core.training import (
     Callback,
     CheckpointSaved,
     LRChanged,
-    RunContext,
     RunFailed,
     RunFinished,
     RunStopped,
+    TerminalEvent,
 )
 
-__all__ = ["RunRecorder"]
+if TYPE_CHECKING:
+    from workbench.core.spec import ExperimentSpec
+
+__all__ = ["RunRecorder", "finish_record"]
 
 
 class RunRecorder(Callback):
-    """Writes the run into a RunStore as it goes: created at start, every epoch committed when
-    it ends, LR changes and checkpoints as they happen, status and final metrics at the end.
-    A killed process loses at most the epoch in progress."""
+    """Writes one run into a RunStore as it goes. `RunRecorder.begin` records the run first (status
+    running, owned by this process) and gives it its folder; the trainer then calls the hooks:
+    device, task and parameter count at the start, every epoch committed when it ends (with its
+    step and elapsed time), LR changes, pauses and checkpoints as they happen, status and final
+    metrics at the end. A killed process loses at most the epoch in progress."""
 
-    def __init__(self, store: RunStore, *, name: str | None = None, parent_id: int | None = None,
-                 sweep_id: int | None = None, tags: tuple[str, ...] | list[str] = ()) -> None:
+    def __init__(self, store: RunStore, run_id: int, run_dir: str | os.PathLike) -> None:
         self.store = store
-        self.name = name
-        self.parent_id = parent_id
-        self.sweep_id = sweep_id
-        self.tags = tuple(tags)
-        self.run_id: int | None = None
+        self.run_id = run_id
+        self.run_dir = Path(run_dir)
+        self.ended = False
+        self.named = True  # the caller chose the run's name (begin: only when it was given one)
         self._artifacts: set[tuple[str, str]] = set()
         self._started = time.perf_counter()
 
-    def _create(self, run: RunContext, **extra: Any) -> int:
-        self.run_id = self.store.create_run(run.spec, name=self.name or experiment_name(run.spec, run.meta),
-                                            parent_id=self.parent_id, sweep_id=self.sweep_id, tags=self.tags,
-                                            run_dir=str(run.run_dir or ""), **extra)
-        return self.run_id
+    @classmethod
+    def begin(cls, store: RunStore, spec: "ExperimentSpec", *, run_dir: str | os.PathLike | None = None,
+              name: str | None = None, parent_id: int | None = None, sweep_id: int | str | None = None,
+              tags: Sequence[str] = ()) -> "RunRecorder":
+        """Record a new run of `spec` now and return its recorder. Its folder is runs/<id>/ beside
+        the store (every run: CLI, app, sweep trial), or `run_dir` when one is given. Without a
+        `name` the run is named after the experiment (its data and model, see naming.py), and
+        again once its data is loaded (an "auto" output width is known then)."""
+        run_id = store.create_run(spec, name=name or experiment_name(spec), parent_id=parent_id,
+                                  sweep_id=sweep_id, tags=tuple(tags), device=spec.train.device)
+        folder = Path(run_dir).expanduser().resolve() if run_dir else run_folder(store.path, run_id)
+        store.update_run(run_id, run_dir=folder)
+        recorder = cls(store, run_id, folder)
+        recorder.named = bool(name)
+        return recorder
 
     def on_run_start(self, run, event):
         self._started = time.perf_counter()
-        self._create(run, device=event.device, task=event.task, total_params=event.total_params)
+        fields: dict[str, Any] = {"device": event.device, "task": event.task, "total_params": event.total_params}
+        if not self.named:
+            fields["name"] = experiment_name(run.spec, run.meta)
+        self.store.update_run(self.run_id, **fields)
         self._record_data(run)
         self.store.log_event(self.run_id, "started", event.start_epoch, run.step, {
             "device": event.device, "device_name": event.device_name, "precision": event.precision,
@@ -67,15 +86,12 @@ class RunRecorder(Callback):
         self.store.log_event(self.run_id, "data", 0, 0, {"source": source, "notes": list(meta.notes or [])})
 
     def on_epoch_end(self, run, epoch, logs):
-        if self.run_id is not None:
-            # step and elapsed let overlays of past runs share the live plot's step/time axes
-            self.store.log_epoch(self.run_id, epoch, {
-                **logs, "step": float(run.step), "elapsed": time.perf_counter() - self._started,
-            })
+        # step and elapsed let overlays of past runs share the live plot's step/time axes
+        self.store.log_epoch(self.run_id, epoch, {
+            **logs, "step": float(run.step), "elapsed": time.perf_counter() - self._started,
+        })
 
     def on_event(self, run, event):
-        if self.run_id is None:
-            return
         if isinstance(event, LRChanged):
             self.store.log_event(self.run_id, "lr_changed", event.epoch, event.step,
                                  {"lr": event.lr, "previous": event.previous})
@@ -89,16 +105,27 @@ class RunRecorder(Callback):
                                  getattr(event, "epoch", 0), getattr(event, "step", 0), {})
 
     def on_run_end(self, run, event):
-        if self.run_id is None:  # failed before it started: still recorded, so it is never lost
-            self._create(run)
-        if isinstance(event, RunFinished):
-            status, message, duration = "finished", event.reason, event.duration
-        elif isinstance(event, RunStopped):
-            status, message, duration = "stopped", event.reason, event.duration
-        else:
-            assert isinstance(event, RunFailed)
-            status, message, duration = "failed", event.message, 0.0
-        metrics = dict(getattr(event, "metrics", {}) or {})
-        if getattr(event, "best_epoch", None) is not None:
-            metrics["best_epoch"] = float(event.best_epoch)
-        self.store.finish_run(self.run_id, status, metrics, duration, message)
+        self.end(event)
+
+    def end(self, event: TerminalEvent) -> None:
+        """Write the run's outcome, once. The trainer does it through on_run_end; a caller whose
+        train function ended without that (it raised, or is not the trainer) calls it itself."""
+        if not self.ended:
+            self.ended = True
+            finish_record(self.store, self.run_id, event)
+
+
+def finish_record(store: RunStore, run_id: int, event: TerminalEvent) -> None:
+    """Write a terminal event into run `run_id`'s record: status, final metrics (and the best
+    epoch when early stopping restored it), duration and message."""
+    if isinstance(event, RunFinished):
+        status, message, duration = "finished", event.reason, event.duration
+    elif isinstance(event, RunStopped):
+        status, message, duration = "stopped", event.reason, event.duration
+    else:
+        assert isinstance(event, RunFailed)
+        status, message, duration = "failed", event.message, 0.0
+    metrics: dict[str, Any] = dict(getattr(event, "metrics", {}) or {})
+    if getattr(event, "best_epoch", None) is not None:
+        metrics["best_epoch"] = float(event.best_epoch)
+    store.finish_run(run_id, status, metrics, duration, message)

@@ -8,10 +8,11 @@ A sweep is an Optuna study (SQLite file `sweeps.db` next to the run store by def
 RDB URL) whose user attrs hold the base spec, the space and the settings, so it can be
 reopened (`open_sweep`), continued (`continue_sweep`) and joined from other machines
 (`join_sweep`, the `workbench sweep-worker` command). Each trial's runs are ordinary runs in
-the RunStore with `sweep_id` = the study name.
+the RunStore with `sweep_id` = the study name, recorded like any run (epochs with step and
+elapsed time, events, checkpoints in runs/<id>/), so they can be resumed and branched.
 
 The study lives in the sweep process: it asks for a point (ask/tell), hands its runs to worker
-processes (sweep_exec.WorkerPool), reports each streamed epoch of the first repeat to the
+processes (core.execution.WorkerPool), reports each streamed epoch of the first repeat to the
 pruner and stops a worker whose trial is pruned. Strategies: grid (every point enqueued in the
 study, so other machines share the same grid), random and TPE (seeded). Repeats run the point
 with train.seed = base + k; the point's value is the mean over its repeats. One trial's failure
@@ -19,9 +20,8 @@ with train.seed = base + k; the point's value is the mean over its repeats. One 
 goes on.
 
 This module runs sweeps (run_sweep, continue_sweep, join_sweep and the loop they share); the
-events are in sweep_events, the study (settings, storage, create/open/list) in sweep_study,
-the metrics a sweep can optimise in sweep_metrics and a running point's bookkeeping in
-sweep_points. Their public names are re-exported here.
+events are in events.py, the study (settings, storage, create/open/list) in study.py, the
+metrics a sweep can optimise in metrics.py and a running point's bookkeeping in points.py.
 """
 
 from __future__ import annotations
@@ -45,8 +45,9 @@ from workbench.core.sweep.events import (
     json_line,
 )
 from workbench.core.execution import DEFAULT_TRAIN, Job, WorkerPool, WorkerStartError, default_parallel
+from workbench.core.training import EpochEnd, RunRecorded, TerminalEvent
 from workbench.core.sweep.metrics import check_metric, spec_task
-from workbench.core.sweep.points import mean_metrics, not_needed, Point, record_dead_run, set_trial_attr, tell_trial
+from workbench.core.sweep.points import mean_metrics, not_needed, Point, set_trial_attr, tell_trial
 from workbench.core.sweep.space import SearchSpace, SpaceError, parse_space
 from workbench.core.sweep.apply import apply_params, sample_params
 from workbench.core.sweep.study import (
@@ -177,7 +178,7 @@ def _drive(study: Any, url: str, spec: ExperimentSpec, space: SearchSpace, setti
                        settings.n_trials, parallel, settings.repeats, space.to_json(), existing,
                        settings.grid_points)
 
-    pool = WorkerPool(parallel, train_target=train_target, store_path=store_path, threads=threads)
+    pool = WorkerPool(parallel, train_target=train_target, threads=threads)
     points: dict[int, Point] = {}
     jobs: dict[int, tuple[Point, int]] = {}
     next_job = 0
@@ -302,8 +303,9 @@ def _drive(study: Any, url: str, spec: ExperimentSpec, space: SearchSpace, setti
                 if settings.repeats > 1:
                     run_spec = run_spec.with_values({"train.seed": pt.spec.train.seed + repeat})
                 suffix = f" seed {repeat + 1}/{settings.repeats}" if settings.repeats > 1 else ""
-                job = Job(next_job, pt.number, repeat, run_spec.to_json(indent=0),
-                          f"{study_name} #{pt.number}{suffix}", study_name, settings.base_dir)
+                job = Job(next_job, run_spec.to_dict(), base_dir=settings.base_dir, store_path=store_path,
+                          name=f"{study_name} #{pt.number}{suffix}", sweep_id=study_name, tags=("sweep",),
+                          train_target=train_target)
                 next_job += 1
                 jobs[job.job_id] = (pt, repeat)
                 pt.running[job.job_id] = repeat
@@ -326,26 +328,20 @@ def _drive(study: Any, url: str, spec: ExperimentSpec, space: SearchSpace, setti
                     yield from finish(pt)
                 jobs.clear()
                 break
-            for msg in messages:
-                kind, job_id = msg[0], msg[1]
+            for job_id, event, sent_at in messages:
                 if job_id not in jobs:
                     continue
                 pt, repeat = jobs[job_id]
-                if kind == "requeue":
-                    del jobs[job_id]
-                    pt.running.pop(job_id, None)
-                    pt.pending.appendleft(repeat)
-                elif kind == "started":
-                    if msg[2] is not None:
-                        pt.run_ids[repeat] = msg[2]
-                elif kind == "epoch":
-                    _, _, epoch, logs, sent_at = msg
+                if isinstance(event, RunRecorded):
+                    pt.run_ids[repeat] = event.run_id
+                elif isinstance(event, EpochEnd):
+                    logs = dict(event.logs)
                     pt.last_logs[repeat] = logs
-                    yield TrialEpoch(pt.number, epoch, logs, repeat, pt.run_ids.get(repeat), sent_at)
+                    yield TrialEpoch(pt.number, event.epoch, logs, repeat, pt.run_ids.get(repeat), sent_at)
                     if repeat == 0 and not (pt.pruned or pt.stopped) and settings.pruner != "none":
                         value = logs.get(metric)
                         try:
-                            prune = report_epoch(pt.trial, epoch, value)
+                            prune = report_epoch(pt.trial, event.epoch, value)
                         except Exception:  # noqa: BLE001 - storage hiccup: keep training
                             prune = False
                         if value is not None and math.isfinite(value):
@@ -353,36 +349,11 @@ def _drive(study: Any, url: str, spec: ExperimentSpec, space: SearchSpace, setti
                         if prune:
                             pt.pruned = True
                             end_point_early(pt)
-                elif kind in ("done", "died"):
+                elif isinstance(event, TerminalEvent):
                     del jobs[job_id]
                     pt.running.pop(job_id, None)
-                    if kind == "died":
-                        status, metrics, message, details = "failed", {}, msg[2], ""
-                        record_dead_run(store_path, pt.run_ids.get(repeat), message)
-                    else:
-                        _, _, status, metrics, message, details, run_seconds = msg
-                        pt.run_seconds += run_seconds
-                    if status == "failed":
-                        if pt.failed is None and not (pt.pruned or pt.stopped):
-                            pt.failed = message or "the run failed"
-                            pt.details = details
-                            end_point_early(pt)
-                    elif status == "stopped" and not (pt.pruned or pt.stopped):
-                        # stopped by the trainer itself (NaN loss): no usable value
-                        if pt.failed is None:
-                            pt.failed = message or "the run stopped before finishing"
-                            end_point_early(pt)
-                    elif status == "finished":
-                        pt.metrics[repeat] = metrics
-                        value = metrics.get(metric, pt.last_logs.get(repeat, {}).get(metric))
-                        if value is None or not math.isfinite(value):
-                            have = sorted(set(metrics) | set(pt.last_logs.get(repeat, {})))
-                            if pt.failed is None:
-                                pt.failed = (f"the run reported no finite {metric!r} (got {value!r}); "
-                                             f"it has: {', '.join(have) or 'nothing'}. Choose one with --metric")
-                                end_point_early(pt)
-                        else:
-                            pt.values[repeat] = float(value)
+                    if pt.run_ended(repeat, event, metric):
+                        end_point_early(pt)
                     if not pt.running and not pt.pending:
                         yield from finish(pt)
     finally:

@@ -1,8 +1,9 @@
 """One point of a running sweep (an Optuna trial and its repeats in flight) and the small steps
-the sweep loop takes with it: averaging repeats, telling the study, recording a dead run."""
+the sweep loop takes with it: taking a run's outcome, averaging repeats, telling the study."""
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections import deque
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from workbench.core.spec import ExperimentSpec
+from workbench.core.training import RunFailed, RunStopped, TerminalEvent
 
 if TYPE_CHECKING:
     from workbench.core.sweep.study import SweepSettings
@@ -35,6 +37,34 @@ class Point:
     started: float = field(default_factory=time.monotonic)
     run_seconds: float = 0.0  # summed over repeats, as measured in the workers
 
+    def run_ended(self, repeat: int, event: TerminalEvent, metric: str) -> bool:
+        """Take the terminal event of one of the point's runs; True when its other runs should
+        stop (the point failed: a failed run, a run the trainer stopped, no usable value)."""
+        if isinstance(event, RunFailed):
+            if self.failed is None and not (self.pruned or self.stopped):
+                self.failed, self.details = event.message or "the run failed", event.details
+                return True
+            return False
+        self.run_seconds += event.duration
+        if isinstance(event, RunStopped):
+            if self.failed is None and not (self.pruned or self.stopped):
+                # stopped by the trainer itself (NaN loss): no usable value
+                self.failed = event.reason or "the run stopped before finishing"
+                return True
+            return False
+        metrics = {k: float(v) for k, v in event.metrics.items() if isinstance(v, (int, float))}
+        self.metrics[repeat] = metrics
+        value = metrics.get(metric, self.last_logs.get(repeat, {}).get(metric))
+        if value is not None and math.isfinite(value):
+            self.values[repeat] = float(value)
+            return False
+        if self.failed is None:
+            have = sorted(set(metrics) | set(self.last_logs.get(repeat, {})))
+            self.failed = (f"the run reported no finite {metric!r} (got {value!r}); "
+                           f"it has: {', '.join(have) or 'nothing'}. Choose one with --metric")
+            return True
+        return False
+
 
 def not_needed(trial: Any, settings: SweepSettings) -> bool:
     """A trial beyond the sweep's target: for grid, one that is not an enqueued grid point; for
@@ -43,22 +73,6 @@ def not_needed(trial: Any, settings: SweepSettings) -> bool:
         fixed = getattr(trial, "_fixed_params", None)
         return fixed is not None and not fixed
     return trial.number >= settings.n_trials
-
-
-def record_dead_run(store_path: str | None, run_id: int | None, message: str) -> None:
-    """The worker died mid-run: its run would read as "interrupted"; say what happened."""
-    if store_path is None or run_id is None:
-        return
-    try:
-        from workbench.core.runs import RunStore
-
-        store = RunStore(store_path)
-        try:
-            store.finish_run(run_id, "failed", {}, 0.0, message)
-        finally:
-            store.close()
-    except Exception:  # noqa: BLE001 - the store is a record; the sweep goes on
-        pass
 
 
 def mean_metrics(per_repeat: dict[int, dict[str, float]]) -> dict[str, float]:

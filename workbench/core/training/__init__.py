@@ -23,10 +23,10 @@ from workbench.core.training.events import (
     Resumed,
     RunFailed,
     RunFinished,
+    RunRecorded,
     RunStarted,
     RunStopped,
     TerminalEvent,
-    event_from_dict,
 )
 
 # name -> submodule; these import torch, so they load when first asked for
@@ -52,7 +52,7 @@ _NEEDS_TORCH = {
 __all__ = [
     "Callback", "RunContext", "TrainControl",
     "Event", "RunStarted", "BatchProgress", "EpochEnd", "LRChanged", "Paused", "Resumed",
-    "CheckpointSaved", "TerminalEvent", "RunFinished", "RunStopped", "RunFailed", "event_from_dict",
+    "CheckpointSaved", "RunRecorded", "TerminalEvent", "RunFinished", "RunStopped", "RunFailed",
     *_NEEDS_TORCH,
 ]
 

@@ -1,7 +1,7 @@
 """Events yielded by the trainer: plain, picklable values (they cross a process pipe).
 
-Every run yields exactly one RunStarted first (unless it fails before starting) and exactly
-one terminal event last: RunFinished, RunStopped or RunFailed. Metric dicts follow the Keras
+Every run yields exactly one RunStarted first (unless it fails before starting; a recorded run
+sends RunRecorded before it) and exactly one terminal event last: RunFinished, RunStopped or RunFailed. Metric dicts follow the Keras
 convention: plain floats, validation keys prefixed `val_`, test keys `test_`.
 """
 
@@ -100,6 +100,16 @@ class CheckpointSaved(Event):
 
 
 @dataclass(frozen=True)
+class RunRecorded(Event):
+    """Where the run is recorded: its id in the run store and its folder (checkpoints go there).
+    Not from the trainer: whoever records the run (core.execution) sends it first, before training
+    starts, so the caller knows the run's record while it trains."""
+
+    run_id: int
+    run_dir: str
+
+
+@dataclass(frozen=True)
 class TerminalEvent(Event):
     pass
 
@@ -130,15 +140,3 @@ class RunFailed(TerminalEvent):
     message: str  # for a person: what went wrong and what to do
     details: str = ""  # traceback, for the expandable part of a dialog
     epochs: int = 0
-
-
-EVENT_TYPES = {
-    cls.__name__: cls
-    for cls in (RunStarted, BatchProgress, EpochEnd, LRChanged, Paused, Resumed, CheckpointSaved,
-                RunFinished, RunStopped, RunFailed)
-}
-
-
-def event_from_dict(d: dict[str, Any]) -> Event:
-    d = dict(d)
-    return EVENT_TYPES[d.pop("event")](**d)
