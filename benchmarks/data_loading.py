@@ -56,6 +56,43 @@ print(json.dumps({"seconds": t2 - t1, "with_imports": t2 - t0, "shape": list(ds.
 """
 
 
+# A training process on a table that is in the prepared-data cache: memory it holds (anonymous,
+# i.e. not the file's pages) before loading, at its peak and at the end, against the float32 data.
+TRAIN_CHILD = r"""
+import json, sys, threading, time
+import torch
+from workbench.core.spec import parse_spec
+from workbench.core.training import RunFinished, train
+from workbench.core.data import load_dataset
+
+def anon_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) / 1024
+
+torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)  # what a warm training child has imported
+spec = parse_spec({"name": "bench", "data": {"source": sys.argv[1]},
+                   "model": {"layers": [{"type": "Linear", "out_features": 64}, {"type": "ReLU"},
+                                        {"type": "Linear", "out_features": "auto"}]},
+                   "train": {"epochs": 1, "batch_size": 256, "device": "cpu", "checkpoint": False}})
+peak, running = [anon_mb()], [True]
+def sample():
+    while running[0]:
+        peak.append(anon_mb()); time.sleep(0.02)
+threading.Thread(target=sample, daemon=True).start()
+base = peak[0]
+t0 = time.perf_counter()
+events = list(train(spec))
+seconds = time.perf_counter() - t0
+end = anon_mb()
+running[0] = False
+assert isinstance(events[-1], RunFinished), events[-1]
+X = load_dataset(spec.data).X
+print(json.dumps({"base_mb": base, "peak_mb": max(peak), "end_mb": end, "seconds": seconds,
+                  "data_mb": X.size * 4 / 2**20, "shape": list(X.shape)}))
+"""
+
+
 def write_table(path: Path, rows: int, seed: int = 0) -> None:
     """20 numeric columns, a categorical one and a yes/no label, written by pyarrow (fast)."""
     import numpy as np
@@ -135,6 +172,15 @@ def bench_table(path: Path, repeats: int, env: dict[str, str], cache_dir: Path) 
           flush=True)
 
 
+def bench_training_memory(path: Path, env: dict[str, str], cache_dir: Path) -> None:
+    cache_env = {**env, "WORKBENCH_DATA_CACHE": str(cache_dir)}
+    r = run_child(TRAIN_CHILD, path, cache_env)
+    print(f"training process on {r['shape'][0]:,} x {r['shape'][1]} (float32 data {r['data_mb']:.0f} MB, from the "
+          f"cache): anonymous memory +{r['peak_mb'] - r['base_mb']:.0f} MB at its peak, "
+          f"+{r['end_mb'] - r['base_mb']:.0f} MB at the end ({(r['peak_mb'] - r['base_mb']) / r['data_mb']:.2f}x the data "
+          f"at the peak); one epoch in {r['seconds']:.1f} s", flush=True)
+
+
 def bench_images(root: Path, repeats: int, env: dict[str, str], cache_dir: Path) -> None:
     cache_env = {**env, "WORKBENCH_DATA_CACHE": str(cache_dir)}
     first = [run_child(WORKBENCH_CHILD, root, {**env, "WORKBENCH_DATA_CACHE": "off"}) for _ in range(max(1, repeats // 2))]
@@ -167,6 +213,8 @@ def main(argv=None) -> None:
                 write_table(path, rows)
                 print(f"(wrote {path.name} in {time.perf_counter() - t:.0f} s)", flush=True)
             bench_table(path, args.repeats, env, Path(tmp) / f"cache-{rows}")
+            if rows >= 1_000_000:
+                bench_training_memory(path, env, Path(tmp) / f"cache-{rows}")
         if args.images and not args.no_images:
             root = work / f"images_{args.images}"
             if not root.exists():

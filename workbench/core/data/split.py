@@ -27,7 +27,7 @@ from .subset import cap_per_class, select_classes
 from .types import DataError, Dataset, PreparedData, Split, TargetScaler
 
 MIN_STD = 1e-8
-CHUNK_ROWS = 1 << 16  # rows per pass when fitting the standardisation (bounded temporaries)
+CHUNK_ROWS = 1 << 14  # rows per pass when fitting the standardisation (small temporaries)
 
 
 def _allocate(counts: np.ndarray, fraction: float, caps: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -14,7 +14,10 @@ import torch
 
 from workbench.core.training.device import cpu_count
 
-__all__ = ["epoch_seed", "epoch_permutation", "batch_slices", "resolve_batch_size", "threads_for"]
+__all__ = ["epoch_seed", "epoch_permutation", "batch_slices", "gathered_batches", "resolve_batch_size",
+           "threads_for", "GATHER_BYTES"]
+
+GATHER_BYTES = 16 << 20  # the epoch's rows are gathered in permuted order this many bytes at a time
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
@@ -36,6 +39,17 @@ def batch_slices(n: int, batch_size: int, drop_single_last: bool = False) -> lis
     if drop_single_last and len(out) > 1 and out[-1][1] - out[-1][0] == 1:
         out.pop()
     return out
+
+
+def gathered_batches(X: torch.Tensor, perm: torch.Tensor, n_used: int, batch_size: int):
+    """The epoch's batches of X in `perm` order: rows gathered a block of whole batches at a time
+    (one `index_select` per block, then contiguous slices), so the loop does no per-batch gather
+    and a big training set is never copied whole (a set under GATHER_BYTES is one block, as
+    before: one gather per epoch)."""
+    row_bytes = max(1, X[:1].numel() * X.element_size())
+    rows = max(batch_size, (GATHER_BYTES // row_bytes) // batch_size * batch_size)
+    for a in range(0, n_used, rows):
+        yield from X.index_select(0, perm[a:min(a + rows, n_used)]).split(batch_size)
 
 
 def resolve_batch_size(batch_size: int | str, n_train: int, full_batch: bool = False) -> int:

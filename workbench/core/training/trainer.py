@@ -5,9 +5,10 @@
               # then exactly one RunFinished | RunStopped | RunFailed
 
 Why it is shaped like this (it is measured against a hand-written PyTorch loop):
-- the data tensors go to the device once; every epoch permutes them once (one gather with a
-  seeded, per-epoch torch.Generator) and takes contiguous slices (`Tensor.split`), so there is no
-  per-sample DataLoader and no per-batch gather;
+- the data tensors go to the device once; every epoch permutes them with a seeded, per-epoch
+  torch.Generator and gathers the rows in that order a block at a time (`gathered_batches`: one
+  `index_select` for up to 16 MB of rows, then contiguous `Tensor.split` slices), so there is no
+  per-sample DataLoader, no per-batch gather, and a big training set is held once, not twice;
 - the training loss is accumulated ON the device and read back (`.item()`, a device sync) only
   when a BatchProgress is due (`progress_interval`, at most 20 times a second), never per batch;
 - per step the loop launches NO work of its own on the device: it keeps the step's (detached)
@@ -54,6 +55,7 @@ import torch
 from workbench.core.training.batching import (
     batch_slices,
     epoch_permutation,
+    gathered_batches,
     resolve_batch_size,
     threads_for,
 )
@@ -266,10 +268,9 @@ class _Training(RunShell):
         batches = len(c.slices)
 
         perm = epoch_permutation(len(c.Xtr), spec.train.seed, epoch).to(c.device)
-        Xp = c.Xtr.index_select(0, perm)
         yp = c.ytr.index_select(0, perm)
         n_used = c.n_per_epoch
-        xs = Xp[:n_used].split(self.batch_size)
+        xs = gathered_batches(c.Xtr, perm, n_used, self.batch_size)
         ys = yp[:n_used].split(self.batch_size)
         aug, aug_gen = c.augment, None
         if aug is not None:
