@@ -293,7 +293,8 @@ def _summarize(spec, meta, batch_size, summary_only: bool) -> tuple[ModelSummary
     for i in range(len(infos), len(layers)):  # not reached after a failure
         infos.append(LayerInfo(index=i, type=layers[i].type, out_shape=(), params=0, flops=0))
     total_params = sum(i.params for i in infos)  # the layers built so far when one failed
-    trainable = total_params  # nothing is frozen
+    # locked layers (fine-tuning) keep their weights: no gradients, no optimizer state for them
+    trainable = total_params - sum(info.params for info, layer in zip(infos, layers) if layer.frozen)
     batch = _batch(batch_size, meta)
 
     def activations(infos_: list[LayerInfo]) -> int:
