@@ -149,3 +149,14 @@ def make_window(qtbot, make_session):
         window.shutdown()
         window.close()
         window.deleteLater()
+
+
+@pytest.fixture
+def default_session(qtbot, tmp_path):
+    """A Session on the app's default experiment and a temporary run store, its data loaded; shut
+    down after the test."""
+    from panel_support import make_session
+
+    session = make_session(qtbot, tmp_path)
+    yield session
+    session.shutdown()

@@ -111,7 +111,7 @@ def test_csv_shows_a_table_and_the_target_picker_changes_the_target(qtbot, tmp_p
     assert "regression of 'height'" in panel.info_label.text()
 
 
-def test_loader_error_is_shown_in_words_and_the_last_data_stays(qtbot, tmp_path, session, panel):
+def test_loader_error_is_shown_in_words_and_nothing_of_the_last_data(qtbot, tmp_path, session, panel):
     path = _csv(tmp_path / "holes.csv", ["a,b,label", "1,2,x", "3,,y", "5,6,x", "7,8,y", "9,,x", "1,1,y"])
     panel.load_path(path)
     wait_idle(qtbot, session)
@@ -119,16 +119,20 @@ def test_loader_error_is_shown_in_words_and_the_last_data_stays(qtbot, tmp_path,
     assert panel.error_label.isVisible()
     text = panel.error_label.text()
     assert "missing" in text.lower() and "holes.csv" in text
-    assert panel.stale_label.isVisible() and "sample:spiral" in panel.stale_label.text()
-    assert len(panel.scatter.getData()[0]) == 500  # the spiral is still on screen
+    assert "choose Drop or Impute under Missing values below" in text and "data.missing" not in text
+    # the spiral that loaded before is gone: no points, classes or notes that would pass for this file
+    assert panel.shown_dataset() is None and len(panel.scatter.getData()[0]) == 0
+    assert not panel.view_tabs.isVisible() and panel.empty_label.isVisible()
+    assert not panel.class_balance.isVisible() and not panel.notes_label.isVisible()
+    assert not panel.info_label.isVisible()
     assert panel.missing_combo.isVisible()
     save_shot(panel, "data_panel_error")
 
     choose(qtbot, panel.missing_combo, "drop")
     wait_idle(qtbot, session)
     assert session.dataset is not None and session.dataset.meta.n_samples == 4
-    assert not panel.error_label.isVisible() and not panel.stale_label.isVisible()
-    assert panel.table_model.rowCount() >= 4
+    assert not panel.error_label.isVisible() and not panel.empty_label.isVisible()
+    assert panel.view_tabs.isVisible() and panel.table_model.rowCount() >= 4
 
 
 def test_a_missing_file_is_an_error_in_words(qtbot, tmp_path, session, panel):
@@ -192,7 +196,7 @@ def test_the_table_is_every_row_of_the_arrays_and_a_big_scatter_is_sampled(qtbot
     assert not set(np.round(x, 3)) <= set(np.round(session.dataset.X[:5000, 0], 3))  # not just the first rows
 
 
-def test_a_slow_load_shows_rows_per_second_and_cancel_keeps_the_last_data(qtbot, tmp_path, session, panel,
+def test_a_slow_load_shows_rows_per_second_and_cancel_says_so(qtbot, tmp_path, session, panel,
                                                                          monkeypatch):
     import threading
 
@@ -223,7 +227,8 @@ def test_a_slow_load_shows_rows_per_second_and_cancel_keeps_the_last_data(qtbot,
     wait_idle(qtbot, session)
     assert not row.isVisible()
     assert "cancelled" in panel.error_label.text() and panel.error_label.isVisible()
-    assert panel.stale_label.isVisible() and len(panel.scatter.getData()[0]) == 500  # the spiral stays
+    # nothing of the spiral loaded before passes for the file (issue 8, item 10)
+    assert panel.empty_label.isVisible() and len(panel.scatter.getData()[0]) == 0
     assert not session.validity[0]
 
     monkeypatch.setattr(progress_module.Progress, "update", real_update)

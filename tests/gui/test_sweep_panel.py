@@ -130,10 +130,28 @@ def test_unknown_path_in_loaded_space_is_reported(qtbot, fake_spec, tmp_path):
     qtbot.addWidget(dialog)
     assert "model.layers.7.p" in dialog.load_space(path)
     assert not dialog.valid
-    assert "there is no layer 7" in dialog.row("model.layers.7.p").error_text
+    # counted as the Model page counts: the 8th layer, of layers 1 to 4
+    error = dialog.row("model.layers.7.p").error_text
+    assert "there is no Layer 8" in error and "(1: Linear" in error
     path.write_text("{not json")
     assert "not valid JSON" in dialog.load_space(path)
     assert dialog.space_error.text().startswith("Could not load space.json")
+
+
+def answer_use_best(qtbot, button: str, seen: list) -> None:
+    """Click `button` in the Use best dialog once it is up, noting the settings it lists."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QAbstractButton
+
+    def act():
+        box = QApplication.activeModalWidget()
+        if box is None:
+            QTimer.singleShot(50, act)
+            return
+        seen.append(box.diff.visible_labels())
+        qtbot.mouseClick(box.findChild(QAbstractButton, button), Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(50, act)
 
 
 def test_sweep_by_clicking_runs_links_and_reopens(qtbot, fake_spec, make_panel):
@@ -214,7 +232,15 @@ def test_sweep_by_clicking_runs_links_and_reopens(qtbot, fake_spec, make_panel):
     assert panel.selection.selected_ids == {best["id"]}
     assert len(panel.scatter.selected_points(LR)) == 1
 
-    # ---- use best --------------------------------------------------------------------------------
+    # ---- use best: asks first, showing what changes; Cancel changes nothing ------------------------
+    emitted = []
+    panel.use_spec.connect(emitted.append)
+    seen = []
+    answer_use_best(qtbot, "useBestCancel", seen)
+    qtbot.mouseClick(panel.best_button, Qt.MouseButton.LeftButton)
+    assert emitted == [] and seen and seen[0], "the dialog lists what would change"
+    assert all(label.startswith(("Optimizer: lr", "Layer 1 (Linear): out_features")) for label in seen[0]), seen
+    answer_use_best(qtbot, "useBestConfirm", seen)
     with qtbot.waitSignal(panel.use_spec, timeout=2000) as used:
         qtbot.mouseClick(panel.best_button, Qt.MouseButton.LeftButton)
     spec = used.args[0]

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import QMenu, QWidget
 from workbench.core.runs import experiment_name
 from workbench.core.spec import SpecError, parse_spec
 from workbench.gui import prompts
-from workbench.gui.session import Session, describe_spec_error
+from workbench.gui.session import Session
+from workbench.gui.wording import spec_error_text
 
 MAX_RECENT = 8
 AUTOSAVE_SECONDS = 5
@@ -211,7 +212,7 @@ class ProjectController(QObject):
         except FileNotFoundError:
             return False
         except (OSError, ValueError, KeyError, TypeError, SpecError) as err:
-            message = describe_spec_error(err) if isinstance(err, SpecError) else str(err)
+            message = spec_error_text(err) if isinstance(err, SpecError) else str(err)
             self.status.emit(f"Could not restore the autosaved project: {message}")
             return False
         project = payload.get("project")

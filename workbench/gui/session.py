@@ -22,11 +22,12 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from workbench.core import catalog
 from workbench.core.data import selected_meta
 from workbench.core.training import Event, Paused, Resumed, RunRecorded, RunStarted, TerminalEvent
-from workbench.core.spec import ExperimentSpec, SpecError, load_spec, spec_to_dict
+from workbench.core.spec import ExperimentSpec, SpecError, load_spec, set_dotted, spec_to_dict
 from workbench.gui import engine
 from workbench.gui.background import BackgroundCalls
 from workbench.gui.defaults import default_spec
 from workbench.gui.worker import RunHandle, RunWorker
+from workbench.gui.wording import for_the_app, spec_error_text
 
 # DataSpec fields that change what is loaded (the others only change how it is split/prepared).
 ENGINE_DELAY_MS = 200  # see _engine_timer
@@ -34,12 +35,6 @@ _LOAD_FIELDS = ("source", "target", "task", "missing", "noise", "n_samples", "im
                 "x_key", "y_key")
 
 RunFactory = Callable[[ExperimentSpec, "Path | None", "str | None"], RunHandle]
-
-
-def describe_spec_error(err: Exception) -> str:
-    if isinstance(err, SpecError) and err.problems:
-        return "; ".join(f"{path}: {msg}" if path else msg for path, msg in err.problems)
-    return str(err)
 
 
 def losses_for_task(task: str) -> list[catalog.Entry]:
@@ -235,7 +230,7 @@ class Session(QObject):
         try:
             new = self._spec.with_values(changes)
         except SpecError as err:
-            return describe_spec_error(err)
+            return spec_error_text(err, self._proposed(changes))
         except (KeyError, IndexError, TypeError, ValueError) as err:
             return str(err)
         if new == self._spec:
@@ -244,6 +239,17 @@ class Session(QObject):
         label = text or f"Change {', '.join(sorted(changes))}"
         self.undo_stack.push(_SpecCommand(self, self._spec, new, label, merge_key=keys))
         return None
+
+    def _proposed(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """The spec as a dict with `changes` made (not validated): what a refused edit's
+        message names layers by."""
+        raw = spec_to_dict(self._spec)
+        try:
+            for dotted, value in changes.items():
+                set_dotted(raw, dotted, value)
+        except (SpecError, KeyError, IndexError, TypeError, ValueError):
+            return spec_to_dict(self._spec)
+        return raw
 
     def set_layers(self, layers: list[dict]) -> str | None:
         return self.edit({"model.layers": [dict(layer) for layer in layers]}, text="Change layers")
@@ -285,7 +291,7 @@ class Session(QObject):
         try:
             spec = load_spec(path)
         except SpecError as err:
-            return describe_spec_error(err)
+            return spec_error_text(err)
         self._project_path = Path(path).resolve()
         self._base_dir = self._project_path.parent
         self._loaded_key = None  # relative sources now resolve elsewhere
@@ -345,8 +351,9 @@ class Session(QObject):
         )
 
     def cancel_load(self) -> None:
-        """Stop the load in progress (Cancel beside its progress). The data shown before stays on
-        screen, marked as not the current data; choosing the data again loads it again."""
+        """Stop the load in progress (Cancel beside its progress). The Data page then says so and
+        shows nothing of the data loaded before (it is not this data); choosing the data again
+        loads it again."""
         if self._loading:
             self._load_cancel.set()
 
@@ -379,7 +386,7 @@ class Session(QObject):
                        "or choose other data.")
         else:
             message = str(err) if isinstance(err, ValueError) else f"Could not load the data: {err}"
-        self._set_data_error(message)
+        self._set_data_error(for_the_app(message, on_data_page=True))  # shown above the Data page's settings
         self.dataset_changed.emit(None)
         self._recheck_timer.start()
 
@@ -452,9 +459,10 @@ class Session(QObject):
             problems = core_model.check_experiment(spec, meta)
         except Exception as err:
             problems = [str(err)]
-        return summary, (problems[0] if problems else "")
+        return summary, "\n".join(dict.fromkeys(problems))  # each problem on its own line
 
     def _set_validity(self, ok: bool, reason: str) -> None:
+        reason = for_the_app(reason)
         if (ok, reason) != self._validity:
             self._validity = (ok, reason)
             self.validity_changed.emit(ok, reason)

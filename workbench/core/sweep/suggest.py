@@ -131,13 +131,15 @@ def sweepable_paths(spec: ExperimentSpec) -> list[tuple[str, str]]:
                 if p.kind != "str":
                     out.append((f"{prefix}.{p.name}", f"{label}: {entry.name}.{p.name}"))
 
-    def layers(prefix: str, items: list[dict], label: str) -> None:
-        for i, layer in enumerate(items):
-            add_container(f"{prefix}.{i}", "layer", layer, f"{label} {i} ({layer.get('type')})")
+    def layers(prefix: str, items: list[dict], number: str) -> None:
+        # numbered from 1 as the Model page numbers them: "Layer 3 (Linear)", "Layer 4.1 (ReLU)"
+        for i, layer in enumerate(items, start=1):
+            here = f"{number}.{i}" if number else str(i)
+            add_container(f"{prefix}.{i - 1}", "layer", layer, f"Layer {here} ({layer.get('type')})")
             if layer.get("layers"):
-                layers(f"{prefix}.{i}.layers", layer["layers"], f"{label} {i} inner layer")
+                layers(f"{prefix}.{i - 1}.layers", layer["layers"], here)
 
-    layers("model.layers", raw["model"]["layers"], "Layer")
+    layers("model.layers", raw["model"]["layers"], "")
     for key in ("loss", "optimizer", "schedule"):
         if raw.get(key):
             add_container(key, key, raw[key], key.capitalize())

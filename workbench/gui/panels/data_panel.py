@@ -4,8 +4,9 @@ Holds no state of its own: every edit goes through `session.edit(...)` or
 `session.load_data(...)`, and what it shows comes from the session's signals
 (spec_changed, dataset_changed, data_error).
 
-When a load fails, the error is shown in words at the top and the last data that did load
-stays on screen with a note, so the person can compare and fix the setting.
+When a load fails, the error is shown in words at the top (naming the control that fixes it)
+and nothing else: no plot, table, classes or notes of an earlier dataset that would pass for
+this one. The panel scrolls rather than squeezing its parts over each other when it is short.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSlider,
     QSpinBox,
@@ -41,7 +43,7 @@ from PySide6.QtWidgets import (
 from workbench.gui.panels.preview_table import PreviewTableModel
 from workbench.gui.plots.palette import PlotColors, style_axes
 from workbench.gui.widgets.class_balance import ClassBalance
-from workbench.gui.widgets.image_grid import ImageGrid
+from workbench.gui.widgets.image_grid import ImageGrid, spread_across_classes
 from workbench.gui.widgets.load_progress import LoadProgressRow
 from workbench.gui.widgets.sample_thumbnails import (
     THUMB_SIZE,
@@ -51,6 +53,7 @@ from workbench.gui.widgets.sample_thumbnails import (
     plot_coordinates,
     point_colors,
 )
+from workbench.gui.wording import for_the_app
 
 MAX_SCATTER_POINTS = 5000
 RESIZE_SAMPLE_ROWS = 60
@@ -129,7 +132,18 @@ class DataPanel(QWidget):
 
     # ---- building ------------------------------------------------------------------------
     def _build(self) -> None:
-        outer = QVBoxLayout(self)
+        scroll = QScrollArea(self)
+        scroll.setObjectName("dataPanelScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget()
+        body.setObjectName("dataPanelBody")
+        scroll.setWidget(body)
+        root = QVBoxLayout(self)
+        root.setContentsMargins(0, 0, 0, 0)
+        root.addWidget(scroll)
+        outer = QVBoxLayout(body)
         outer.setContentsMargins(6, 6, 6, 6)
         outer.setSpacing(6)
 
@@ -179,12 +193,15 @@ class DataPanel(QWidget):
         self.error_label.setStyleSheet(_ERROR_STYLE)
         self.error_label.hide()
         outer.addWidget(self.error_label)
-        self.stale_label = QLabel()
-        self.stale_label.setObjectName("staleNote")
-        self.stale_label.setWordWrap(True)
-        self.stale_label.setStyleSheet(_NOTE_STYLE)
-        self.stale_label.hide()
-        outer.addWidget(self.stale_label)
+        self.empty_label = QLabel("Nothing is loaded. Do what the message above says, or pick a sample or "
+                                  "another file.")
+        self.empty_label.setObjectName("nothingLoaded")
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setStyleSheet(_NOTE_STYLE)
+        self.empty_label.setMinimumHeight(80)
+        self.empty_label.hide()
+        outer.addWidget(self.empty_label, 1)
 
         # views: plot / table / images
         self.view_tabs = QTabWidget()
@@ -349,7 +366,7 @@ class DataPanel(QWidget):
         self.session.load_data(str(path))
 
     def shown_dataset(self) -> Any:
-        """The dataset on screen: the last one that loaded."""
+        """The dataset on screen (None after a load failed: nothing is shown then)."""
         return self._shown
 
     # ---- actions -----------------------------------------------------------------------------
@@ -499,7 +516,7 @@ class DataPanel(QWidget):
     def _sync_target(self, target: str | None) -> None:
         # only the columns of the data in use: stale data on screen may be another file
         current_data = getattr(self.session, "dataset", None)
-        columns = list(current_data.preview_columns) if current_data is not None else []
+        columns = list(current_data.preview_columns) if current_data is not None else self._failed_file_columns()
         meta_target = current_data.meta.target_name if current_data is not None else None
         self.target_combo.clear()
         for c in columns:
@@ -511,10 +528,22 @@ class DataPanel(QWidget):
         is_sample = self.session.spec.data.source.startswith("sample:")
         self._set_row_visible(self.target_combo, bool(columns or target) and not is_sample)
 
+    def _failed_file_columns(self) -> list[str]:
+        """The header of a table that did not load, so its error's "choose another Target" can
+        be done here."""
+        source = self.session.spec.data.source
+        if source.startswith("sample:") or not self._load_error:
+            return []
+        from workbench.core.data import table_columns
+        from workbench.core.spec import resolve_source
+
+        path = Path(resolve_source(source, getattr(self.session, "base_dir", None)))
+        return table_columns(path) if path.is_file() else []
+
     def _dataset_changed(self, dataset: Any) -> None:
         self.source_label.setText(self._source_words(self.session.spec.data.source))
         if dataset is None:
-            self._show_stale_note()
+            self._show_nothing()
             self._syncing = True
             try:
                 self._sync_target(self.session.spec.data.target)
@@ -522,7 +551,6 @@ class DataPanel(QWidget):
                 self._syncing = False
             return
         self._shown = dataset
-        self._show_stale_note()
         self._show_dataset(dataset)
         self._syncing = True
         try:
@@ -541,7 +569,8 @@ class DataPanel(QWidget):
             if "missing" in message.lower():
                 self._set_row_visible(self.missing_combo, True)
         self._show_problems()
-        self._show_stale_note()
+        if message and getattr(self.session, "dataset", None) is None:
+            self._show_nothing()
 
     def _show_problems(self) -> None:
         self.error_label.setText(self._load_error)
@@ -549,18 +578,27 @@ class DataPanel(QWidget):
         self.edit_error_label.setText(self._edit_error)
         self.edit_error_label.setVisible(bool(self._edit_error))
 
-    def _show_stale_note(self) -> None:
-        stale = self._shown is not None and (
-            bool(self._load_error) or getattr(self.session, "dataset", self._shown) is not self._shown
-        )
-        if stale:
-            self.stale_label.setText(
-                f"Below: the last data that loaded ({self._short(self._shown.meta.source)})."
-            )
-        self.stale_label.setVisible(stale)
+    def _show_nothing(self) -> None:
+        """After a failed load: only the error (and the settings that fix it), no earlier data."""
+        self._shown = None
+        self.scatter.clear()
+        self.table_model.set_dataset(None)
+        self.image_grid.clear()
+        self.view_tabs.hide()
+        self.empty_label.show()
+        self.info_label.clear()
+        self.info_label.hide()
+        self.class_balance.set_counts([], [])
+        self.class_balance.hide()
+        self.notes_label.clear()
+        self.notes_label.hide()
+        self._show_split()
 
     def _show_dataset(self, ds: Any) -> None:
         meta = ds.meta
+        self.empty_label.hide()
+        self.view_tabs.show()
+        self.info_label.show()
         images = as_images(ds)
         sample = downsample(ds, MAX_SCATTER_POINTS)  # a big table: a random sample of its rows
         coords = plot_coordinates(sample)
@@ -594,12 +632,14 @@ class DataPanel(QWidget):
             self.table.resizeColumnsToContents()
         if images is not None:
             y = np.asarray(ds.y).reshape(len(ds.y), -1)[:, 0]
-            if meta.task == "classification" and meta.class_names:
-                captions = [meta.class_names[int(c)] for c in y[:64]]
-                classes = [int(c) for c in y[:64]]
+            labelled = meta.task == "classification" and bool(meta.class_names)
+            pick = spread_across_classes(y if labelled else None, len(y))  # every class, not the first rows
+            if labelled:
+                classes = [int(c) for c in y[pick]]
+                captions = [meta.class_names[c] for c in classes]
             else:
-                captions, classes = [f"{v:.3g}" for v in y[:64]], None
-            self.image_grid.set_images(images, captions, classes)
+                captions, classes = [f"{v:.3g}" for v in y[pick]], None
+            self.image_grid.set_images(images[pick], captions, classes)
         else:
             self.image_grid.clear()
 
@@ -617,7 +657,7 @@ class DataPanel(QWidget):
         else:
             self.class_balance.set_counts([], [])
             self.class_balance.hide()
-        self.notes_label.setText("\n".join(f"• {n}" for n in meta.notes))
+        self.notes_label.setText("\n".join(f"• {for_the_app(n, on_data_page=True)}" for n in meta.notes))
         self.notes_label.setVisible(bool(meta.notes))
 
     @staticmethod

@@ -35,6 +35,7 @@ from workbench.gui.panels.layer_stack import ERROR_COLOR, WARNING_COLOR, LayerSt
 from workbench.gui.panels.layer_tuning import LayerTuning
 from workbench.gui.panels.model_summary_view import ModelSummaryView, WrapLabel
 from workbench.gui.widgets.param_form import ParamForm
+from workbench.gui.wording import spec_error_text
 
 _ICONS = {
     "add": QStyle.StandardPixmap.SP_ArrowRight,
@@ -57,12 +58,6 @@ def _icon(name: str) -> QIcon:
     except Exception:  # the theme module is optional here
         pass
     return QApplication.style().standardIcon(_ICONS[name])
-
-
-def _spec_error_words(err: Exception) -> str:
-    if isinstance(err, SpecError) and err.problems:
-        return "; ".join(f"{p}: {m}" if p else m for p, m in err.problems)
-    return str(err)
 
 
 class ModelPanel(QWidget):
@@ -363,7 +358,7 @@ class ModelPanel(QWidget):
         try:
             new = self.session.spec.with_values({"model.layers": layers})
         except (SpecError, ValueError) as err:
-            self._show_message(_spec_error_words(err))
+            self._show_message(spec_error_text(err, {"model": {"layers": layers}}))
             return
         self._show_message("")
         self._select_next = select

@@ -15,11 +15,14 @@ _ROLES = {
     "marker": ("#6c6c6c", "#a0a0a0"),
 }
 
-# Overlays (past runs): distinct from each other and from the live train/validation colours.
-_OVERLAY_LIGHT = ["#9467bd", "#2ca02c", "#d62728", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
-                  "#7f7f7f", "#393b79", "#637939"]
-_OVERLAY_DARK = ["#c39bff", "#69db7c", "#ff6b6b", "#d9a066", "#ff9ad5", "#4dd8e8", "#e0e060",
-                 "#c8c8c8", "#8c8cff", "#a8d080"]
+# Overlays (past runs): distinct from each other and from the live run's role colours (train
+# blue, validation orange, learning-rate green, overfitting red), so an overlaid run is never
+# read as the learning rate or the live validation curve.
+_OVERLAY_LIGHT = ["#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#5254a3", "#393b79", "#7b4173",
+                  "#de9ed6", "#6b6ecf"]
+_OVERLAY_DARK = ["#c39bff", "#c49a9a", "#ff9ad5", "#4dd8e8", "#e0e060", "#9c9ede", "#8c8cff", "#d291bc",
+                 "#f7b6d2", "#e6b8ff"]
+ROLE_HUE_MARGIN = 0.06  # generated overlay hues keep this far (of the colour circle) from role hues
 
 
 class PlotColors:
@@ -47,9 +50,15 @@ class PlotColors:
     def overlay_colors(self, n: int) -> list[QColor]:
         base = _OVERLAY_DARK if self.dark else _OVERLAY_LIGHT
         colors = [QColor(c) for c in base[:n]]
-        # More runs than the palette: spread hues by the golden angle (still distinct).
-        for i in range(len(colors), n):
+        # More runs than the palette: spread hues by the golden angle (still distinct), skipping
+        # the hues of the live run's roles.
+        role_hues = [QColor(light).hsvHueF() for light, _dark in _ROLES.values() if QColor(light).hsvHueF() >= 0]
+        i = len(colors)
+        while len(colors) < n:
             hue = (0.11 + i * 0.618034) % 1.0
+            i += 1
+            if any(min(abs(hue - r), 1 - abs(hue - r)) < ROLE_HUE_MARGIN for r in role_hues):
+                continue
             colors.append(QColor.fromHsvF(hue, 0.65, 0.95 if self.dark else 0.75))
         return colors
 

@@ -12,6 +12,10 @@ from PySide6.QtGui import QColor
 
 from workbench.core.runs import field_value
 
+# Numbers map onto plasma's deep blue-purple -> magenta -> rose: clear of the live curves' blue (train),
+# orange (validation) and green (learning rate), which viridis passes through.
+MAP_LO, MAP_SPAN = 0.05, 0.5
+
 # combo label -> field key (core.experiments.field_value); differing spec paths are added as-is
 FIXED_CHOICES = {"Run": None, "Learning rate": "lr", "Batch size": "batch", "Optimizer": "optimizer",
                  "Seed": "seed", "Group": "group"}
@@ -40,13 +44,13 @@ def colors_by(records: Sequence, key: str, categorical: Sequence[QColor]) -> tup
         lo, hi = min(numbers), max(numbers)
         log = lo > 0 and hi / lo >= 10
         f = (lambda x: math.log10(x)) if log else (lambda x: x)
-        cmap = pg.colormap.get("viridis")
+        cmap = pg.colormap.get("plasma")
         span = (f(hi) - f(lo)) or 1.0
-        colors = [cmap.map(0.1 + 0.8 * (f(n) - f(lo)) / span, mode="qcolor") for n in numbers]
+        colors = [cmap.map(MAP_LO + MAP_SPAN * (f(n) - f(lo)) / span, mode="qcolor") for n in numbers]
         shown = sorted(set(numbers))
         if len(shown) > 5:
             shown = [shown[0], shown[len(shown) // 2], shown[-1]]
-        legend = " ".join(swatch.format(cmap.map(0.1 + 0.8 * (f(v) - f(lo)) / span, mode="qcolor").name(),
+        legend = " ".join(swatch.format(cmap.map(MAP_LO + MAP_SPAN * (f(v) - f(lo)) / span, mode="qcolor").name(),
                                         _fmt(v)) for v in shown)
         return colors, f"{key}{' (log)' if log else ''}: {legend}"
     distinct = list(dict.fromkeys(_fmt(v) for v in values))

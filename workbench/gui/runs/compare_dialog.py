@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHeaderView, QLabel, QSplitter,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.gui.runs.table_model import metric_text
 from workbench.gui.widgets.spec_diff import SpecDiffView
@@ -14,13 +26,39 @@ def _title(r) -> str:
     return f"#{r.id} {r.name}"
 
 
+SPLIT_WORDS = {"train": "train", "val": "validation", "test": "test"}
+METRIC_WORDS = {"r2": "R²", "mae": "MAE", "rmse": "RMSE", "f1": "F1", "baseline_accuracy":
+                "accuracy of always guessing the most common class"}
+
+
+def metric_name(key: str) -> tuple[int, str]:
+    """(order, words): 'val_loss' -> 'validation loss'; 'loss' and 'train_loss' are both the
+    'train loss' (one row); 'lr' -> 'final learning rate'."""
+    if key == "lr":
+        return 3, "final learning rate"
+    split, _, name = key.partition("_")
+    if split not in SPLIT_WORDS or not name:
+        split, name = "train", key
+    return list(SPLIT_WORDS).index(split), f"{SPLIT_WORDS[split]} {METRIC_WORDS.get(name, name)}"
+
+
 def metric_rows(a, b) -> list[tuple[str, str, str]]:
-    keys = list(dict.fromkeys([k for k in (*a.metrics, *b.metrics) if k != "best_epoch"]))
+    """Status, epochs, best validation value, then each final metric once, named as the app
+    names it, train / validation / test in that order."""
     rows = [("status", a.status, b.status), ("epochs", str(a.epochs), str(b.epochs)),
             ("best val", metric_text(a.best_val_metric, a.best_val), metric_text(b.best_val_metric, b.best_val))]
-    for k in keys:
-        va, vb = a.metrics.get(k), b.metrics.get(k)
-        rows.append((k, f"{va:.4g}" if isinstance(va, float) else "—", f"{vb:.4g}" if isinstance(vb, float) else "—"))
+    named: dict[str, tuple[int, int, Any, Any]] = {}
+    keys = list(dict.fromkeys([k for k in (*a.metrics, *b.metrics) if k != "best_epoch"]))
+    for position, key in enumerate(keys):
+        order, name = metric_name(key)
+        va, vb = a.metrics.get(key), b.metrics.get(key)
+        if name in named:  # "loss" and "train_loss": the same number, one row
+            _, _, old_a, old_b = named[name]
+            va, vb = (old_a if old_a is not None else va), (old_b if old_b is not None else vb)
+            order, position = named[name][:2]
+        named[name] = (order, position, va, vb)
+    for name, (_, _, va, vb) in sorted(named.items(), key=lambda item: item[1][:2]):
+        rows.append((name, f"{va:.4g}" if isinstance(va, float) else "—", f"{vb:.4g}" if isinstance(vb, float) else "—"))
     return rows
 
 

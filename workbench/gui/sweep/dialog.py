@@ -13,16 +13,37 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QPushButton, QScrollArea, QSpinBox, QSplitter, QTreeWidget,
-                               QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from workbench.core.spec import ExperimentSpec, get_dotted, spec_to_dict
-from workbench.core.sweep import resolve_direction
 from workbench.core.execution import default_parallel
-from workbench.core.sweep import SpaceError, load_space, parse_space
-from workbench.core.sweep import expand_grid
-from workbench.core.sweep import space_from_catalog, sweepable_paths
+from workbench.core.spec import ExperimentSpec, get_dotted, spec_to_dict
+from workbench.core.sweep import (
+    SpaceError,
+    expand_grid,
+    load_space,
+    parse_space,
+    resolve_direction,
+    space_from_catalog,
+    sweepable_paths,
+)
+from workbench.gui.wording import for_the_app
 
 from .config import SweepConfig, metric_choices
 from .space_row import SpaceRow
@@ -464,6 +485,7 @@ class SweepDialog(QDialog):
         return self._valid
 
     def _show_space_error(self, text: str) -> None:
+        text = for_the_app(text)
         self.space_error.setText(text)
         self.space_error.setVisible(bool(text))
 

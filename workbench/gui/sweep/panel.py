@@ -32,6 +32,7 @@ from workbench.gui.plots.parallel_coords import ParallelCoordinates
 from workbench.gui.plots.param_scatter import ParamScatter
 from workbench.gui.plots.trial_axes import AxisSpec
 from workbench.gui.selection import TrialSelection
+from workbench.gui.sweep.use_best import confirm_use_best
 
 from .config import SweepConfig
 from .runner import LoadedSweep, SweepRunner
@@ -42,10 +43,11 @@ _STATE = {"complete": "complete", "pruned": "pruned", "fail": "failed", "running
 
 
 def short_label(path: str) -> str:
-    """'optimizer.lr' -> 'lr', 'model.layers.0.out_features' -> 'L0 out_features'."""
+    """'optimizer.lr' -> 'lr', 'model.layers.0.out_features' -> 'L1 out_features' (layers
+    counted from 1, as the Model page counts them)."""
     parts = path.split(".")
     if parts[0] == "model" and len(parts) >= 4:
-        idx = ".".join(p for p in parts[2:-1] if p.isdigit())
+        idx = ".".join(str(int(p) + 1) for p in parts[2:-1] if p.isdigit())
         return f"L{idx} {parts[-1]}"
     if parts[0] in ("optimizer", "loss", "schedule") and parts[-1] == "type":
         return parts[0]
@@ -181,7 +183,8 @@ class SweepPanel(QWidget):
         self.more_trials.setSuffix(" more")
         self.pause_button = button("Pause", "pauseSweepButton", "pause every running trial (resume continues them)")
         self.stop_button = button("Stop", "stopSweepButton", "stop the sweep; finished trials are kept")
-        self.best_button = button("Use best", "useBestButton", "copy the best trial's settings into the editor")
+        self.best_button = button("Use best…", "useBestButton",
+                                  "see what the best trial's settings would change, then use them (undoable)")
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         for w in (self.new_button, self.open_button, self.continue_button, self.more_trials):
@@ -369,13 +372,17 @@ class SweepPanel(QWidget):
         return spec
 
     def use_best(self) -> None:
+        """Ask (showing what would change), then emit `use_spec` with the best trial's settings."""
         try:
             spec = self.best_spec()
         except SpecError as err:
             self._message = f"The best trial's values do not make a valid spec: {err}"
             self._update_status()
             return
-        if spec is not None:
+        if spec is None:
+            return
+        current = self.spec_source()[0] if self.spec_source is not None else self._base_spec
+        if confirm_use_best(self, current, spec, self.best_trial(), self._metric):
             self.use_spec.emit(spec)
 
     def shutdown(self, timeout: float = 30.0) -> None:

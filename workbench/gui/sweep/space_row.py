@@ -9,8 +9,22 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QSizePolicy, QSpinBox, QToolButton, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QSizePolicy,
+    QSpinBox,
+    QToolButton,
+    QWidget,
+)
+
+from workbench.gui.wording import for_the_app
 
 KINDS = [("log-uniform", "log_uniform"), ("uniform", "uniform"), ("int", "int"), ("int (log)", "log_int"),
          ("choices", "choices")]
@@ -280,6 +294,7 @@ class SpaceRow(QWidget):
 
     # -- validation message ----------------------------------------------------------------------
     def set_error(self, message: str) -> None:
+        message = for_the_app(message)  # layers numbered from 1, fields named as the pages do
         self.error.setText(message)
         self.error.setVisible(bool(message))
         self.setToolTip(message)
