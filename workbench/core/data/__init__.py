@@ -20,7 +20,7 @@ outputs the target's own units directly.
 from workbench.core.locations import sample_data_dir
 
 from .augment import augment_batch
-from .columns import table_columns
+from .header import header_columns
 from .load import load_dataset
 from .progress import LoadCancelled, LoadProgress
 from .samples import SAMPLES
@@ -44,6 +44,6 @@ __all__ = [
     "load_dataset",
     "prepare",
     "selected_meta",
-    "table_columns",
+    "header_columns",
     "sample_data_dir",
 ]

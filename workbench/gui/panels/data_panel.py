@@ -534,11 +534,11 @@ class DataPanel(QWidget):
         source = self.session.spec.data.source
         if source.startswith("sample:") or not self._load_error:
             return []
-        from workbench.core.data import table_columns
+        from workbench.core.data import header_columns
         from workbench.core.spec import resolve_source
 
         path = Path(resolve_source(source, getattr(self.session, "base_dir", None)))
-        return table_columns(path) if path.is_file() else []
+        return header_columns(path) if path.is_file() else []
 
     def _dataset_changed(self, dataset: Any) -> None:
         self.source_label.setText(self._source_words(self.session.spec.data.source))

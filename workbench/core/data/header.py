@@ -12,7 +12,7 @@ from .text import sniff_delimiter
 HEAD_BYTES = 65536
 
 
-def table_columns(path: str | Path) -> list[str]:
+def header_columns(path: str | Path) -> list[str]:
     """Names from the header row of a CSV/TSV (col1 ... colN when the first row is numbers, as
     the loader names them); [] when the file cannot be read as a table."""
     path = Path(path)
