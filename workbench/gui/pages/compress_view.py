@@ -42,6 +42,7 @@ class CompressView(QGroupBox):
         self.job.finished.connect(self._finished)
         self.variants: list[dict] = []
         self.curve: list[tuple[float, float]] = []
+        self._measured_sparsity = 0.5
         self._work_dir = tempfile.TemporaryDirectory(prefix="workbench-variants-")
         self.destroyed.connect(lambda *_: self._work_dir.cleanup())
 
@@ -134,6 +135,7 @@ class CompressView(QGroupBox):
             args.append("--curve")
         if self._store_path():
             args += ["--store", str(self._store_path())]
+        self._measured_sparsity = self.sparsity.value()
         self.table.setRowCount(0)
         self.variants, self.curve = [], []
         self.plot.hide()
@@ -188,6 +190,10 @@ class CompressView(QGroupBox):
                                                    for y in ys], pen=pg.mkPen("#1f77b4", width=2), symbol="o",
                            symbolSize=6)
             self.plot.setLabel("bottom", "sparsity (% of weights zeroed, no fine-tuning)")
+            chosen = pg.InfiniteLine(pos=self._measured_sparsity * 100, angle=90,
+                                     pen=pg.mkPen("#d62728", width=1, style=Qt.PenStyle.DashLine),
+                                     label=f"{self._measured_sparsity:.0%}", labelOpts={"position": 0.1})
+            self.plot.addItem(chosen)
             self.plot.show()
         if self.variants:
             self.table.selectRow(0)
