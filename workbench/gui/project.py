@@ -1,10 +1,12 @@
 """Project files: New / Open / Save / Save As, recent files, the unsaved-changes prompt and
 autosave.
 
-Autosave writes {"project": path or null, "saved_at": time, "spec": {...}} to
-<app data>/autosave.json a few seconds after an unsaved change; a clean save or an explicit
-"Don't save" removes it. On the next start it is restored when it is newer than the project
-it came from (a crash or a kill never loses work).
+Autosave writes {"project": path or null, "saved_at": time, "spec": {...}} to this window's
+own file (gui/autosave.py: one per window, so two windows never overwrite each other) a few
+seconds after an unsaved change; a clean save or an explicit "Don't save" removes it. A new
+window restores the newest work a crashed or killed window left, when it is newer than the
+project it came from (a crash or a kill never loses work); any other left-over work waits for
+the next window.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 from workbench.core.runs import experiment_name
 from workbench.core.spec import SpecError, parse_spec
 from workbench.gui import prompts
+from workbench.gui.autosave import AutosaveFile, leftover_files
 from workbench.gui.session import Session
 from workbench.gui.wording import spec_error_text
 
@@ -54,7 +57,7 @@ class ProjectController(QObject):
         self.recent_menu = QMenu("Open &Recent", window)
         self.recent_menu.setObjectName("recentMenu")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
-        self.autosave_path = app_data_dir() / "autosave.json"
+        self._autosave = AutosaveFile(app_data_dir())
         self._autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_SECONDS * 1000)
         self._autosave_timer.timeout.connect(self.autosave)
         session.spec_changed.connect(self._spec_changed)
@@ -175,6 +178,11 @@ class ProjectController(QObject):
         if self.session.is_dirty:
             self._autosave_timer.start()
 
+    @property
+    def autosave_path(self) -> Path:
+        """This window's autosave file."""
+        return self._autosave.path
+
     @Slot()
     def autosave(self) -> None:
         if not self.session.is_dirty:
@@ -183,48 +191,59 @@ class ProjectController(QObject):
         payload = {"project": str(project) if project else None, "saved_at": time.time(),
                    "spec": self.session.spec_dict()}
         try:
-            self.autosave_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.autosave_path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(payload, indent=1), encoding="utf-8")
-            os.replace(tmp, self.autosave_path)
+            self._autosave.write(payload)
         except OSError as err:
             self.status.emit(f"Autosave failed: {err.strerror or err}")
 
     def flush_autosave(self) -> None:
+        """The window is closing: write what is pending; the file is left-over work from now on."""
         if self._autosave_timer.isActive():
             self._autosave_timer.stop()
             self.autosave()
+        self._autosave.close()
 
     def remove_autosave(self) -> None:
         self._autosave_timer.stop()
-        try:
-            self.autosave_path.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError:
-            pass
+        self._autosave.remove()
 
     def restore_autosave(self) -> bool:
-        """Bring back unsaved work from the last session if it is newer than its project."""
+        """Bring back the newest unsaved work a closed-by-accident window left (one per window:
+        the rest waits for the next window), if it is newer than its project."""
+        for leftover in leftover_files(app_data_dir()):
+            if not self._autosave.take_over(leftover):
+                continue  # another window starting at the same moment took it
+            if self._restore_own_file():
+                return True
+        return False
+
+    def _restore_own_file(self) -> bool:
+        path = self._autosave.path
         try:
-            payload = json.loads(self.autosave_path.read_text(encoding="utf-8"))
-            spec = parse_spec(payload["spec"], source=str(self.autosave_path))
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            spec = parse_spec(payload["spec"], source=str(path))
         except FileNotFoundError:
             return False
         except (OSError, ValueError, KeyError, TypeError, SpecError) as err:
             message = spec_error_text(err) if isinstance(err, SpecError) else str(err)
-            self.status.emit(f"Could not restore the autosaved project: {message}")
+            self.status.emit(f"Could not restore the autosaved project ({path}): {message}")
+            try:
+                path.replace(path.with_suffix(".unreadable"))  # kept for a person to look at, not retried
+            except OSError:
+                pass
             return False
         project = payload.get("project")
         saved_at = float(payload.get("saved_at", 0))
         if project:
-            path = Path(project)
-            if path.exists() and path.stat().st_mtime >= saved_at:
+            project_path = Path(project)
+            if project_path.exists() and project_path.stat().st_mtime >= saved_at:
                 self.remove_autosave()  # the project was saved after the autosave
                 return False
-            if path.exists() and self.session.open_project(path) is None:
-                self.add_recent(str(path))
+            if project_path.exists() and self.session.open_project(project_path) is None:
+                self.add_recent(str(project_path))
         self.session.set_spec(spec, text="Restore unsaved changes")
         when = time.strftime("%H:%M", time.localtime(saved_at)) if saved_at else "the last session"
-        self.status.emit(f"Restored unsaved changes from {when}")
+        waiting = len(leftover_files(app_data_dir()))
+        more = (f"; {waiting} more unsaved experiment{'s' if waiting != 1 else ''} of other windows "
+                f"{'wait' if waiting != 1 else 'waits'} for the next window you open") if waiting else ""
+        self.status.emit(f"Restored unsaved changes from {when}{more}")
         return True

@@ -1,0 +1,67 @@
+"""Two windows keep their unsaved work apart: one autosave file each, written through temporary
+files of their own; work left by closed or crashed windows comes back one per new window, and
+nothing is lost (issue 8, item 15)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from workbench.gui.autosave import leftover_files
+from workbench.gui.project import app_data_dir
+
+
+def _edit_and_autosave(window, epochs):
+    window.session.edit({"train.epochs": epochs})
+    window.project.autosave()
+    return json.loads(window.project.autosave_path.read_text())
+
+
+def test_two_windows_never_overwrite_each_others_autosave(qtbot, make_window):
+    first, second = make_window(), make_window()
+    assert first.project.autosave_path != second.project.autosave_path
+    for _ in range(3):  # interleaved saves, as two windows edited at once
+        assert _edit_and_autosave(first, 11)["spec"]["train"]["epochs"] == 11
+        assert _edit_and_autosave(second, 22)["spec"]["train"]["epochs"] == 22
+    assert json.loads(first.project.autosave_path.read_text())["spec"]["train"]["epochs"] == 11
+    folder = first.project.autosave_path.parent
+    assert not list(folder.glob("*.tmp"))  # no temporary file left behind
+    # an open window's work is its own: a third window does not take it
+    third = make_window(spec=None)
+    assert not third.project.restore_autosave()
+    assert first.project.autosave_path.exists() and second.project.autosave_path.exists()
+
+
+def test_work_of_closed_windows_comes_back_one_per_new_window(qtbot, make_window):
+    first, second = make_window(), make_window()
+    _edit_and_autosave(first, 11)
+    time.sleep(0.01)  # the second window's work is the newer
+    _edit_and_autosave(second, 22)
+    first.shutdown()  # both go without saving (a crash, a kill)
+    second.shutdown()
+    assert len(leftover_files(app_data_dir())) == 2
+    a = make_window(spec=None)
+    assert a.project.restore_autosave() and a.session.spec.train.epochs == 22
+    assert "1 more unsaved experiment" in a.statusBar().currentMessage()
+    b = make_window(spec=None)
+    assert b.project.restore_autosave() and b.session.spec.train.epochs == 11
+    c = make_window(spec=None)
+    assert not c.project.restore_autosave()  # nothing left: none was lost, none restored twice
+    assert c.session.spec.train.epochs not in (11, 22)
+
+
+def test_a_dead_processes_file_and_the_old_single_file_are_restored(qtbot, make_window, tiny_spec):
+    data = app_data_dir()
+    (data / "autosave").mkdir(parents=True, exist_ok=True)
+    payload = {"project": None, "saved_at": time.time() - 60,
+               "spec": tiny_spec.with_values({"train.epochs": 33}).to_dict()}
+    dead = data / "autosave" / "999999-1-1.json"  # a process that no longer runs
+    dead.write_text(json.dumps(payload))
+    (data / "autosave.json").write_text(json.dumps({**payload, "saved_at": time.time() - 120,
+                                                    "spec": tiny_spec.with_values({"train.epochs": 44}).to_dict()}))
+    a, b = make_window(spec=None), make_window(spec=None)
+    assert a.project.restore_autosave() and a.session.spec.train.epochs == 33
+    assert b.project.restore_autosave() and b.session.spec.train.epochs == 44
+    assert not dead.exists() and not (data / "autosave.json").exists()  # taken over by the new windows
+    assert a.project.autosave_path.exists() and os.path.dirname(a.project.autosave_path) == str(data / "autosave")
