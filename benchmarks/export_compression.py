@@ -53,7 +53,7 @@ def _script_difference(restored, store, run_id: int, folder: Path) -> tuple[floa
 
 def main(presets: list[str]) -> None:
     from workbench.core.export import export_model
-    from workbench.core.export.compress import compress, table_rows
+    from workbench.core.export import compress, table_rows
     from workbench.core.runs import RunStore, restore_run
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -13,7 +13,7 @@ from workbench.cli.export import restore_for_cli
 
 
 def _methods(values: list[str] | None) -> list[str]:
-    from workbench.core.export.compress import METHODS
+    from workbench.core.export import METHODS
 
     if not values:
         return list(METHODS)
@@ -25,7 +25,7 @@ def _methods(values: list[str] | None) -> list[str]:
 
 
 def _print_table(report, out) -> None:
-    from workbench.core.export.compress import table_rows
+    from workbench.core.export import table_rows
 
     rows = table_rows(report)
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -49,7 +49,7 @@ def _print_table(report, out) -> None:
 
 def _cmd_compress(args: argparse.Namespace) -> int:
     from workbench.core.export import ExportError
-    from workbench.core.export.compress import compress, save_variant
+    from workbench.core.export import compress, save_variant
 
     methods = _methods(args.method)
     if not 0.0 < args.sparsity < 1.0:

@@ -32,7 +32,7 @@ from workbench.core.export.prune import (
     weight_sparsity,
 )
 from workbench.core.export.qat import with_fake_quant, without_fake_quant
-from workbench.core.export.quantize import fp16_weights, has_convolutions, quantize_int8
+from workbench.core.export.quantize import CALIBRATION_ROWS, fp16_weights, has_convolutions, quantize_int8
 from workbench.core.export.raw_model import raw_input_model
 from workbench.core.export.results import ExportError, file_stem
 
@@ -92,8 +92,8 @@ def _int8(work: _Work, original: Variant, qat_epochs: int, qat_trigger: float) -
     how = quantize_int8(original.path, path, work.calibration)
     notes = (["weights int8; activations quantised per batch (onnxruntime dynamic quantisation)"]
              if how == "dynamic" else
-             [f"weights int8 per channel; activation ranges calibrated on {min(len(work.calibration), 512)} "
-              "training rows (onnxruntime static QDQ)"])
+             [f"weights int8 per channel; activation ranges calibrated on "
+              f"{min(len(work.calibration), CALIBRATION_ROWS)} training rows (onnxruntime static QDQ)"])
     variants = [work.measure(f"int8 ({how})", path, notes)]
     loss = original.test_metric - variants[0].test_metric
     if qat_epochs > 0 and loss > qat_trigger:

@@ -11,7 +11,6 @@ preprocessing and the input description in its metadata.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +22,9 @@ from workbench.core.export.raw_model import describe_inputs, raw_input_model
 from workbench.core.export.results import ExportError, ExportResult, file_stem, model_output_width
 from workbench.core.export.script import template_blocks, write_training_script
 
-__all__ = ["FORMATS", "export_model", "write_sidecar", "write_predict_script", "raw_module", "copy_into",
-           "SAFETENSORS_KEYS"]
+__all__ = ["FORMATS", "export_model", "write_sidecar", "write_predict_script", "raw_module"]
 
 FORMATS = ("onnx", "pt2", "safetensors", "script")
-SAFETENSORS_KEYS = ("workbench_spec", "workbench_preprocessing", "workbench_inputs")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
@@ -129,9 +126,3 @@ def export_model(restored, fmt: str, out_dir: str | Path) -> ExportResult:
     if fmt == "safetensors":
         return _export_safetensors(restored, out_dir, stem)
     return write_training_script(restored, out_dir, stem)
-
-
-def copy_into(files: list[Path], out_dir: Path) -> list[Path]:
-    """Copy files (a compressed variant and its companions) into out_dir."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return [Path(shutil.copy2(f, out_dir / f.name)) for f in files]

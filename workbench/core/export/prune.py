@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune as torch_prune
 
-__all__ = ["prunable_weights", "magnitude_prune", "make_permanent", "weight_sparsity", "nonzero_params",
+__all__ = ["prunable_weights", "magnitude_prune", "make_permanent", "weight_sparsity",
            "StructuredResult", "structured_prune", "CURVE_SPARSITIES"]
 
 PRUNABLE = (nn.Linear, nn.Conv1d, nn.Conv2d)
@@ -62,10 +62,6 @@ def weight_sparsity(model: nn.Module) -> float:
     weights = [getattr(m, n) for m, n in prunable_weights(model)]
     total = sum(w.numel() for w in weights)
     return sum(int((w == 0).sum()) for w in weights) / total if total else 0.0
-
-
-def nonzero_params(model: nn.Module) -> int:
-    return sum(int(torch.count_nonzero(p)) for p in model.state_dict().values() if p.is_floating_point())
 
 
 @dataclass
