@@ -81,3 +81,17 @@ def test_identifier_as_target_is_not_touched(tmp_path):
     path.write_text("age,income,customer_id\n" + "\n".join(f"{a},{i},{c}" for a, i, c in zip(age, income, ids)))
     ds = load_dataset(DataSpec(source=str(path), task="regression"))
     assert ds.meta.target_name == "customer_id" and ds.meta.feature_names == ["age", "income"]
+
+
+def test_a_named_id_with_a_few_repeats_is_still_an_identifier(tmp_path):
+    rng = np.random.default_rng(3)
+    ids = rng.integers(10_000, 99_999, 500)  # random ids: a few collide
+    assert 450 <= len(set(ids.tolist())) < 500
+    age, plan = rng.integers(18, 80, 500), rng.choice(["a", "b"], 500)
+    ds = _table(tmp_path, ["customer_id", "age", "plan"], [ids, age, plan])
+    assert ds.meta.feature_names == ["age"]
+    assert any("'customer_id'" in n and "different whole numbers in 500 rows" in n for n in ds.meta.notes)
+    # a customer id repeated across a transactions table is no row identifier: left as it was
+    repeated = rng.integers(1000, 1050, 500)
+    kept = _table(tmp_path, ["customer_id", "age", "plan"], [repeated, age, plan], name="tx.csv")
+    assert kept.meta.feature_names == ["customer_id", "age"]

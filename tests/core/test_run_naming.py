@@ -9,16 +9,8 @@ import json
 import numpy as np
 
 from workbench.cli import main
-from workbench.core.runs import (
-    RunStore,
-    data_short_name,
-    experiment_name,
-    is_named,
-    model_short_name,
-    repeat_specs,
-    spec_to_load,
-)
-from workbench.core.spec import parse_spec
+from workbench.core.runs import RunStore, repeat_specs, spec_to_load
+from workbench.core.spec import data_short_name, experiment_name, is_named, model_short_name, parse_spec
 
 
 def _spec(**changes):
@@ -67,8 +59,10 @@ def test_cli_run_is_named_and_keeps_the_resolved_data_path(tmp_path, capsys, mon
     project.mkdir()
     spec_path = _customers(project)
     store_path = tmp_path / "runs.db"
-    assert main(["train", str(spec_path), "--store", str(store_path), "--json", "--quiet"]) == 0
-    run_id = [json.loads(line) for line in capsys.readouterr().out.splitlines()][-1]["run_id"]
+    assert main(["train", str(spec_path), "--store", str(store_path), "--json"]) == 0
+    out, err = capsys.readouterr()
+    run_id = [json.loads(line) for line in out.splitlines()][-1]["run_id"]
+    assert "Training customers.csv · MLP 8-2:" in err  # not "Training :" for an unnamed spec
     with RunStore(store_path) as store:
         record = store.get_run(run_id)
         assert record.name == "customers.csv · MLP 8-2"

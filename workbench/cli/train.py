@@ -242,7 +242,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _run_training(args, spec, base_dir: Path, prepared, store, data_notes: Sequence[str] = ()) -> int:
     from workbench.core.execution import recorded_run
-    from workbench.core.runs import experiment_name
+    from workbench.core.spec import experiment_name
     from workbench.core.training import (
         BatchProgress,
         EpochEnd,

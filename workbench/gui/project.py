@@ -20,7 +20,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMenu, QWidget
 
-from workbench.core.runs import experiment_name
+from workbench.core.spec import experiment_name
 from workbench.core.spec import SpecError, parse_spec
 from workbench.gui import prompts
 from workbench.gui.autosave import AutosaveFile, leftover_files

@@ -483,7 +483,7 @@ class Session(QObject):
             spec, options = self._spec, self._next_run.options()
             self.set_next_run(None)
         spec, base_dir = (spec or self._spec).model_copy(deep=True), self._base_dir
-        from workbench.core.runs import experiment_name
+        from workbench.core.spec import experiment_name
 
         options.setdefault("name", experiment_name(spec, self.meta))  # "digits · MLP 128-10" unless named
         self.current_run_dir = None

@@ -1,10 +1,10 @@
 """Which numeric columns of a table are identifiers (a customer number, a row number) rather than
 measurements, so the loader leaves them out with a note instead of training on them.
 
-A numeric column is an identifier when every value is a different whole number (at least
-ID_MIN_ROWS of them) and either
-  * its name says so: a word such as id, uuid, key, index, no, number, row or serial
-    ("customer_id", "CustomerID", "OrderNo", "row_number", "userid"), or
+A numeric column of whole numbers (at least ID_MIN_ROWS of them) is an identifier when either
+  * its name says so (a word such as id, uuid, key, index, no, number, row or serial:
+    "customer_id", "CustomerID", "OrderNo", "row_number", "userid") and nearly every row has
+    its own value (at least ID_UNIQUE_SHARE of them: random ids repeat now and then), or
   * it has no real name (no header, "", "Unnamed: 0" as pandas writes its index) and counts
     the rows (0, 1, 2, ... or 1, 2, 3, ... in file order).
 A column of distinct whole numbers with an ordinary name ("income", "x") stays a feature.
@@ -19,6 +19,7 @@ import numpy as np
 __all__ = ["identifier_reason", "name_may_be_identifier", "ID_MIN_ROWS"]
 
 ID_MIN_ROWS = 20  # fewer rows than this say too little to call a column an identifier
+ID_UNIQUE_SHARE = 0.9  # a named id column: at least this share of its rows have a value of their own
 ID_WORDS = {"id", "ids", "uuid", "guid", "key", "index", "idx", "no", "nr", "num", "number", "row", "rownum",
             "rowid", "serial", "record", "pk"}
 UNNAMED = re.compile(r"^(unnamed(: ?\d+)?|col\d+|index|level_0|)$", re.IGNORECASE)
@@ -58,10 +59,12 @@ def identifier_reason(name: str, values: np.ndarray) -> str | None:
     n = len(present)
     if n < ID_MIN_ROWS or not np.all(np.mod(present, 1.0) == 0):
         return None
-    if len(np.unique(present)) != n:
+    distinct = len(np.unique(present))
+    if named_id and distinct >= ID_UNIQUE_SHARE * n:
+        return (f"{n} different whole numbers, one per row" if distinct == n else
+                f"{distinct} different whole numbers in {n} rows")
+    if distinct != n:
         return None
-    if named_id:
-        return f"{n} different whole numbers, one per row"
     if unnamed and n == len(values):
         steps = np.diff(present)
         if present[0] in (0, 1) and np.all(steps == 1):

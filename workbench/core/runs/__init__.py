@@ -25,7 +25,6 @@ from workbench.core.runs.lineage import (
 )
 from workbench.core.runs.record import RunRecord, model_summary_text
 from workbench.core.runs.recorder import RunRecorder, finish_record
-from workbench.core.runs.naming import data_short_name, experiment_name, is_named, model_short_name
 from workbench.core.runs.run_model import RestoredRun, recorded_data_source, restore_run, run_weights_path, spec_to_load
 from workbench.core.runs.repeats import Comparison, Group, compare_groups, group_stats, metric_keys, per_run_values
 from workbench.core.runs.schema import SCHEMA_VERSION
@@ -41,5 +40,4 @@ __all__ = [
     "FILTER_KEYS", "COLUMN_GETTERS", "RunFilter", "parse_filter", "load_runs", "spec_value",
     "differing_fields", "field_value",
     "RestoredRun", "restore_run", "run_weights_path", "recorded_data_source", "spec_to_load",
-    "experiment_name", "is_named", "model_short_name", "data_short_name",
 ]

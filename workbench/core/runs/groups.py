@@ -8,7 +8,7 @@ import uuid
 from typing import TYPE_CHECKING, Iterable
 
 from workbench.core.runs.errors import ExperimentError
-from workbench.core.runs.naming import experiment_name
+from workbench.core.spec import experiment_name
 
 if TYPE_CHECKING:
     from workbench.core.runs.record import RunRecord

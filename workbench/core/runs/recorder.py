@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from workbench.core.runs.lineage import run_folder
-from workbench.core.runs.naming import experiment_name
+from workbench.core.spec import experiment_name
 from workbench.core.runs.store import RunStore
 from workbench.core.training import (
     Callback,

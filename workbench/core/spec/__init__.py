@@ -23,11 +23,13 @@ from workbench.core.spec.model import (
     parse_spec,
     spec_to_dict,
 )
+from workbench.core.spec.naming import data_short_name, experiment_name, is_named, model_short_name
 from workbench.core.spec.paths import get_dotted, resolve_source, set_dotted
 
 __all__ = [
     "SCHEMA_VERSION", "ExperimentSpec", "DataSpec", "SplitSpec", "AugmentSpec", "LayerSpec", "ModelSpec",
     "LossSpec", "OptimizerSpec", "ScheduleSpec", "WarmupSpec", "EarlyStoppingSpec", "TrainSpec", "FineTuneSpec",
     "SpecError", "json_error_text", "field_home_hint", "parse_spec", "load_spec", "spec_to_dict",
-    "get_dotted", "set_dotted", "resolve_source", "MISSING", "flatten_spec", "diff_specs", "values_equal",
+    "get_dotted", "set_dotted", "resolve_source", "experiment_name", "is_named", "model_short_name",
+    "data_short_name", "MISSING", "flatten_spec", "diff_specs", "values_equal",
 ]

@@ -86,7 +86,7 @@ from workbench.core.training.lr_control import set_learning_rate
 from workbench.core.training.resume import resume_from_checkpoint
 from workbench.core.training.outcome import majority_class, terminal_event
 from workbench.core.training.run_shell import RunShell
-from workbench.core.spec import ExperimentSpec
+from workbench.core.spec import ExperimentSpec, experiment_name
 
 __all__ = [
     "train", "select_device", "available_devices", "epoch_permutation", "batch_slices",
@@ -212,7 +212,7 @@ class _Training(RunShell):
         run.start_epoch = run.epoch = start_epoch
 
         started = RunStarted(
-            name=spec.name, spec_json=spec.to_json(), device=str(device), device_name=device_name(device),
+            name=experiment_name(spec, meta), spec_json=spec.to_json(), device=str(device), device_name=device_name(device),
             precision=precision.name, task=meta.task, class_names=list(meta.class_names),
             n_train=n_train, n_val=len(val), n_test=len(test), epochs=t.epochs, batch_size=bs,
             steps_per_epoch=steps_per_epoch, summary=summary_rows(summary),

@@ -7,7 +7,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QWidget
 
 from workbench.core.training import RunFailed, RunStopped, TerminalEvent
-from workbench.core.runs import experiment_name, repeat_specs
+from workbench.core.runs import repeat_specs
+from workbench.core.spec import experiment_name
 
 
 class SeedsDialog(QDialog):

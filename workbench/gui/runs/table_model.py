@@ -12,7 +12,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyMod
 from PySide6.QtGui import QColor
 
 from workbench.core.catalog import baseline_note
-from workbench.core.runs import RunFilter, data_short_name, group_of, parse_filter, spec_value
+from workbench.core.runs import RunFilter, group_of, parse_filter, spec_value
+from workbench.core.spec import data_short_name
 
 RUN_ID = Qt.ItemDataRole.UserRole + 1
 STATUS_COLORS = {"running": "#2f6fde", "finished": "#2e9d57", "stopped": "#b7791f", "failed": "#d64545",

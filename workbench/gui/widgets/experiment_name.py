@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QLineEdit, QWidget
 
-from workbench.core.runs import experiment_name, is_named
+from workbench.core.spec import experiment_name, is_named
 
 
 class ExperimentNameEdit(QLineEdit):
