@@ -166,3 +166,30 @@ def test_image_folders_decode_in_processes_like_in_one_and_are_cached(tmp_path, 
     (root / "c" / "000.png").unlink()  # the listing changed: a new entry
     fewer = load_dataset(DataSpec(source=str(root), image_size=8))
     assert fewer.meta.n_samples == serial.meta.n_samples - 1
+
+
+def test_a_training_child_reads_the_cache_instead_of_the_file(tmp_path, cache_root):
+    """The app loads a file, then trains it in a child process: the child memory-maps the cached
+    arrays and never parses the file (the entry's class names, changed here, are the run's)."""
+    from workbench.core.execution import ProcessRun
+    from workbench.core.spec import parse_spec
+    from workbench.core.training import RunFinished, RunStarted, TerminalEvent
+
+    path = _csv(tmp_path / "t.csv", n=300)
+    load_dataset(DataSpec(source=str(path)))  # what the app does when the file is opened
+    (entry,) = _entries(cache_root)
+    meta = (entry / "meta.json").read_text()
+    (entry / "meta.json").write_text(meta.replace('"class_names": ["x", "y"]', '"class_names": ["cached x", "cached y"]'))
+    spec = parse_spec({"name": "t", "data": {"source": str(path)}, "loss": {"type": "CrossEntropyLoss"},
+                       "model": {"layers": [{"type": "Linear", "out_features": "auto"}]},
+                       "train": {"epochs": 1, "device": "cpu", "checkpoint": False}})
+    run = ProcessRun(spec, store_path=tmp_path / "runs.db", threads=1)  # the child inherits WORKBENCH_DATA_CACHE
+    run.start()
+    events = []
+    while not events or not isinstance(events[-1], TerminalEvent):
+        events += run.events(timeout=1.0)
+    run.close()
+    assert isinstance(events[-1], RunFinished), events[-1]
+    started = next(e for e in events if isinstance(e, RunStarted))
+    assert started.class_names == ["cached x", "cached y"]  # what the entry says, not the file
+    assert _entries(cache_root) == [entry]

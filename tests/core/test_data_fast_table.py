@@ -188,3 +188,16 @@ def test_a_big_file_read_in_pieces_by_threads_gives_the_same(tmp_path, monkeypat
     assert used
     _careful(monkeypatch)
     _same(fast, load_dataset(spec))
+
+
+@pytest.mark.parametrize("policy", ["drop", "impute"])
+def test_a_missing_word_below_the_top_of_the_file_is_read_the_same(tmp_path, monkeypatch, policy):
+    values = [f"{v}" for v in np.round(G.normal(size=600), 3)]
+    values[500] = "NA"  # far below the rows the reader looks at first: read again with every missing word
+    path = _write(tmp_path, "late_na", ["x,n,label", *_rows(values, np.arange(600) % 9, np.arange(600) % 2)])
+    spec = DataSpec(source=str(path), missing=policy)
+    used = _spy(monkeypatch)
+    fast = load_dataset(spec)
+    assert used and fast.meta.n_samples == (599 if policy == "drop" else 600)
+    _careful(monkeypatch)
+    _same(fast, load_dataset(spec))

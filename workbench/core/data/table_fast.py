@@ -37,6 +37,12 @@ HEADER_PROBE_ROWS = 200
 # spellings are nulls at parse time; any other ("nA") leaves its column as text, and the text path
 # below matches case-insensitively.
 NULL_VALUES = sorted({v for t in MISSING for v in (t, t.upper(), t.title(), t.capitalize())} | {"NaN", "-NaN"})
+# Matching many null words costs Arrow a third of its parsing time. Empty cells are the usual
+# missing values (and "nan" parses as NaN anyway), so a file whose top shows no other missing
+# word is read with these alone; a missing word further down is a conversion error, and the
+# file is read again with NULL_VALUES. (Text columns need neither: their words are matched later.)
+EMPTY_ONLY = [""]
+COMMON_MISSING = {"", "nan"}
 # a superset of what float() and the careful reader's comma rules accept (cells come trimmed)
 NUMBER_LIKE = re.compile(r"^[+-]?((\d[\d_,]*\.?[\d_]*|\.\d[\d_]*)([eE][+-]?\d[\d_]*)?|inf|infinity|nan)$",
                          re.IGNORECASE)
@@ -99,6 +105,8 @@ class _Plan:
         self.size = size
         self.preview = rows[first:first + PREVIEW_ROWS]
         self.numeric = [_numbers_only(col) for col in zip(*rows[first:])] if len(rows) > first else []
+        words = {c.lower() for r in rows[first:] for c in r} & MISSING
+        self.null_values = NULL_VALUES if words - COMMON_MISSING else EMPTY_ONLY
         if len(self.numeric) != self.n_cols:
             raise NeedsCarefulRead  # rows of other lengths in the top of the file
         body_bytes = max(1, sum(len(ln.encode("utf-8")) + 1 for ln in probe_lines))
@@ -119,13 +127,13 @@ def _numbers_only(cells: tuple[str, ...]) -> bool:
     return not any("_" in c for c in present)
 
 
-def _options(pacsv, plan: _Plan, column_types: dict, threads: bool) -> dict:
+def _options(pacsv, plan: _Plan, column_types: dict, threads: bool, null_values: list[str]) -> dict:
     return {
         "read_options": pacsv.ReadOptions(
             column_names=[f"c{j}" for j in range(plan.n_cols)], block_size=BLOCK_BYTES, use_threads=threads),
         "parse_options": pacsv.ParseOptions(delimiter=plan.delimiter, newlines_in_values=True, ignore_empty_lines=True),
         "convert_options": pacsv.ConvertOptions(
-            null_values=NULL_VALUES, strings_can_be_null=True, quoted_strings_can_be_null=True,
+            null_values=null_values, strings_can_be_null=True, quoted_strings_can_be_null=True,
             true_values=[], false_values=[], column_types=column_types),
     }
 
@@ -155,19 +163,31 @@ def _read_batches(path: Path, plan: _Plan, progress: Progress | None) -> list:
     # the top of the file says which columns are numeric; the rest must follow (a word in a
     # numeric column is a conversion error, and the careful reader takes over)
     types = {f"c{j}": pa.float64() if numeric else text for j, numeric in enumerate(plan.numeric)}
+    try:
+        return _read_all(pa, pacsv, path, plan, types, progress, plan.null_values)
+    except pa.ArrowInvalid:
+        if plan.null_values is NULL_VALUES:
+            raise
+    if progress is not None:
+        progress.restart("rows")
+    return _read_all(pa, pacsv, path, plan, types, progress, NULL_VALUES)  # missing words further down
+
+
+def _read_all(pa, pacsv, path: Path, plan: _Plan, types: dict, progress: Progress | None, nulls: list[str]) -> list:
     if reading_threads() > 1 and plan.size - plan.data_start >= 2 * RANGE_BYTES:
         try:
-            return _read_pieces(pa, pacsv, path, plan, types, progress)
+            return _read_pieces(pa, pacsv, path, plan, types, progress, nulls)
         except _Quoted:
             pass
-    return _read_stream(pa, pacsv, path, plan, types, progress)
+    return _read_stream(pa, pacsv, path, plan, types, progress, nulls)
 
 
-def _read_stream(pa, pacsv, path: Path, plan: _Plan, types: dict, progress: Progress | None) -> list:
+def _read_stream(pa, pacsv, path: Path, plan: _Plan, types: dict, progress: Progress | None,
+                 nulls: list[str]) -> list:
     batches, rows = [], 0
     with pa.OSFile(str(path), "rb") as fh:  # a native file: Arrow's reader threads never call into Python
         fh.seek(plan.data_start)
-        with pacsv.open_csv(fh, **_options(pacsv, plan, types, True)) as reader:
+        with pacsv.open_csv(fh, **_options(pacsv, plan, types, True, nulls)) as reader:
             for batch in reader:
                 batches.append(batch)
                 rows += batch.num_rows
@@ -179,29 +199,32 @@ def _read_stream(pa, pacsv, path: Path, plan: _Plan, types: dict, progress: Prog
 
 
 def _pieces(fh):
-    """The rest of an open file in pieces of about RANGE_BYTES that end at a line end."""
-    carry = b""
+    """The rest of an open file in pieces of about RANGE_BYTES that end at a line end, each as
+    (bytes, length): the piece is bytes[:length] (no copy); the partial line after it is read
+    again with the next piece."""
     while True:
+        at = fh.tell()
         chunk = fh.read(RANGE_BYTES)
         if not chunk:
-            if carry.strip():
-                yield carry
             return
-        data = carry + chunk
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:  # no line end yet: a very long line
-            carry = data
-            continue
-        carry = data[cut:]
-        yield data[:cut]
+        cut = chunk.rfind(b"\n") + 1
+        if len(chunk) < RANGE_BYTES or cut == 0:  # the end of the file (or one line longer than a piece)
+            rest = fh.read() if cut == 0 and len(chunk) == RANGE_BYTES else b""
+            yield chunk + rest, len(chunk) + len(rest)
+            if rest:
+                continue
+            return
+        yield chunk, cut
+        fh.seek(at + cut)
 
 
-def _read_pieces(pa, pacsv, path: Path, plan: _Plan, types: dict, progress: Progress | None) -> list:
-    options = _options(pacsv, plan, types, False)
+def _read_pieces(pa, pacsv, path: Path, plan: _Plan, types: dict, progress: Progress | None,
+                 nulls: list[str]) -> list:
+    options = _options(pacsv, plan, types, False, nulls)
     workers = reading_threads()
 
-    def parse(data: bytes) -> list:
-        return pacsv.read_csv(pa.BufferReader(pa.py_buffer(data)), **options).to_batches()
+    def parse(data: bytes, length: int) -> list:
+        return pacsv.read_csv(pa.BufferReader(pa.py_buffer(data).slice(0, length)), **options).to_batches()
 
     results: dict[int, list] = {}
     pending: dict = {}
@@ -213,13 +236,15 @@ def _read_pieces(pa, pacsv, path: Path, plan: _Plan, types: dict, progress: Prog
         try:
             while more or pending:
                 while more and len(pending) < 2 * workers:  # a few pieces in flight, not the whole file
-                    k, data = next(pieces, (None, None))
-                    if data is None:
+                    k, piece = next(pieces, (None, None))
+                    if piece is None:
                         more = False
-                    elif b'"' in data:
+                    elif piece[1] < 4096 and not piece[0][:piece[1]].strip():
+                        continue  # blank lines at the end
+                    elif piece[0].find(b'"', 0, piece[1]) != -1:
                         raise _Quoted
                     else:
-                        pending[pool.submit(parse, data)] = k
+                        pending[pool.submit(parse, *piece)] = k
                 done, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
                 for future in done:
                     k = pending.pop(future)
