@@ -38,7 +38,7 @@ from .types import ColumnInfo, Dataset, DatasetMeta
 CACHE_ENV = "WORKBENCH_DATA_CACHE"
 CACHE_MB_ENV = "WORKBENCH_DATA_CACHE_MB"
 DEFAULT_CACHE_MB = 4096
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: named id columns with a few repeated values are left out (identifiers.py)
 LOAD_FIELDS = ("target", "task", "missing", "image_size", "color_mode")
 HASH_CHUNK = 8 << 20
 
