@@ -102,6 +102,10 @@ class ExportPage(QWidget):
         session.run_state_changed.connect(lambda state: state == "idle" and self.refresh())
         self.refresh()
 
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        self.refresh()  # runs may have finished (or been deleted) while another page was shown
+
     # ---- runs ---------------------------------------------------------------------------------
     def refresh(self) -> None:
         store_path = self.session.store_path
