@@ -112,6 +112,30 @@ def test_predict_script_on_a_csv(onnx_exports, tmp_path):
     assert got == want.tolist()
 
 
+def test_predict_script_for_regression_and_bad_rows(onnx_exports, tmp_path):
+    r, result = onnx_exports["regression"]
+    predict = next(f for f in result.files if f.name == "predict.py")
+    (tmp_path / "in.csv").write_text("x\n0.5\n1.0\n-2\n")
+    proc = subprocess.run([sys.executable, str(predict), str(tmp_path / "in.csv")], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.reader(io.StringIO(proc.stdout)))
+    assert rows[0] == ["row", "y"]
+    with torch.no_grad():
+        module = __import__("workbench.core.export", fromlist=["raw_input_model"]).raw_input_model(
+            r.model, r.meta, r.preprocessing)
+        want = module(torch.tensor([[0.5], [1.0], [-2.0]])).reshape(-1).tolist()
+    assert [float(row[1]) for row in rows[1:]] == pytest.approx(want, abs=1e-4)
+    (tmp_path / "bad.csv").write_text("x\nabc\n")
+    proc = subprocess.run([sys.executable, str(predict), str(tmp_path / "bad.csv")], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode != 0 and "line 2: column 'x' holds 'abc', not a number" in proc.stderr
+    (tmp_path / "other.csv").write_text("z\n1\n")
+    proc = subprocess.run([sys.executable, str(predict), str(tmp_path / "other.csv")], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode != 0 and "no column 'x'. The model needs the columns: x" in proc.stderr
+
+
 def test_predict_script_on_an_image_folder(onnx_exports):
     from workbench.core.data import sample_data_dir
 

@@ -37,10 +37,10 @@ def read_table(path: Path, info: dict) -> tuple[np.ndarray, list[str]]:
     """The CSV's rows encoded as the model's input features, and a label per row."""
     text = path.read_text(encoding="utf-8-sig")
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    dialect = csv.Sniffer().sniff(lines[0], delimiters=",;\t|") if lines else csv.excel
-    rows = list(csv.reader(lines, delimiter=dialect.delimiter, skipinitialspace=True))
-    if not rows:
+    if not lines:
         sys.exit(f"{path}: no rows")
+    delimiter = max(",;\t|", key=lines[0].count) if any(d in lines[0] for d in ",;\t|") else ","
+    rows = list(csv.reader(lines, delimiter=delimiter, skipinitialspace=True))
     header = [h.strip() for h in rows[0]]
     columns = info.get("columns") or [{"name": n, "kind": "numeric"} for n in info["feature_names"]]
     folded = {h.lower(): i for i, h in enumerate(header)}
