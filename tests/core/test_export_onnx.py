@@ -207,3 +207,14 @@ def test_onnx_parity_for_every_preset(tmp_path, preset):
     r = restored(db, run_id)
     parity = export_model(r, "onnx", tmp_path / "out").parity
     assert parity.matches and parity.max_abs_diff < 1e-4, parity.sentence()
+
+
+def test_lstm_int8_and_pruning(runs, tmp_path):
+    from workbench.core.export import compress
+
+    r = restored(*runs["lstm"])
+    report = compress(r, ["int8", "prune"], tmp_path, qat_epochs=0, repeats=20)
+    original, int8, masks = report.variants
+    assert int8.name == "int8 (dynamic)" and int8.size_bytes < original.size_bytes
+    assert abs(int8.test_metric - original.test_metric) <= 0.05  # a 2-epoch LSTM: a loose bound
+    assert "structured pruning found nothing it could remove" in masks.notes[-1]
