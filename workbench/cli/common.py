@@ -3,6 +3,7 @@ number/duration formatting, the final-metrics block, and opening the run store."
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
@@ -100,3 +101,34 @@ def print_final_metrics(metrics: dict[str, float], out: TextIO) -> None:
             body = "  ".join(f"{k} {fmt_num(v)}" for k, v in items)
             out.write(f"  {split:<5} {body}\n")
     out.flush()
+
+
+# ---- commands that read one recorded run ------------------------------------------------------
+def run_id_argument(text: str) -> int | str:
+    """A run id, or "latest" (the newest run)."""
+    if text.lower() in ("latest", "last"):
+        return "latest"
+    try:
+        return int(text.lstrip("#"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a run id (a number from `workbench runs`, or 'latest')") from None
+
+
+def resolve_run(store, run: int | str) -> int:
+    """The id of an existing run ("latest": the newest); UsageError when there is none."""
+    if run == "latest":
+        runs = store.list_runs(limit=1)
+        if not runs:
+            raise UsageError(f"No runs recorded in {store.path} yet. Train one with `workbench train SPEC.json`.")
+        return runs[0].id
+    try:
+        store.get_run(int(run))
+    except KeyError:
+        raise UsageError(f"No run {run} in {store.path}; `workbench runs` lists them.") from None
+    return int(run)
+
+
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    """RUN (an id or 'latest') and --store, for commands that read one recorded run."""
+    p.add_argument("run", metavar="RUN", type=run_id_argument, help="run id (see `workbench runs`), or 'latest'")
+    p.add_argument("--store", metavar="DB", help="run store file (default: $WORKBENCH_STORE or the user data folder)")

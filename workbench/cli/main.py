@@ -7,6 +7,8 @@
     workbench sweep SPEC --space ...   a hyperparameter sweep (sweep-worker joins one)
     workbench export RUN --format ...  a run's model as ONNX/pt2/safetensors, or a training script
     workbench compress RUN --method .. int8 / fp16 / pruned variants and a before/after table
+    workbench evaluate RUN [...]       confusion matrix, per-class metrics, AUCs of a recorded run
+    workbench predict RUN --data F     a recorded run's model on new rows or images
 
 Each command lives in its own module of this package, which registers its subparser with
 `register(subparsers)` (see COMMANDS). Every handler returns the exit code:
@@ -26,7 +28,7 @@ import sys
 from typing import Callable, Sequence
 
 from workbench import __version__
-from workbench.cli import compress, data, export, gui, presets, runs, sweep, train
+from workbench.cli import compress, data, evaluate, export, gui, predict, presets, runs, sweep, train
 from workbench.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -44,6 +46,8 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     sweep.register,
     export.register,
     compress.register,
+    evaluate.register,
+    predict.register,
     gui.register,
 ]
 

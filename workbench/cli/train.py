@@ -241,6 +241,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _run_training(args, spec, base_dir: Path, prepared, store, data_notes: Sequence[str] = ()) -> int:
+    from workbench.core.evaluation import EvaluationRecorder
     from workbench.core.execution import recorded_run
     from workbench.core.spec import experiment_name
     from workbench.core.training import (
@@ -277,7 +278,8 @@ def _run_training(args, spec, base_dir: Path, prepared, store, data_notes: Seque
         # the run's folder: runs/<id>/ beside the store unless --run-dir says otherwise
         events = recorded_run(spec, store=store, run_dir=args.run_dir, name=experiment_name(spec, prepared.meta),
                               data=prepared, base_dir=base_dir, control=control,
-                              progress_interval=0.25 if sys.stderr.isatty() else 1.0)
+                              progress_interval=0.25 if sys.stderr.isatty() else 1.0,
+                              callbacks=[EvaluationRecorder(grid=0)])  # nobody watches a live grid here
         for ev in events:
             if isinstance(ev, RunRecorded):
                 run_id, run_dir = ev.run_id, Path(ev.run_dir)

@@ -20,6 +20,8 @@ outputs the target's own units directly.
 from workbench.core.locations import sample_data_dir
 
 from .augment import augment_batch
+from .encode import EncodedRows, default_input_columns, encode_labels, encode_table
+from .images import IMAGE_SUFFIXES, read_image
 from .header import header_columns
 from .load import load_dataset
 from .progress import LoadCancelled, LoadProgress
@@ -31,6 +33,8 @@ from .types import ColumnInfo, DataError, Dataset, DatasetMeta, PreparedData, Sa
 __all__ = [
     "ColumnInfo",
     "DataError",
+    "EncodedRows",
+    "IMAGE_SUFFIXES",
     "LoadCancelled",
     "LoadProgress",
     "Dataset",
@@ -41,8 +45,12 @@ __all__ = [
     "Split",
     "TargetScaler",
     "augment_batch",
+    "default_input_columns",
+    "encode_labels",
+    "encode_table",
     "load_dataset",
     "prepare",
+    "read_image",
     "selected_meta",
     "header_columns",
     "sample_data_dir",

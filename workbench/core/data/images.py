@@ -33,7 +33,9 @@ SERIAL_STEP = 128  # images decoded here between looks at progress and cancel
 MAX_LISTED_SKIPS = 10
 
 
-def _read_image(path: Path, size: int, mode: str) -> np.ndarray:
+def read_image(path: Path, size: int, mode: str) -> np.ndarray:
+    """One image file as uint8 (C, H, W): first frame, alpha over white, `mode` ('L' or 'RGB'),
+    resized to size x size (stretched if not square) as the loader does it."""
     with Image.open(path) as img:
         if img.format == "JPEG":
             img.draft(mode, (size, size))  # decode at reduced scale: much faster for big photos
@@ -60,7 +62,7 @@ def decode_images(paths: list[str], size: int, mode: str) -> tuple[np.ndarray, l
     pixels, failed = [], []
     for i, path in enumerate(paths):
         try:
-            pixels.append(_read_image(Path(path), size, mode))
+            pixels.append(read_image(Path(path), size, mode))
         except Exception as exc:  # noqa: BLE001 - any unreadable file is skipped and reported
             failed.append((i, _describe(exc)))
     channels = 1 if mode == "L" else 3

@@ -146,12 +146,13 @@ def _gather(X: np.ndarray, rows: np.ndarray, mean: np.ndarray | None = None, std
     return out
 
 
-def _split(X: np.ndarray, y: np.ndarray) -> Split:
+def _split(X: np.ndarray, y: np.ndarray, rows: np.ndarray) -> Split:
     import torch  # here, not at the top: loading a dataset (no split yet) must not wait for torch
 
     return Split(
         X=torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)),
         y=torch.from_numpy(np.ascontiguousarray(y, dtype=np.int64 if y.ndim == 1 else np.float32)),
+        rows=np.asarray(rows, dtype=np.int64),
     )
 
 
@@ -194,9 +195,9 @@ def prepare(dataset: Dataset, data) -> PreparedData:
     if notes:
         meta = dataclasses.replace(meta, notes=[*meta.notes, *notes])
     return PreparedData(
-        train=_split(X_train, y[train]),
-        val=_split(_gather(X, val, mean, std, kind), y[val]),
-        test=_split(_gather(X, test, mean, std, kind), y[test]),
+        train=_split(X_train, y[train], train),
+        val=_split(_gather(X, val, mean, std, kind), y[val], val),
+        test=_split(_gather(X, test, mean, std, kind), y[test], test),
         meta=meta,
         mean=mean,
         std=std,

@@ -144,7 +144,7 @@ def _comma_float(v: str, how: str) -> float | None:
     return None
 
 
-def _parse_numeric(
+def parse_numeric(
     values: list[str], present: np.ndarray, decimal_comma: bool
 ) -> tuple[np.ndarray, np.ndarray, str] | None:
     """(float64 column with NaN where missing or not a number, mask of the present cells that are
@@ -218,7 +218,7 @@ def type_columns(rows: list[list[str]], names: list[str], lines: np.ndarray, del
             pass
         col = [v.strip() for v in col]
         present = np.array([v.lower() not in MISSING for v in col], dtype=bool)
-        result = _parse_numeric(col, present, decimal_comma)
+        result = parse_numeric(col, present, decimal_comma)
         if result is None:
             typed.append(text_column(col, present))
             continue

@@ -23,7 +23,8 @@ MAX_FORCED_CLASSES = 1000
 DEGENERATE_MIN_CLASSES = 10  # fewer classes than this are never called an identifier
 
 
-def _fmt_number(v: float) -> str:
+def number_class_name(v: float) -> str:
+    """The class name of a numeric label: 3.0 -> '3', 0.5 -> '0.5'."""
     return str(int(v)) if float(v).is_integer() else repr(float(v))
 
 
@@ -84,7 +85,7 @@ def encode_target(
     # classification
     if numeric:
         found, y = np.unique(values.astype(np.float64), return_inverse=True)
-        names = [_fmt_number(v) for v in found]
+        names = [number_class_name(v) for v in found]
     elif levels is not None:
         seen = np.bincount(values, minlength=len(levels)) > 0  # rows may have been dropped
         y = (np.cumsum(seen) - 1)[values]

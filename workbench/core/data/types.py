@@ -120,6 +120,7 @@ class Dataset:
 class Split:
     X: "torch.Tensor"  # float32, contiguous
     y: "torch.Tensor"  # int64 (N,) or float32 (N, target_width), always in the target's own units
+    rows: np.ndarray | None = None  # int64: each sample's row in the loaded Dataset
 
     def __len__(self) -> int:
         return int(self.X.shape[0])

@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from workbench.core.evaluation import GRID
 from workbench.core.execution.protocol import DEFAULT_TRAIN, Job
 from workbench.core.runs import RunRecorder, RunStore
 from workbench.core.training import Callback, Event, RunFailed, RunRecorded, TerminalEvent, TrainControl
@@ -30,10 +31,17 @@ def recorded_run(spec, *, store: RunStore | None = None, train_fn: Callable[...,
     The record comes first: RunRecorded (the run's id and folder) is the first event. The folder
     is runs/<id>/ beside the store unless `run_dir` is given. Exactly one terminal event ends the
     stream, and the record gets it, even when the train function raises or stops without one.
-    `train_fn` has train()'s signature (default: the trainer); `train_kwargs` go to it."""
-    if train_fn is None:
-        from workbench.core.training import train as train_fn
+    `train_fn` has train()'s signature (default: the trainer, with an EvaluationRecorder unless
+    `callbacks` has one); `train_kwargs` go to it."""
     callbacks = list(callbacks)
+    if train_fn is None:
+        from workbench.core.evaluation import EvaluationRecorder
+        from workbench.core.training import train as train_fn
+
+        if not any(isinstance(cb, EvaluationRecorder) for cb in callbacks):
+            # predictions and preprocessing kept with the run; a live boundary grid only for a run
+            # someone watches (not a sweep trial)
+            callbacks.append(EvaluationRecorder(grid=0 if sweep_id is not None else GRID))
     recorder = None
     if store is not None:
         recorder = RunRecorder.begin(store, spec, run_dir=run_dir, name=name, parent_id=parent_id,

@@ -12,8 +12,10 @@ from workbench.core.runs.lineage import run_folder
 from workbench.core.spec import experiment_name
 from workbench.core.runs.store import RunStore
 from workbench.core.training import (
+    ArtifactSaved,
     Callback,
     CheckpointSaved,
+    EvaluationSnapshot,
     LRChanged,
     RunFailed,
     RunFinished,
@@ -95,11 +97,14 @@ class RunRecorder(Callback):
         if isinstance(event, LRChanged):
             self.store.log_event(self.run_id, "lr_changed", event.epoch, event.step,
                                  {"lr": event.lr, "previous": event.previous})
-        elif isinstance(event, CheckpointSaved):
-            key = (f"checkpoint_{event.kind}", event.path)
+        elif isinstance(event, (CheckpointSaved, ArtifactSaved)):
+            kind = f"checkpoint_{event.kind}" if isinstance(event, CheckpointSaved) else event.kind
+            key = (kind, event.path)
             if key not in self._artifacts:
                 self._artifacts.add(key)
                 self.store.add_artifact(self.run_id, *key)
+        elif isinstance(event, EvaluationSnapshot):
+            pass  # a live view; its file is recorded by ArtifactSaved
         else:
             self.store.log_event(self.run_id, type(event).__name__.lower(),
                                  getattr(event, "epoch", 0), getattr(event, "step", 0), {})

@@ -14,9 +14,11 @@ from typing import Any
 from workbench.core.training.callback import Callback, RunContext
 from workbench.core.training.control import TrainControl
 from workbench.core.training.events import (
+    ArtifactSaved,
     BatchProgress,
     CheckpointSaved,
     EpochEnd,
+    EvaluationSnapshot,
     Event,
     LRChanged,
     Paused,
@@ -40,6 +42,7 @@ _NEEDS_TORCH = {
     "available_devices": "device", "resolve_precision": "device", "cpu_count": "device",
     "ModelError": "model", "ModelSummary": "model", "LayerInfo": "model", "summarize": "model",
     "check_experiment": "model", "build_model": "model",
+    "model_outputs": "evaluation",
     "predicted_classes": "metrics", "confusion_matrix": "metrics",
     "classification_metrics": "metrics", "regression_metrics": "metrics",
     "InitReport": "finetune", "read_weights": "finetune", "load_initial_weights": "finetune",
@@ -52,7 +55,8 @@ _NEEDS_TORCH = {
 __all__ = [
     "Callback", "RunContext", "TrainControl",
     "Event", "RunStarted", "BatchProgress", "EpochEnd", "LRChanged", "Paused", "Resumed",
-    "CheckpointSaved", "RunRecorded", "TerminalEvent", "RunFinished", "RunStopped", "RunFailed",
+    "CheckpointSaved", "RunRecorded", "ArtifactSaved", "EvaluationSnapshot", "TerminalEvent", "RunFinished",
+    "RunStopped", "RunFailed",
     *_NEEDS_TORCH,
 ]
 

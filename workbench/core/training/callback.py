@@ -11,7 +11,8 @@ The training loop owns the order of things; it calls, for every callback in orde
 A callback asks to end the run with `run.request_stop(reason, finished=...)`: finished=True ends
 it as RunFinished (early stopping), otherwise as RunStopped (TerminateOnNaN). The loop checks
 after each hook. A callback may also `run.emit(event)` (e.g. CheckpointSaved); the loop yields
-those events next. An exception in a callback ends the run with RunFailed (details = traceback).
+those events next (events emitted in on_run_end only reach the callbacks' on_event: the terminal
+event is always the last one yielded). An exception in a callback ends the run with RunFailed (details = traceback).
 
 This module imports no torch (the run store's recorder is a callback, and the app reads the
 store before torch is loaded); torch objects only pass through it.
@@ -58,6 +59,11 @@ class RunContext:
     # what was fitted on the training split (PreparedData.preprocessing(): input mean/std, the
     # target scaler), saved in checkpoints so a past run can be evaluated and exported
     preprocessing: dict[str, Any] = field(default_factory=dict)
+    data: Any = None  # PreparedData: the splits the run trains and evaluates on
+    precision: Any = None  # the run's resolved precision (autocast dtype) for forward passes
+    # split name -> the model's outputs (on the device) that the latest metrics of that split
+    # came from: "val" after every epoch; "val" and "test" of the final weights at the end
+    outputs: dict[str, Any] = field(default_factory=dict)
     # set by request_stop
     stop_reason: str | None = None
     stop_finished: bool = False

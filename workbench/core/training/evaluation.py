@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["EvalSet", "evaluate", "EVAL_CHUNK"]
+__all__ = ["EvalSet", "evaluate", "model_outputs", "EVAL_CHUNK"]
 
 EVAL_CHUNK = 8192  # rows per forward pass when evaluating val/test
 
@@ -31,11 +31,34 @@ class EvalSet:
         return self.n
 
 
+def _forward(model: torch.nn.Module, xb: torch.Tensor, precision: Any) -> torch.Tensor:
+    if precision is not None and precision.autocast:
+        with torch.autocast(xb.device.type, dtype=precision.dtype):
+            return model(xb).float()
+    return model(xb).float()
+
+
 @torch.no_grad()
-def evaluate(ctx: Any, es: EvalSet, prefix: str, loss: bool = True) -> dict[str, float]:
+def model_outputs(model: torch.nn.Module, X: torch.Tensor, precision: Any = None) -> torch.Tensor:
+    """The model's outputs on X (on X's device), in eval mode and chunks, exactly as evaluation
+    computes them (the run's precision); the model's train/eval mode is restored."""
+    was_training = model.training
+    model.eval()
+    try:
+        outs = [_forward(model, X[a:a + EVAL_CHUNK], precision) for a in range(0, len(X), EVAL_CHUNK)]
+    finally:
+        if was_training:
+            model.train()
+    return torch.cat(outs) if len(outs) > 1 else outs[0]
+
+
+@torch.no_grad()
+def evaluate(ctx: Any, es: EvalSet, prefix: str, loss: bool = True,
+             sink: dict[str, torch.Tensor] | None = None) -> dict[str, float]:
     """`{prefix}loss` (unless not `loss`) and the metrics of ctx.model on `es`; the full set of
     metrics when there is a prefix ("val_", "test_"), only the accuracy without one. `ctx` has
-    model, loss_fn, device, precision and meta (the trainer's loop state)."""
+    model, loss_fn, device, precision and meta (the trainer's loop state). With a `sink`, the
+    outputs the metrics came from are kept there under the split's name ("val", "test")."""
     model = ctx.model
     was_training = model.training
     model.eval()
@@ -43,18 +66,15 @@ def evaluate(ctx: Any, es: EvalSet, prefix: str, loss: bool = True) -> dict[str,
     loss_sum = torch.zeros((), device=ctx.device)
     for a in range(0, len(es), EVAL_CHUNK):
         xb = es.X[a:a + EVAL_CHUNK]
-        if ctx.precision.autocast:
-            with torch.autocast(ctx.device.type, dtype=ctx.precision.dtype):
-                out = model(xb)
-        else:
-            out = model(xb)
-        out = out.float()
+        out = _forward(model, xb, ctx.precision)
         if loss:
             loss_sum += ctx.loss_fn(out, es.y_loss[a:a + EVAL_CHUNK]).float() * xb.shape[0]
         outs.append(out)
     if was_training:
         model.train()
     out = torch.cat(outs) if len(outs) > 1 else outs[0]
+    if sink is not None:
+        sink[prefix.rstrip("_")] = out
     result: dict[str, float] = {}
     if loss:
         result[f"{prefix}loss"] = loss_sum.item() / len(es)

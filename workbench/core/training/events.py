@@ -110,6 +110,26 @@ class RunRecorded(Event):
 
 
 @dataclass(frozen=True)
+class ArtifactSaved(Event):
+    """A file of the run written by a callback (predictions, preprocessing, final weights)."""
+
+    kind: str
+    path: str
+    epoch: int
+
+
+@dataclass(frozen=True)
+class EvaluationSnapshot(Event):
+    """Every few epochs: what the model predicts now (see core.evaluation's recorder). The
+    decision-boundary grid travels as plain lists; the validation predictions are in the file."""
+
+    epoch: int
+    predictions_path: str  # "" when the run has no folder to write to
+    boundary: dict[str, Any] | None = None
+    seconds: float = 0.0  # what taking the snapshot cost the training process
+
+
+@dataclass(frozen=True)
 class TerminalEvent(Event):
     pass
 

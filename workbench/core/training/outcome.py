@@ -46,12 +46,13 @@ def terminal_event(run: RunContext, ctx: Any, epochs_done: int, duration: float,
         metrics["accuracy"] = float(last["accuracy"])
     nan_stop = bool(run.stop_reason and "NaN" in run.stop_reason or
                     run.stop_reason and "infinite" in run.stop_reason)
+    run.outputs.clear()  # from here on: the outputs of the final weights only
     if not nan_stop or all(math.isfinite(p.detach().float().sum().item()) for p in ctx.model.parameters()):
         # numbers from the final weights (after any early-stopping/NaN restore)
         if len(ctx.val):
-            metrics.update(evaluate(ctx, ctx.val, "val_"))
+            metrics.update(evaluate(ctx, ctx.val, "val_", sink=run.outputs))
         if len(ctx.test):
-            metrics.update(evaluate(ctx, ctx.test, "test_"))
+            metrics.update(evaluate(ctx, ctx.test, "test_", sink=run.outputs))
         metrics.update(_baselines(ctx))
     metrics["lr"] = run.lr
     if ctx.user_stop:

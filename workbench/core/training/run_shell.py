@@ -117,6 +117,14 @@ class RunShell(ABC):
             except Exception as exc:  # noqa: BLE001
                 if first is None:
                     first = _CallbackFailed(cb, "on_run_end", exc)
+        # events emitted in on_run_end (files written at the end) reach the other callbacks (the
+        # run store records them) but are not yielded: the terminal event is always the last
+        for ev in self.run.take_emitted():
+            for cb in self.callbacks:
+                try:
+                    cb.on_event(self.run, ev)
+                except Exception:  # noqa: BLE001 - the run is over; its outcome stands
+                    pass
         if first is not None and not quiet:
             raise first
 

@@ -163,7 +163,7 @@ class _Training(RunShell):
         precision = resolve_precision(t.precision, device)
         data = self._load_data()
         meta = data.meta
-        run.meta = meta
+        run.meta, run.data, run.precision = meta, data, precision
         preprocessing = getattr(data, "preprocessing", None)
         run.preprocessing = preprocessing() if callable(preprocessing) else {}
         n_train = len(data.train.X)
@@ -373,7 +373,7 @@ class _Training(RunShell):
         elif c.meta.task == "classification" and len(c.train_sub):
             logs["accuracy"] = evaluate(self.ctx, c.train_sub, "", loss=False)["accuracy"]
         if len(c.val):
-            logs.update(evaluate(self.ctx, c.val, "val_"))
+            logs.update(evaluate(self.ctx, c.val, "val_", sink=run.outputs))
         logs["lr"] = lr_used
         if c.sched is not None and c.sched.step_per == "epoch":
             if c.sched.needs_metric:
