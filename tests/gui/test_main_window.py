@@ -24,9 +24,9 @@ def test_opens_ready_to_train(qtbot, make_window):
     assert not window.pause_button.isEnabled() and not window.stop_button.isEnabled()
     assert window.reason_label.text() == ""
     assert window.windowTitle().startswith("Untitled")
-    assert window.pages.keys() == ["data", "model", "train", "runs", "sweeps", "export"]  # stage order
-    assert [window.pages.title(k) for k in window.pages.keys()] == ["Data", "Model", "Train", "Runs", "Sweeps",
-                                                                   "Export"]
+    assert window.pages.keys() == ["data", "model", "train", "evaluate", "runs", "sweeps", "export"]  # stage order
+    assert [window.pages.title(k) for k in window.pages.keys()] == ["Data", "Model", "Train", "Evaluate", "Runs",
+                                                                     "Sweeps", "Export"]
     assert window.pages.current_key == "data"
 
 
@@ -93,16 +93,16 @@ def test_add_page_places_it_by_stage_and_builds_it_when_first_shown(qtbot, make_
     built = []
 
     def build():
-        built.append(QLabel("confusion matrix"))
+        built.append(QLabel("loss surface"))
         return built[-1]
 
-    window.add_page("evaluate", "Evaluate", build, tip="How good the model is")
-    assert window.pages.keys() == ["data", "model", "train", "evaluate", "runs", "sweeps", "export"]
-    assert window.pages.action("runs").shortcut().toString() == "Ctrl+5"  # renumbered
-    assert window.pages.action("evaluate") in window.view_menu.actions()
+    window.add_page("diagnose", "Diagnose", build, tip="Why a run misbehaves")
+    assert window.pages.keys() == ["data", "model", "train", "evaluate", "diagnose", "runs", "sweeps", "export"]
+    assert window.pages.action("runs").shortcut().toString() == "Ctrl+6"  # renumbered
+    assert window.pages.action("diagnose") in window.view_menu.actions()
     assert not built
-    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
-    assert window.pages.current_key == "evaluate" and built and built[0].isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
+    assert window.pages.current_key == "diagnose" and built and built[0].isVisible()
 
 
 def test_train_shortcut_runs_and_buttons_follow_the_state(qtbot, make_window):

@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         s.data_error.connect(lambda text: text and self.statusBar().showMessage(text.splitlines()[0], 8000))
         s.dataset_changed.connect(self._on_dataset)
         self.runs_panel.overlays_changed.connect(self.plots.show_runs)
+        self.runs_panel.evaluate_requested.connect(self.evaluate_run)
         self.project.status.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.project.title_changed.connect(self.setWindowTitle)
         self.setWindowTitle(self.project.title())
@@ -98,9 +99,28 @@ class MainWindow(QMainWindow):
         self.add_page("model", "Model", self.model_panel, tip="Stack layers from the palette; shapes and sizes")
         self.add_page("train", "Train", self.train_page, tip="Live curves, loss, optimizer, schedule and loop")
         self.add_page("runs", "Runs", self.runs_panel, tip="Every recorded run: compare, overlay, branch, resume")
+        self.evaluate_page = None  # built the first time it is shown (its plots take a moment)
+        self._last_started: RunStarted | None = None
+        self.add_page("evaluate", "Evaluate", self._build_evaluate_page,
+                      tip="What a model gets right and wrong: confusion matrix, samples, curves, boundary, playground")
         self.add_page("export", "Export", self._build_export_page,
                       tip="Export a run's model (ONNX, torch.export, safetensors, a training script), compress it, "
                           "or start a new run from its weights")
+
+    def _build_evaluate_page(self) -> QWidget:
+        from workbench.gui.pages.evaluate import EvaluatePage
+
+        page = EvaluatePage(self.session)
+        self.session.run_events.connect(page.handle_events)
+        if self._last_started is not None and self.session.is_running:
+            page.handle_events([self._last_started])  # a run started before the page was built
+        self.evaluate_page = page
+        return page
+
+    def evaluate_run(self, run_id: int) -> None:
+        """Show a recorded run on the Evaluate page."""
+        self.show_page("evaluate")
+        self.pages.page("evaluate").show_run(run_id)
 
     def _build_export_page(self) -> QWidget:
         self.export_page = ExportPage(self.session)
@@ -248,6 +268,7 @@ class MainWindow(QMainWindow):
         self.progress.handle_event(event)
         bar = self.statusBar()
         if isinstance(event, RunStarted):
+            self._last_started = event
             bar.showMessage(f"Training on {event.device_name}: {event.n_train} samples, "
                             f"{event.total_params:,} parameters", 5000)
         elif isinstance(event, RunFinished):
@@ -434,3 +455,5 @@ class MainWindow(QMainWindow):
         self.training_panel.shutdown()
         if getattr(self, "export_page", None) is not None:
             self.export_page.shutdown()
+        if self.evaluate_page is not None:
+            self.evaluate_page.shutdown()

@@ -41,6 +41,7 @@ LIVE_REFRESH_MS = 2000
 class RunsPanel(QWidget):
     overlays_changed = Signal(list)  # [(label, epochs, color)] of the selected runs
     status = Signal(str)  # a message for the status bar
+    evaluate_requested = Signal(int)  # a run id to show on the Evaluate page
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
@@ -414,6 +415,7 @@ class RunsPanel(QWidget):
         if one is not None:
             menu.addAction("Rename", lambda: self.table.edit(self.proxy.index(index.row(), COL["Name"])))
             menu.addAction("Load settings", lambda: self.load_settings(one.id))
+            menu.addAction("Evaluate", lambda: self.evaluate_requested.emit(one.id))
             menu.addAction("Branch…", lambda: self.branching.branch(one.id)).setEnabled(one.status != "failed")
             menu.addAction("Resume", lambda: self.branching.resume(one.id)).setEnabled(
                 one.status in ("stopped", "interrupted", "failed"))
