@@ -60,8 +60,11 @@ SPLIT_LABELS = {"test": "Test", "val": "Validation", "train": "Train"}
 
 
 def _analysis(sp) -> dict[str, Any]:
-    """The curves and calibration of one split (off the GUI thread)."""
-    return {"ovr": one_vs_rest(sp.y_true, sp.probabilities)}
+    """What does not change with the threshold, for one split (off the GUI thread): the curves and
+    the top-k accuracies (both sort every row's scores)."""
+    top_k = ({str(k): top_k_accuracy(sp.y_true, sp.probabilities, k) for k in (2, 3, 5) if k < sp.n_classes}
+             if sp.n_classes >= TOP_K_MIN_CLASSES else None)
+    return {"ovr": one_vs_rest(sp.y_true, sp.probabilities), "top_k": top_k}
 
 
 class EvaluatePage(QWidget):
@@ -86,6 +89,7 @@ class EvaluatePage(QWidget):
         self.sp = None  # the SplitPredictions shown
         self.threshold: float | None = None
         self.ovr = None
+        self._top_k: dict[str, float] | None = None
         self._requested: EvalSource | None = None  # the run asked for last (maybe still loading)
         self._configured_for: EvalSource | None = None  # the run the tabs and choices are set up for
 
@@ -348,7 +352,7 @@ class EvaluatePage(QWidget):
         if sp.task != "classification":
             self.regression.set_predictions(sp, features)
         else:
-            self.ovr = None
+            self.ovr = self._top_k = None
             self._show_classification()
             gen = self.generation
             self.calls.submit(_analysis, sp, on_done=lambda result: self._analysed(result, sp, gen))
@@ -357,7 +361,7 @@ class EvaluatePage(QWidget):
     def _analysed(self, result: dict, sp, gen: int) -> None:
         if gen != self.generation or sp is not self.sp:
             return
-        self.ovr = result["ovr"]
+        self.ovr, self._top_k = result["ovr"], result["top_k"]
         self._show_classification()
         self.curves.set_curves(self.ovr, sp.class_names, self.threshold)
 
@@ -372,8 +376,7 @@ class EvaluatePage(QWidget):
         metrics = per_class_metrics(cm)
         auc = [c.area for c in self.ovr.roc] if self.ovr is not None else None
         ap = [c.area for c in self.ovr.pr] if self.ovr is not None else None
-        top_k = ({str(k): top_k_accuracy(sp.y_true, sp.probabilities, k) for k in (2, 3, 5) if k < sp.n_classes}
-                 if sp.n_classes >= TOP_K_MIN_CLASSES else None)
+        top_k = self._top_k
         auc_macro = (self.ovr.roc[1].area if sp.n_classes == 2 else self.ovr.roc_auc_macro) if self.ovr else None
         self.classes.set_metrics(sp.class_names, metrics, accuracy(cm), auc, ap, top_k, auc_macro)
         features = self.loaded_data.prep.feature_names if self.loaded_data.prep is not None else []
