@@ -9,9 +9,10 @@ from PIL import Image
 
 from workbench.core.data import load_dataset, prepare
 from workbench.core.evaluation import EvaluationRecorder
-from workbench.core.runs import RunRecorder, RunStore
+from workbench.core.execution import recorded_run
+from workbench.core.runs import RunStore
 from workbench.core.spec import parse_spec
-from workbench.core.training import train
+from workbench.core.training import RunRecorded
 
 
 def make_spec(source: str, layers=None, *, epochs: int = 4, loss: str | None = None, **data) -> object:
@@ -27,13 +28,14 @@ def make_spec(source: str, layers=None, *, epochs: int = 4, loss: str | None = N
 
 def train_recorded(tmp_path: Path, spec, *, store: RunStore | None = None, recorder: EvaluationRecorder | None = None,
                    base_dir=None):
-    """Train `spec` with the run store and evaluation recorders; (run_id, events, run_dir)."""
+    """Train `spec` recorded in a run store, as every run is (recorded_run: the run recorder and an
+    EvaluationRecorder, or `recorder`); (run_id, events, run_dir, store)."""
     store = store or RunStore(tmp_path / "runs.db")
     data = prepare(load_dataset(spec.data, base_dir), spec.data)
-    run_dir = tmp_path / "runs" / f"r{len(store.list_runs()) + 1}"
-    rec = RunRecorder(store)
-    events = list(train(spec, data=data, callbacks=[rec, recorder or EvaluationRecorder()], run_dir=run_dir))
-    return rec.run_id, events, run_dir, store
+    events = list(recorded_run(spec, store=store, data=data, callbacks=[recorder] if recorder else []))
+    recorded = events[0]
+    assert isinstance(recorded, RunRecorded), recorded
+    return recorded.run_id, events[1:], Path(recorded.run_dir), store
 
 
 def write_table(path: Path, n: int = 120, seed: int = 0) -> Path:

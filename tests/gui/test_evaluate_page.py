@@ -205,8 +205,9 @@ def test_a_live_run_replayed_event_by_event(qtbot, tmp_path):
 
     from workbench.core.data import load_dataset, prepare
     from workbench.core.evaluation import EvaluationRecorder
-    from workbench.core.runs import RunRecorder, RunStore
-    from workbench.core.training import EvaluationSnapshot, RunFinished, RunStarted, train
+    from workbench.core.execution import recorded_run
+    from workbench.core.runs import RunStore
+    from workbench.core.training import EvaluationSnapshot, RunFinished, RunStarted
 
     spec = make_spec("sample:spiral", epochs=6, n_samples=200)
     store = RunStore(tmp_path / "runs.db")
@@ -216,8 +217,8 @@ def test_a_live_run_replayed_event_by_event(qtbot, tmp_path):
     p.show()
     data = prepare(load_dataset(spec.data), spec.data)
     seen_live = False
-    events = train(spec, data=data, run_dir=run_dir,
-                   callbacks=[RunRecorder(store), EvaluationRecorder(grid=24, adaptive=False)])
+    events = recorded_run(spec, store=store, data=data, run_dir=run_dir,
+                          callbacks=[EvaluationRecorder(grid=24, adaptive=False)])
     for ev in events:
         if isinstance(ev, EvaluationSnapshot) and not seen_live:
             with qtbot.waitSignal(p.loaded):

@@ -33,15 +33,15 @@ def recorded_run(spec, *, store: RunStore | None = None, train_fn: Callable[...,
     stream, and the record gets it, even when the train function raises or stops without one.
     `train_fn` has train()'s signature (default: the trainer, with an EvaluationRecorder unless
     `callbacks` has one); `train_kwargs` go to it."""
-    callbacks = list(callbacks)
-    if train_fn is None:
-        from workbench.core.evaluation import EvaluationRecorder
-        from workbench.core.training import train as train_fn
+    from workbench.core.evaluation import EvaluationRecorder
+    from workbench.core.training import train
 
-        if not any(isinstance(cb, EvaluationRecorder) for cb in callbacks):
-            # predictions and preprocessing kept with the run; a live boundary grid only for a run
-            # someone watches (not a sweep trial)
-            callbacks.append(EvaluationRecorder(grid=0 if sweep_id is not None else GRID))
+    callbacks = list(callbacks)
+    train_fn = train if train_fn is None else train_fn
+    if train_fn is train and not any(isinstance(cb, EvaluationRecorder) for cb in callbacks):
+        # predictions and preprocessing kept with the run; a live boundary grid only for a run
+        # someone watches (not a sweep trial)
+        callbacks.append(EvaluationRecorder(grid=0 if sweep_id is not None else GRID))
     recorder = None
     if store is not None:
         recorder = RunRecorder.begin(store, spec, run_dir=run_dir, name=name, parent_id=parent_id,

@@ -39,7 +39,7 @@ from workbench.core.evaluation import (
     thresholded,
     top_k_accuracy,
 )
-from workbench.core.training import EvaluationSnapshot, RunStarted, TerminalEvent
+from workbench.core.training import EvaluationSnapshot, RunRecorded, RunStarted, TerminalEvent
 from workbench.gui.background import BackgroundCalls
 from workbench.gui.pages.evaluate.boundary_view import BoundaryView
 from workbench.gui.pages.evaluate.calibration import CalibrationView
@@ -83,6 +83,7 @@ class EvaluatePage(QWidget):
         self.calls = BackgroundCalls("evaluate", self)
         self._sources: list[EvalSource] = []
         self._live: EvalSource | None = None
+        self._recorded: RunRecorded | None = None  # the record of the run about to start
         self._follow_live = True
         self.generation = 0  # which run is shown; results for an earlier one are dropped
         self.loaded_data = None  # source.Loaded
@@ -251,9 +252,13 @@ class EvaluatePage(QWidget):
     # ---- live run --------------------------------------------------------------------------------
     def handle_events(self, events: list) -> None:
         for ev in events:
-            if isinstance(ev, RunStarted):
-                folder = getattr(self.session, "current_run_dir", None) if self.session is not None else None
+            if isinstance(ev, RunRecorded):  # first: the live run's id and folder
+                self._recorded = ev
+            elif isinstance(ev, RunStarted):
+                recorded = self._recorded
+                folder = recorded.run_dir if recorded is not None else getattr(self.session, "current_run_dir", None)
                 self._live = EvalSource(f"● live: {ev.name}", str(folder or ""), ev.spec_json, None, True)
+                self._recorded = None
                 self.model_views.live_grid = None
                 self._set_sources(self._sources)
                 if self._follow_live or self.loaded_data is None:
