@@ -25,23 +25,27 @@ __all__ = ["recorded_run", "run_job", "JobResources", "import_target"]
 
 def recorded_run(spec, *, store: RunStore | None = None, train_fn: Callable[..., Iterator[Event]] | None = None,
                  run_dir=None, name: str | None = None, parent_id: int | None = None, sweep_id: str | None = None,
-                 tags: Sequence[str] = (), callbacks: Sequence[Callback] = (), **train_kwargs: Any) -> Iterator[Event]:
+                 tags: Sequence[str] = (), callbacks: Sequence[Callback] = (), evaluate: bool | None = None,
+                 **train_kwargs: Any) -> Iterator[Event]:
     """`train(spec, ...)` with the run recorded in `store` (when one is given) by a RunRecorder.
 
     The record comes first: RunRecorded (the run's id and folder) is the first event. The folder
     is runs/<id>/ beside the store unless `run_dir` is given. Exactly one terminal event ends the
     stream, and the record gets it, even when the train function raises or stops without one.
-    `train_fn` has train()'s signature (default: the trainer, with an EvaluationRecorder unless
-    `callbacks` has one); `train_kwargs` go to it."""
-    from workbench.core.evaluation import EvaluationRecorder
-    from workbench.core.training import train
-
+    `train_fn` has train()'s signature (default: the trainer); `train_kwargs` go to it. `evaluate`
+    (default: when the trainer is used) adds an EvaluationRecorder unless `callbacks` has one."""
     callbacks = list(callbacks)
-    train_fn = train if train_fn is None else train_fn
-    if train_fn is train and not any(isinstance(cb, EvaluationRecorder) for cb in callbacks):
-        # predictions and preprocessing kept with the run; a live boundary grid only for a run
-        # someone watches (not a sweep trial)
-        callbacks.append(EvaluationRecorder(grid=0 if sweep_id is not None else GRID))
+    if evaluate is None:
+        evaluate = train_fn is None
+    if train_fn is None:
+        from workbench.core.training import train as train_fn
+    if evaluate:
+        from workbench.core.evaluation import EvaluationRecorder  # loads torch: the trainer is about to run
+
+        if not any(isinstance(cb, EvaluationRecorder) for cb in callbacks):
+            # predictions and preprocessing kept with the run; a live boundary grid only for a run
+            # someone watches (not a sweep trial)
+            callbacks.append(EvaluationRecorder(grid=0 if sweep_id is not None else GRID))
     recorder = None
     if store is not None:
         recorder = RunRecorder.begin(store, spec, run_dir=run_dir, name=name, parent_id=parent_id,
@@ -169,5 +173,6 @@ def run_job(job: Job, control: TrainControl, emit: Callable[[Event], None], reso
     if data is not None:
         kwargs["data"] = data
     for event in recorded_run(spec, store=store, train_fn=train_fn, run_dir=job.run_dir, name=job.name,
-                              parent_id=job.parent_id, sweep_id=job.sweep_id, tags=job.tags, **kwargs):
+                              parent_id=job.parent_id, sweep_id=job.sweep_id, tags=job.tags,
+                              evaluate=job.train_target == DEFAULT_TRAIN, **kwargs):
         emit(event)
