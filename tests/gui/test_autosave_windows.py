@@ -65,3 +65,14 @@ def test_a_dead_processes_file_and_the_old_single_file_are_restored(qtbot, make_
     assert b.project.restore_autosave() and b.session.spec.train.epochs == 44
     assert not dead.exists() and not (data / "autosave.json").exists()  # taken over by the new windows
     assert a.project.autosave_path.exists() and os.path.dirname(a.project.autosave_path) == str(data / "autosave")
+
+
+def test_the_first_edit_after_opening_is_autosaved(qtbot, make_window, monkeypatch):
+    from workbench.gui import project
+
+    monkeypatch.setattr(project, "AUTOSAVE_SECONDS", 0.05)
+    window = make_window()
+    window.project._autosave_timer.setInterval(50)
+    window.session.edit({"train.epochs": 9})  # one edit, nothing else
+    qtbot.waitUntil(lambda: window.project.autosave_path.exists(), timeout=5000)
+    assert json.loads(window.project.autosave_path.read_text())["spec"]["train"]["epochs"] == 9

@@ -89,10 +89,14 @@ def test_metric_rows_once_each_in_order(qtbot, tiny_spec):
                      "test accuracy of always guessing the most common class", "final learning rate"]
 
 
-def test_compare_button_opens_the_named_diff(qtbot, make_session, tiny_spec):
+def test_compare_button_opens_the_named_diff(qtbot, make_session, tiny_spec, tmp_path):
+    (tmp_path / "d.csv").write_text("a,b\n1,0\n")
     with RunStore(os.environ["WORKBENCH_STORE"]) as store:
-        a = add_run(store, tiny_spec, name="lr 0.01")
-        b = add_run(store, tiny_spec.with_values({"optimizer.lr": 0.1}), name="lr 0.1")
+        # one file, named relative to the spec by one run and absolute by the other: no difference
+        a = add_run(store, tiny_spec.with_values({"data.source": "d.csv", "name": ""}), name="lr 0.01")
+        store.log_event(a, "data", 0, 0, {"source": str(tmp_path / "d.csv"), "notes": []})
+        b = add_run(store, tiny_spec.with_values({"optimizer.lr": 0.1, "data.source": str(tmp_path / "d.csv"),
+                                                  "name": ""}), name="lr 0.1")
     panel = RunsPanel(make_session())
     qtbot.addWidget(panel)
     panel.show()

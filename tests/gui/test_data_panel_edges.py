@@ -39,6 +39,10 @@ def test_a_csv_error_after_digits_shows_only_the_error(qtbot, tmp_path, session)
     assert panel.image_grid.image_count() == 0 and not panel.class_balance.isVisible()
     assert not panel.notes_label.isVisible() and "digits" not in panel.info_label.text()
     assert panel.empty_label.isVisible()
+    assert panel.task_combo.itemText(0) == "auto"  # not "auto (classification)" of the digits
+    assert panel.target_combo.isVisible() and panel.target_combo.currentText() == ""
+    assert panel.target_combo.placeholderText() == "the last column"
+    assert [panel.target_combo.itemData(i) for i in range(panel.target_combo.count())] == ["id", "age", "plan"]
 
 
 def test_an_unknown_target_names_the_control_and_offers_the_file_columns(qtbot, tmp_path, session):
@@ -100,3 +104,14 @@ def test_shapes_grid_is_not_all_circles(qtbot, session):
     names = session.dataset.meta.class_names
     shown = [names[c] for c in grid.shown_classes()[:grid.visible_count()]]
     assert set(shown) == set(names), shown
+
+
+def test_a_tall_page_needs_no_scrolling_and_the_views_take_the_room(qtbot, session):
+    from PySide6.QtWidgets import QScrollArea
+
+    panel = _panel(qtbot, session, 1270, 680)
+    load(qtbot, session, "sample:iris")
+    qtbot.wait(20)
+    scroll = panel.findChild(QScrollArea, "dataPanelScroll")
+    assert scroll.widget().height() <= scroll.viewport().height()  # everything on the page, no scroll bar
+    assert panel.view_tabs.height() > 250  # the plot has the room the rest leaves

@@ -148,3 +148,31 @@ def test_runs_table_marks_results_below_the_baseline(qtbot, tiny_spec):
     dataset = model.index(row[bad], COL["Dataset"])
     assert model.data(dataset) == "customers.csv"
     assert model.data(dataset, _Qt.ItemDataRole.ToolTipRole) == "/data/customers.csv"
+
+
+def test_window_shortcuts_work_from_every_control_of_every_page(qtbot, make_window):
+    """Ctrl+S with the focus anywhere - on a plot, in a table, in a form field - saves."""
+    from PySide6.QtWidgets import QWidget
+
+    window = make_window()
+    wait_ready(qtbot, window.session)
+    hits = []
+    window.save_action.triggered.disconnect()
+    window.save_action.triggered.connect(lambda: hits.append(1))
+    missed = []
+    for key in window.pages.keys():
+        window.show_page(key)
+        qtbot.wait(20)
+        for widget in window.findChildren(QWidget):
+            if (not widget.isVisible() or not widget.isEnabled()
+                    or widget.focusPolicy() == Qt.FocusPolicy.NoFocus):
+                continue
+            widget.setFocus()
+            if QApplication.focusWidget() is not widget:
+                continue
+            before = len(hits)
+            qtbot.keyClick(widget, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+            if len(hits) == before:
+                missed.append(f"{key}: {type(widget).__name__} {widget.objectName()!r}")
+    assert not missed, missed
+    assert hits

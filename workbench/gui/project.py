@@ -62,6 +62,8 @@ class ProjectController(QObject):
         self._autosave_timer.timeout.connect(self.autosave)
         session.spec_changed.connect(self._spec_changed)
         session.dirty_changed.connect(lambda _d: self.title_changed.emit(self.title()))
+        # the first edit after a save: the spec changes before the session calls itself dirty
+        session.dirty_changed.connect(lambda dirty: dirty and self._autosave_timer.start())
         session.project_changed.connect(lambda _p: self.title_changed.emit(self.title()))
 
     # ---- names --------------------------------------------------------------------------

@@ -97,6 +97,17 @@ def _percent_slider(maximum: int) -> QSlider:
     return slider
 
 
+class _ViewTabs(QTabWidget):
+    """The plot / table / images tabs. They take the room the page has left (stretch); asking
+    for no more than their minimum keeps the scrolling page from growing past the window just
+    to give a plot its preferred size."""
+
+    def sizeHint(self):  # noqa: N802 (Qt name)
+        hint = super().sizeHint()
+        hint.setHeight(self.minimumSizeHint().height())
+        return hint
+
+
 class DataPanel(QWidget):
     """Constructor: DataPanel(session, parent=None, *, thumbnail_loader=None).
 
@@ -204,7 +215,7 @@ class DataPanel(QWidget):
         outer.addWidget(self.empty_label, 1)
 
         # views: plot / table / images
-        self.view_tabs = QTabWidget()
+        self.view_tabs = _ViewTabs()
         self.view_tabs.setDocumentMode(True)
         self.plot_widget = pg.PlotWidget()
         self.plot_widget.setMinimumSize(160, 140)
@@ -257,6 +268,7 @@ class DataPanel(QWidget):
 
         self.target_combo = QComboBox()
         self.target_combo.setToolTip("The column the model learns to predict")
+        self.target_combo.setPlaceholderText("the last column")
         self.target_combo.activated.connect(self._target_picked)
         form.addRow("Target", self.target_combo)
 
@@ -592,6 +604,7 @@ class DataPanel(QWidget):
         self.class_balance.hide()
         self.notes_label.clear()
         self.notes_label.hide()
+        self.task_combo.setItemText(0, "auto")  # not the task of the data loaded before
         self._show_split()
 
     def _show_dataset(self, ds: Any) -> None:

@@ -342,7 +342,11 @@ class RunsPanel(QWidget):
             return
         if self.compare_dialog is not None:
             self.compare_dialog.close()
-        self.compare_dialog = CompareDialog(records[0], records[1], self)
+        try:
+            specs = tuple(spec_to_load(self._get_store(), r) for r in records)
+        except Exception:  # the store went away: compare the specs as written
+            specs = None
+        self.compare_dialog = CompareDialog(records[0], records[1], self, specs=specs)
         self.compare_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.compare_dialog.destroyed.connect(lambda *_: setattr(self, "compare_dialog", None))
         self.compare_dialog.show()

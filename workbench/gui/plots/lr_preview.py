@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from .palette import PlotColors, style_axes
 from .readable_axis import ReadableAxis
-from .view_range import lr_y_range
+from .view_range import XAxis, lr_y_range
 
 HEIGHT = 120
 
@@ -27,7 +27,9 @@ class LrPreview(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setFixedHeight(HEIGHT)
-        self.plot_widget = pg.PlotWidget(axisItems={"left": ReadableAxis("left")})
+        epochs_axis = XAxis("bottom")
+        epochs_axis.set_integer(True)  # epochs are whole: no "1.2, 1.4" between them
+        self.plot_widget = pg.PlotWidget(axisItems={"left": ReadableAxis("left"), "bottom": epochs_axis})
         self.plot = self.plot_widget.getPlotItem()
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)

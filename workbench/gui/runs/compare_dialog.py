@@ -63,13 +63,16 @@ def metric_rows(a, b) -> list[tuple[str, str, str]]:
 
 
 class CompareDialog(QDialog):
-    def __init__(self, a, b, parent: QWidget | None = None):
+    def __init__(self, a, b, parent: QWidget | None = None, specs: tuple | None = None):
+        """`specs`: the two runs' specs to compare (default their own; the runs panel passes them
+        with the data path each run found, so one file named two ways is no difference)."""
         super().__init__(parent)
         self.setObjectName("compareDialog")
         self.setWindowTitle(f"Compare #{a.id} and #{b.id}")
         self.diff = SpecDiffView()
         self.diff.only_differences.setChecked(True)
-        self.diff.set_specs(a.spec, b.spec, _title(a), _title(b))
+        left, right = specs if specs is not None else (a.spec, b.spec)
+        self.diff.set_specs(left, right, _title(a), _title(b))
         self.metrics = QTableWidget(0, 3, objectName="compareMetrics")
         self.metrics.setHorizontalHeaderLabels(["Final metric", _title(a), _title(b)])
         self.metrics.verticalHeader().hide()

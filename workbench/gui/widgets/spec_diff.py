@@ -33,6 +33,8 @@ NONE_WORDS = {"data.target": "the last column", "data.noise": "the sample's", "d
 def _text(path: str, value: Any) -> str:
     if value is MISSING:
         return "—"
+    if path == "name" and not str(value).strip():
+        return "none (runs named after data and model)"
     if value is None:
         return NONE_WORDS.get(path, "none")
     if isinstance(value, bool):
