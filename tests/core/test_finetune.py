@@ -75,7 +75,7 @@ def test_init_from_loads_matching_layers_and_reports_the_new_head(source_run):
     spec = digits_spec(["5", "6", "7", "8", "9"], finetune={"init_from": str(path), "init_run": run_id})
     events, watch = run(spec)
     started = next(e for e in events if isinstance(e, RunStarted))
-    assert started.notes == [f"loaded 1 of 2 layers from run #{run_id} (last.pt); "
+    assert started.notes == [f"loaded 1 of 2 layers from run #{run_id} (final.pt); "
                              "Layer 3 (Linear) re-initialised: a new head (finetune.reset_head)"]
     assert torch.equal(watch.start["0.weight"], source["0.weight"])
     assert not torch.equal(watch.start["2.weight"], source["2.weight"])
@@ -88,7 +88,7 @@ def test_init_from_loads_matching_layers_and_reports_the_new_head(source_run):
     spec = digits_spec(None, finetune={"init_from": str(path), "reset_head": False})
     events, _ = run(spec)
     assert next(e for e in events if isinstance(e, RunStarted)).notes == [
-        "loaded 1 of 2 layers from last.pt; Layer 3 (Linear) re-initialised: 5 → 10 classes"]
+        "loaded 1 of 2 layers from final.pt; Layer 3 (Linear) re-initialised: 5 → 10 classes"]
 
 
 def test_frozen_layers_do_not_change_and_lr_multipliers_make_groups(source_run):
@@ -163,7 +163,7 @@ def test_cli_init_from(source_run, tmp_path, capsys):
     spec_path.write_text(parse_spec(digits_spec(["5", "6", "7", "8", "9"], epochs=1)).to_json())
     code = main(["train", str(spec_path), "--store", str(db), "--init-from", str(run_id), "--json"])
     assert code == 0
-    assert f"fine-tuning: loaded 1 of 2 layers from run #{run_id} (last.pt)" in capsys.readouterr().err
+    assert f"fine-tuning: loaded 1 of 2 layers from run #{run_id} (final.pt)" in capsys.readouterr().err
     with RunStore(db) as store:
         newest = store.list_runs(limit=1)[0]
     assert newest.spec.finetune.init_run == run_id

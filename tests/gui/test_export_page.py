@@ -76,9 +76,9 @@ def test_start_a_new_run_from_the_weights(qtbot, make_window, tmp_path):
     qtbot.mouseClick(page.finetune_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.session.spec.finetune is not None)
     ft = window.session.spec.finetune
-    assert ft.init_run == run_id and ft.init_from.endswith("last.pt")
+    assert ft.init_run == run_id and ft.init_from.endswith("final.pt")
     box = window.training_panel.finetune
-    assert f"run #{run_id} (last.pt)" in box.source_label.text()
+    assert f"run #{run_id} (final.pt)" in box.source_label.text()
     qtbot.mouseClick(box.clear_button, Qt.MouseButton.LeftButton)
     assert window.session.spec.finetune is None
 

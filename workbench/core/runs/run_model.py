@@ -7,9 +7,9 @@ training, and the preprocessing fitted on its training split.
     restored.raw.test                               # the same rows with raw, unstandardised inputs
     restored.preprocessing                          # input mean/std, target scaler (plain lists)
 
-The weights are the run's final ones: the `last` checkpoint, which holds the weights the run's
-final metrics were measured on (early stopping and NaN recovery restore weights before it is
-written); a run stopped by the user in the middle of an epoch keeps the end of the epoch before.
+The weights are the run's final ones (final.pt, written when the run ends: the weights its
+final metrics were measured on); a run recorded before final.pt existed gives its `last`
+checkpoint, which holds the same weights unless it was stopped in the middle of an epoch.
 Nothing is retrained. Checkpoints load with `weights_only=True`.
 
 The data is loaded again from the run's spec (the split is deterministic) and checked against
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.core.runs.errors import ExperimentError
-from workbench.core.runs.lineage import checkpoint_path
+from workbench.core.runs.lineage import checkpoint_path, checkpoints
 
 if TYPE_CHECKING:
     import torch
@@ -38,9 +38,17 @@ if TYPE_CHECKING:
 __all__ = ["RestoredRun", "restore_run", "run_weights_path"]
 
 
-def run_weights_path(store: "RunStore", run_id: int, which: str = "last") -> Path:
-    """The checkpoint holding run `run_id`'s weights (`last` = final, or `best`)."""
-    return Path(checkpoint_path(store, run_id, which, use="with its weights"))
+WEIGHTS_PREFERENCE = ("final", "last", "best")  # final: the weights the run's metrics were measured on
+
+
+def run_weights_path(store: "RunStore", run_id: int, which: str = "final") -> Path:
+    """The file holding run `run_id`'s weights: `which` ("final", "last" or "best") if the run
+    kept it, else the first of final, last, best that it kept."""
+    found = checkpoints(store, run_id)
+    for kind in (which, *WEIGHTS_PREFERENCE):
+        if kind in found:
+            return Path(found[kind])
+    return Path(checkpoint_path(store, run_id, which, use="with its weights"))  # raises, naming the fix
 
 
 @dataclass
@@ -108,8 +116,23 @@ def _same(stored: list[float] | None, fitted: list[float] | None) -> bool:
         math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-6) for a, b in zip(stored, fitted))
 
 
+def _checkpoint_preprocessing(store: "RunStore", run_id: int) -> dict[str, Any] | None:
+    """The preprocessing a run's training checkpoints carry (final.pt has none of its own)."""
+    from workbench.core.training import CheckpointError, load_checkpoint
+
+    for kind, path in checkpoints(store, run_id).items():
+        if kind in ("last", "best"):
+            try:
+                found = load_checkpoint(path).get("preprocessing")
+            except CheckpointError:
+                continue
+            if found:
+                return found
+    return None
+
+
 def restore_run(store: "RunStore", run_id: int, *, data_source: str | None = None,
-                base_dir: str | Path | None = None, which: str = "last") -> RestoredRun:
+                base_dir: str | Path | None = None, which: str = "final") -> RestoredRun:
     """Run `run_id` with its trained weights and its data (see the module doc). `data_source`
     replaces the spec's data.source (a file moved since the run); relative paths resolve against
     `base_dir`. Raises ExperimentError with a message naming the run and the fix."""
@@ -135,7 +158,7 @@ def restore_run(store: "RunStore", run_id: int, *, data_source: str | None = Non
         raise ExperimentError(f"Run #{run_id}'s data cannot be loaded: {exc}. If the file moved, give its "
                               "new place (--data PATH).") from None
     fitted = prepared.preprocessing()
-    stored = ck.get("preprocessing") or None
+    stored = ck.get("preprocessing") or _checkpoint_preprocessing(store, run_id)
     if stored:
         for key, what in (("input_mean", "input means"), ("input_std", "input spreads")):
             if not _same(stored.get(key), fitted.get(key)):
