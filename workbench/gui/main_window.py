@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMenu, QSizePol
 from workbench.core.training import RunFailed, RunFinished, RunStarted, RunStopped
 from workbench.gui import prompts
 from workbench.gui.error_dialog import RunErrorDialog
-from workbench.gui.pages import ExportPage, PageHost, TrainPage
+from workbench.gui.pages import DataPage, ExportPage, ModelPage, PageHost, RunsPage, TrainPage
 from workbench.gui.panels.data_panel import DataPanel
 from workbench.gui.panels.model_panel import ModelPanel
 from workbench.gui.panels.runs_panel import RunsPanel
@@ -95,10 +95,12 @@ class MainWindow(QMainWindow):
         self.plots.setObjectName("liveCurves")
         self.runs_panel = RunsPanel(s)
         self.train_page = TrainPage(self.plots, self.training_panel)
-        self.add_page("data", "Data", self.data_panel, tip="Choose a sample or open a file; target, task and splits")
-        self.add_page("model", "Model", self.model_panel, tip="Stack layers from the palette; shapes and sizes")
+        self.add_page("data", "Data", DataPage(self.data_panel),
+                      tip="Choose a sample or open a file; target, task and splits")
+        self.add_page("model", "Model", ModelPage(self.model_panel), tip="Stack layers from the palette; shapes and sizes")
         self.add_page("train", "Train", self.train_page, tip="Live curves, loss, optimizer, schedule and loop")
-        self.add_page("runs", "Runs", self.runs_panel, tip="Every recorded run: compare, overlay, branch, resume")
+        self.add_page("runs", "Runs", RunsPage(self.runs_panel),
+                      tip="Every recorded run: compare, overlay, branch, resume")
         self.evaluate_page = None  # built the first time it is shown (its plots take a moment)
         self._last_started: RunStarted | None = None
         self.add_page("evaluate", "Evaluate", self._build_evaluate_page,

@@ -12,8 +12,13 @@ and the shortcut Ctrl+<position> unless given. A page may be a function that bui
 the first time it is shown. Pages for features not built yet are simply not added.
 """
 
+from workbench.gui.pages.adaptive import AdaptivePage
+from workbench.gui.pages.data import DataPage
 from workbench.gui.pages.export import ExportPage
 from workbench.gui.pages.host import STAGE_ORDER, Page, PageHost
+from workbench.gui.pages.model import ModelPage
+from workbench.gui.pages.runs import RunsPage
 from workbench.gui.pages.train import TrainPage
 
-__all__ = ["STAGE_ORDER", "Page", "PageHost", "TrainPage", "ExportPage"]
+__all__ = ["STAGE_ORDER", "AdaptivePage", "DataPage", "ExportPage", "ModelPage", "Page", "PageHost", "RunsPage",
+           "TrainPage"]

@@ -23,6 +23,7 @@ from workbench.gui.plots.band_curves import BandCurves
 from workbench.gui.plots.palette import PlotColors
 from workbench.gui.runs.branching import BranchController
 from workbench.gui.runs.coloring import FIXED_CHOICES, colors_by
+from workbench.gui.runs.columns import fit_widths, install_column_menu
 from workbench.gui.runs.compare_dialog import CompareDialog
 from workbench.gui.runs.deletion import SoftDeletes, confirm_delete
 from workbench.gui.runs.details import RunDetails
@@ -32,7 +33,7 @@ from workbench.gui.runs.repeats import RepeatRunner, SeedsDialog
 from workbench.gui.runs.table_model import COL, RUN_ID, RunFilterProxy, RunTableModel
 from workbench.gui.session import Session
 
-WIDTHS = {"#": 44, "Name": 170, "Date": 124, "Status": 72, "Dataset": 70, "Model": 150, "Optimizer": 72,
+WIDTHS = {"#": 44, "Name": 150, "Date": 124, "Status": 72, "Dataset": 70, "Model": 140, "Optimizer": 72,
           "LR": 56, "Batch": 46, "Epochs": 54, "Best val": 104, "Test": 104, "Duration": 60, "Device": 48,
           "Parent": 50}
 LIVE_REFRESH_MS = 2000
@@ -75,8 +76,8 @@ class RunsPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for name, width in WIDTHS.items():
-            header.resizeSection(COL[name], width)
+        fit_widths(self.table, WIDTHS, COL)
+        install_column_menu(self.table, COL, default_hidden=("Device", "Parent"))
         self.table.setToolTip("Select runs to overlay their curves. Load settings (beside, or right-click) puts a "
                               "run's settings in the editor; double-click a name (or F2) to rename")
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
