@@ -45,8 +45,9 @@ def test_branch_from_a_finished_run_continues_as_a_child(qtbot, make_window, sto
     qtbot.waitUntil(lambda: "last: last.pt" in panel.details.checkpoints.text())
     assert "best" in panel.details.checkpoints.text()
     qtbot.mouseClick(panel.details.branch_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: session.next_run is not None)  # read in the background
     plan = session.next_run
-    assert plan is not None and plan.parent_id == parent.id and plan.from_epoch == 3
+    assert plan.parent_id == parent.id and plan.from_epoch == 3
     assert session.spec.train.epochs == 6 and panel.cancel_branch_button.isVisible()
     assert f"continues #{parent.id} from epoch 3" in panel.message.text()
     session.edit({"optimizer.lr": 0.002})  # the person changes the learning rate in the training panel

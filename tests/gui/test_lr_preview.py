@@ -50,3 +50,25 @@ def test_empty_single_and_nan(preview):
     assert len(preview.curve.getOriginalDataset()[1]) == 1
     preview.set_curve([0.01, float("nan"), 0.005])
     assert not preview.grab().isNull()
+
+
+def test_the_training_panel_previews_with_the_catalog_and_shows_its_errors(qtbot, make_window, monkeypatch):
+    from helpers import choose
+    from workbench.core import catalog
+
+    window = make_window()
+    window.show_page("train")
+    panel = window.training_panel
+    choose(qtbot, panel.schedule.combo, "StepLR")
+    spec = window.session.spec
+    qtbot.waitUntil(lambda: not panel.lr_preview.pending)
+    expected = catalog.lr_curve(spec.schedule, spec.optimizer.params["lr"], spec.train.epochs, 11)
+    np.testing.assert_allclose(panel.lr_preview.values[:5], expected[:5])  # the catalog's curve, not a copy
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("step_size must be at least 1")
+
+    monkeypatch.setattr(catalog, "lr_curve", broken)
+    window.session.edit({"train.epochs": spec.train.epochs + 1})
+    qtbot.waitUntil(lambda: "step_size must be at least 1" in panel.lr_preview.pending_text.toPlainText())
+    assert panel.lr_preview.pending_text.isVisible() and len(panel.lr_preview.values) == 0

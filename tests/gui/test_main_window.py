@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from helpers import answer_modal, choose, wait_ready
@@ -256,10 +256,10 @@ def test_main_opens_the_window_and_quits_cleanly(qtbot, monkeypatch):
     def spy(project=None):
         window = real_create(project)
         shown.append(window)
+        QTimer.singleShot(800, window, window.close)  # the person closes it
         return window
 
     monkeypatch.setattr(app_module, "create_window", spy)
-    monkeypatch.setenv("WORKBENCH_QUIT_AFTER_MS", "800")
     assert app_module.main([]) == 0
     window = shown[0]
     assert window.session.spec.data.source == "sample:spiral"

@@ -53,7 +53,7 @@ def make_panel(qtbot, isolated_environment):
 
     yield make
     for panel in made:
-        panel.shutdown()
+        panel.shutdown(timeout=60)  # tests wait for the sweep's workers to be closed
         assert not panel.running
 
 

@@ -9,15 +9,14 @@ Nothing before the window imports torch (seconds on a small machine): the spec, 
 the data loaders do without it. It is imported on a background thread once the window is up
 (Session.warm_engine); the model summary and the device list fill in when it is there.
 
-WORKBENCH_EXIT_AFTER_SHOWN=1 (benchmarks/startup_time.py) prints how long the window took to
-show with its data and layers, then how long until Train could be clicked, and quits.
+How long all this takes is measured from outside: benchmarks/startup_time.py runs `main()`
+through benchmarks/startup_probe.py.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import time
 from typing import Sequence
 
 from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
@@ -84,53 +83,6 @@ def _splash():
     return splash
 
 
-def _seconds_since_start() -> float:
-    """Seconds since this process started (WORKBENCH_T0, a time.time() set by whoever launched
-    it, wins: it also counts the interpreter's own start)."""
-    t0 = os.environ.get("WORKBENCH_T0")
-    if t0:
-        return time.time() - float(t0)
-    try:  # Linux: the process's start time, in clock ticks after boot
-        with open("/proc/self/stat") as f:
-            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
-        with open("/proc/uptime") as f:
-            uptime = float(f.read().split()[0])
-        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return time.perf_counter()
-
-
-def _report_startup(window) -> None:
-    """Print `startup shown=<s>` at the first painted window with the data plotted and the layers
-    listed, then `startup trainable=<s>` once Train can be clicked (or after 60 s), and quit."""
-    poll = QTimer(window, interval=10)
-    shown: list[float] = []
-
-    def check() -> None:
-        session = window.session
-        if not shown:
-            scatter = window.data_panel.scatter
-            layers = window.model_panel.stack.topLevelItemCount()
-            if not (window.isVisible() and session.dataset is not None and len(scatter.data) > 0
-                    and layers == len(session.spec.model.layers) > 0):
-                return
-            window.repaint()  # paints now, synchronously: the figure includes the first paint
-            shown.append(_seconds_since_start())
-            torch = sys.modules.get("torch")
-            imported = torch is not None and not getattr(torch.__spec__, "_initializing", False)
-            print(f"startup shown={shown[0]:.3f} torch_imported={imported}", flush=True)
-            poll.setInterval(50)  # fewer wake-ups while torch imports on the other thread
-        elapsed = _seconds_since_start()
-        if session.validity[0] or elapsed > 60:
-            poll.stop()
-            print(f"startup trainable={elapsed:.3f} ok={session.validity[0]} reason={session.validity[1]!r}",
-                  flush=True)
-            window.close()
-
-    poll.timeout.connect(check)
-    poll.start()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     project = next((a for a in argv if not a.startswith("-")), None)
@@ -150,10 +102,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     # made each take twice as long (Train enabled ~2x later), and the child is not ready sooner.
     QTimer.singleShot(1000, window, window.session.warm_engine)
     window.session.engine_ready.connect(lambda: QTimer.singleShot(300, window, window.session.warm_pool))
-    if os.environ.get("WORKBENCH_EXIT_AFTER_SHOWN"):
-        _report_startup(window)
-    if os.environ.get("WORKBENCH_QUIT_AFTER_MS"):  # smoke tests and startup timing
-        QTimer.singleShot(int(os.environ["WORKBENCH_QUIT_AFTER_MS"]), window, window.close)
     return app.exec()
 
 

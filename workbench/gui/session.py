@@ -37,10 +37,6 @@ _LOAD_FIELDS = ("source", "target", "task", "missing", "noise", "n_samples", "im
 RunFactory = Callable[[ExperimentSpec, "Path | None", "str | None"], RunHandle]
 
 
-def losses_for_task(task: str) -> list[catalog.Entry]:
-    """Loss entries valid for a task, in palette order (all of them if the task is unknown)."""
-    found = [e for e in catalog.entries("loss") if task in e.info.get("tasks", (task,))]
-    return found or catalog.entries("loss")
 
 
 class _SpecCommand(QUndoCommand):
@@ -406,11 +402,11 @@ class Session(QObject):
         meta = self.meta
         if meta is None:
             return
-        valid = [e.name for e in losses_for_task(meta.task)]
+        valid = [e.name for e in catalog.losses_for_task(meta.task)]
         if valid and self._spec.loss.type not in valid:
             old = self._spec
             try:
-                new = old.with_values({"loss": {"type": valid[0]}})
+                new = old.with_values({"loss": {"type": catalog.default_loss(meta.task)}})
             except SpecError:
                 return
             # Part of loading the data: no undo step of its own, but the project is changed.
@@ -613,9 +609,9 @@ class Session(QObject):
             ending.shutdown(0.5)
         self._ending.clear()
         self._load_cancel.set()  # a big load in progress stops at its next block instead of finishing
-        self._background.shutdown(wait=True)
+        self._background.shutdown()  # a load still going is dropped, never waited for
         if self._engine_calls is not None:
-            self._engine_calls.shutdown(wait=False)  # an import cannot be interrupted; exit waits for it
+            self._engine_calls.shutdown()  # an import cannot be interrupted; it ends on its own
         with self._pool_lock:
             pool, self._pool = self._pool, None
         if pool is not None:

@@ -1,16 +1,17 @@
 """Drive one run off the GUI thread and hand its events to Qt in batches.
 
-`RunWorker` owns a plain background thread (not a QThread: nothing can destroy it while it
-runs, and `shutdown()` always joins it). The thread starts the run — normally a
-`core.runner.ProcessRun` taken from a `WarmPool`, so training never shares this process's
-interpreter lock — drains its events every ~30 ms and emits them as one `events_ready(list)`
-signal, which Qt delivers queued on the GUI thread. Commands (pause, resume, stop, set_lr) go
-through a queue to the thread, so the GUI thread never waits on the child's pipe.
+`RunWorker` streams a generator on its own BackgroundCalls thread (gui/background.py, the one
+mechanism for work off the GUI thread). The generator starts the run — normally a
+`core.execution.ProcessRun` taken from a `WarmPool`, so training never shares this process's
+interpreter lock — reads its events every ~10 ms and yields them in batches of ~30 ms, which
+arrive on the GUI thread as one `events_ready(list)`. Commands (pause, resume, stop, set_lr) go
+through a queue to that thread, so the GUI thread never waits on the child's pipe.
 
 Whatever happens to the child (exception, crash, hang, out of memory) the worker ends with
 exactly one terminal event and then `done`: a child that dies silently becomes a RunFailed;
 a child that does not stop within `stop_grace` seconds of Stop is killed and becomes a
-RunStopped.
+RunStopped. After the terminal event the generator reaps the child (it may take a few seconds
+to exit on a busy machine); `done` follows.
 """
 
 from __future__ import annotations
@@ -19,16 +20,16 @@ import queue
 import threading
 import time
 import traceback
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
-from workbench.core.training import TrainControl
-from workbench.core.training import EpochEnd, Event, RunFailed, RunStopped, TerminalEvent
+from workbench.core.training import EpochEnd, Event, RunFailed, RunStopped, TerminalEvent, TrainControl
+from workbench.gui.background import BackgroundCalls
 
 
 class RunHandle(Protocol):
-    """What the worker needs of a run (core.runner.ProcessRun has it; so does InProcessRun)."""
+    """What the worker needs of a run (core.execution.ProcessRun has it; so does InProcessRun)."""
 
     def events(self, timeout: float | None = ...) -> list[Event]: ...
     def pause(self) -> None: ...
@@ -42,7 +43,7 @@ class RunHandle(Protocol):
 
 class RunWorker(QObject):
     events_ready = Signal(list)  # a batch of core events, oldest first
-    done = Signal()  # after the batch holding the terminal event
+    done = Signal()  # after the batch holding the terminal event, once the child is reaped
 
     def __init__(
         self,
@@ -57,64 +58,65 @@ class RunWorker(QObject):
         self._interval = interval
         self._stop_grace = stop_grace
         self._commands: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._main, name="workbench-run", daemon=True)
+        self._calls = BackgroundCalls("run", self)
         self._run: RunHandle | None = None
         self._started = time.monotonic()
         self._epochs_done = 0
+        self._ended = threading.Event()
 
     # ---- GUI thread ----------------------------------------------------------------------
     def start(self) -> None:
         self._started = time.monotonic()
-        self._thread.start()
+        self._calls.stream(self._drive, on_items=self._deliver, on_done=self.done.emit)
+
+    def _deliver(self, batches: list[list[Event]]) -> None:
+        events = [event for batch in batches for event in batch]
+        if events:
+            self.events_ready.emit(events)
 
     def send(self, command: str, value: Any = None) -> None:
         self._commands.put((command, value))
 
     def is_alive(self) -> bool:
-        return self._thread.is_alive()
+        return not self._ended.is_set()
 
     def shutdown(self, timeout: float = 5.0) -> bool:
-        """Stop the run and join the thread; kill the child if it will not end. True if joined."""
-        if not self._thread.is_alive():
-            return True
-        self.send("stop")
-        self._thread.join(timeout)
-        if self._thread.is_alive() and self._run is not None:
-            try:
-                self._run.kill()
-            except Exception:
-                pass
-            self._thread.join(2.0)
-        return not self._thread.is_alive()
+        """Stop the run and wait for it up to `timeout` s; kill the child if it has not ended
+        by then. Nothing more is delivered. True if the thread's work has ended."""
+        if not self._ended.is_set():
+            self.send("stop")
+            if not self._ended.wait(timeout) and self._run is not None:
+                self._kill(self._run)
+        self._calls.shutdown(wait=2.0 if not self._ended.is_set() else 0.5)
+        return self._ended.is_set()
 
     # ---- worker thread -------------------------------------------------------------------
-    def _main(self) -> None:
-        batch: list[Event] = []
+    def _drive(self) -> Iterator[list[Event]]:
         run = None
         try:
-            run = self._start_run()
-            self._run = run
-            batch = self._drive(run)
-        except Exception as exc:  # could not start, or lost the child: the run fails, the window stays
-            batch.append(
-                RunFailed(
+            try:
+                run = self._run = self._start_run()
+                yield from self._batches(run)
+            except Exception as exc:  # could not start, or lost the child: the run fails, the window stays
+                yield [RunFailed(
                     message=f"The run could not start: {exc}" if run is None else f"The run failed: {exc}",
                     details=traceback.format_exc(),
                     epochs=self._epochs_done,
-                )
-            )
-        # the person sees the outcome now; reaping the child (it may take a few seconds to
-        # exit on a busy machine) happens after, still off the GUI thread
-        self.events_ready.emit(batch)
-        close = getattr(run, "close", None)
-        if close is not None:
-            try:
-                close()  # releases the pipes; kills a child that is somehow still there
-            except Exception:
-                pass
-        self.done.emit()
+                )]
+            # the person has seen the outcome; reaping the child (it may take a few seconds to
+            # exit on a busy machine) happens after, still off the GUI thread
+            close = getattr(run, "close", None)
+            if close is not None:
+                try:
+                    close()  # releases the pipes; kills a child that is somehow still there
+                except Exception:
+                    pass
+        finally:
+            if run is not None and not getattr(run, "finished", True):
+                self._kill(run)  # closed early (shutdown): never leave a child behind
+            self._ended.set()
 
-    def _drive(self, run: RunHandle) -> list[Event]:
+    def _batches(self, run: RunHandle) -> Iterator[list[Event]]:
         batch: list[Event] = []
         last_emit = time.monotonic()
         stop_at: float | None = None
@@ -125,13 +127,15 @@ class RunWorker(QObject):
             except Exception as exc:
                 batch.append(self._failed(f"Lost contact with the training process: {exc}", traceback.format_exc()))
                 self._kill(run)
-                return batch
+                yield batch
+                return
             for event in events:
                 batch.append(event)
                 if isinstance(event, EpochEnd):
                     self._epochs_done = event.epoch
                 if isinstance(event, TerminalEvent):
-                    return batch
+                    yield batch
+                    return
             if run.finished:
                 tail = run.events(0)
                 batch.extend(tail)
@@ -143,7 +147,8 @@ class RunWorker(QObject):
                             "It may have run out of memory; try a smaller batch size or model."
                         )
                     )
-                return batch
+                yield batch
+                return
             now = time.monotonic()
             if stop_at is not None and now - stop_at > self._stop_grace:
                 self._kill(run)
@@ -155,9 +160,10 @@ class RunWorker(QObject):
                         reason=f"the run did not stop within {self._stop_grace:g} s and was ended",
                     )
                 )
-                return batch
+                yield batch
+                return
             if batch and now - last_emit >= self._interval:
-                self.events_ready.emit(batch)
+                yield batch
                 batch = []
                 last_emit = now
 

@@ -1,6 +1,7 @@
 """ExperimentSpec: the one serializable description of an experiment, its errors, dotted paths
 and field-by-field differences. Everything outside this package imports from here."""
 
+from workbench.core.spec.bounds import FieldBounds, field_bounds
 from workbench.core.spec.diff import MISSING, diff_specs, flatten_spec, values_equal
 from workbench.core.spec.errors import SpecError, json_error_text
 from workbench.core.spec.model import (
@@ -32,4 +33,5 @@ __all__ = [
     "SpecError", "json_error_text", "field_home_hint", "parse_spec", "load_spec", "spec_to_dict",
     "get_dotted", "set_dotted", "resolve_source", "experiment_name", "is_named", "model_short_name",
     "data_short_name", "MISSING", "flatten_spec", "diff_specs", "values_equal",
+    "FieldBounds", "field_bounds",
 ]

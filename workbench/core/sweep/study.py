@@ -9,7 +9,7 @@ import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable, TypeVar
 
 from workbench.core.catalog import metric_direction
 from workbench.core.locations import user_data_dir
@@ -18,6 +18,8 @@ from workbench.core.spec import ExperimentSpec, parse_spec
 from workbench.core.sweep.grid import spread
 from workbench.core.sweep.space import SearchSpace, parse_space
 from workbench.core.sweep.grid import expand_grid
+
+T = TypeVar("T")
 
 STRATEGIES = ("grid", "random", "tpe")
 PRUNERS = ("none", "median", "halving")
@@ -222,14 +224,23 @@ def _trial_record(t: Any) -> dict[str, Any]:
     }
 
 
+def best_of(items: Iterable[T], value: Callable[[T], float | None], direction: str) -> T | None:
+    """The item with the best finite value ("minimize" or "maximize"): the one rule for the best
+    trial, used by the study and by the app's live trial table alike. None if there is none."""
+    scored = [(v, item) for item in items if (v := value(item)) is not None and math.isfinite(v)]
+    if not scored:
+        return None
+    pick = max if direction == "maximize" else min
+    return pick(scored, key=lambda pair: pair[0])[1]
+
+
 def best_trial(study: Any, metric: str) -> dict[str, Any] | None:
     from optuna.trial import TrialState
 
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if not done:
+    t = best_of(done, lambda t: t.value, study.direction.name.lower())
+    if t is None:
         return None
-    pick = min if study.direction.name == "MINIMIZE" else max
-    t = pick(done, key=lambda t: t.value)
     run_ids = list(t.user_attrs.get("run_ids", []))
     return {"trial": t.number, "params": dict(t.params), "value": t.value, "metric": metric,
             "run_id": run_ids[0] if run_ids else None, "run_ids": run_ids}

@@ -30,6 +30,7 @@ from workbench.gui.runs.details import RunDetails
 from workbench.gui.runs.filter_bar import FilterBar
 from workbench.gui.runs.overlays import fetch_groups, fetch_overlays
 from workbench.gui.runs.repeats import RepeatRunner, SeedsDialog
+from workbench.gui.runs.stores import ThreadStores
 from workbench.gui.runs.table_model import COL, RUN_ID, RunFilterProxy, RunTableModel
 from workbench.gui.session import Session
 
@@ -47,7 +48,7 @@ class RunsPanel(QWidget):
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
-        self._store = None
+        self._stores = ThreadStores(session.store_path)  # one connection per thread: no shared lock
         self._background = BackgroundCalls("runs", self)
         self._generation = 0
         self._loaded = False
@@ -184,11 +185,8 @@ class RunsPanel(QWidget):
             self._refresh_timer.start()
 
     def _get_store(self):
-        if self._store is None:
-            from workbench.core.runs import RunStore
-
-            self._store = RunStore(self.session.store_path)
-        return self._store
+        """The run store for the calling thread (background reads never share a lock with the GUI)."""
+        return self._stores.get()
 
     @Slot()
     def _refresh_now(self) -> None:
@@ -467,13 +465,12 @@ class RunsPanel(QWidget):
         self._live_timer.stop()
         self._refresh_timer.stop()
         self.repeats.cancel()
-        self._background.shutdown(wait=True)
+        self._background.shutdown()  # a read still going is dropped, never waited for
+        self.branching.shutdown()
         self._closing = True
         try:
-            self.details.flush()  # notes typed a moment ago
+            self.details.flush()  # notes typed a moment ago (on this thread's own connection)
             self.deletes.purge()
         except Exception:  # the store went away: the runs stay, nothing is lost
             pass
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        self._stores.close()

@@ -25,12 +25,11 @@ from PySide6.QtWidgets import (
 
 from workbench.core import catalog
 from workbench.core.catalog import Param
-from workbench.core.spec import ExperimentSpec
+from workbench.core.spec import ExperimentSpec, field_bounds
 from workbench.gui import engine
 from workbench.gui.background import BackgroundCalls
-from workbench.gui.lr_curve import lr_curve
 from workbench.gui.plots.lr_preview import LrPreview
-from workbench.gui.session import Session, losses_for_task
+from workbench.gui.session import Session
 from workbench.gui.widgets.experiment_name import ExperimentNameEdit
 from workbench.gui.widgets.param_form import NumberSpinBox, ParamForm
 from workbench.gui.panels.finetune_box import FineTuneBox
@@ -188,9 +187,11 @@ class TrainingPanel(QScrollArea):
         h.setSpacing(4)
         self.warmup_check = QCheckBox("Warmup", objectName="warmupCheck")
         self.warmup_check.setToolTip("Raise the learning rate linearly over the first epochs, then follow the schedule")
-        self.warmup_epochs = _spin(1, 10_000, "warmupEpochs", "epochs of linear warmup")
+        self.warmup_epochs = _spin(*field_bounds("schedule.warmup.epochs").int_range(1, 10_000), "warmupEpochs",
+                                   "epochs of linear warmup")
         self.warmup_epochs.setSuffix(" ep")
-        self.warmup_start = _dspin(0.001, 1.0, 3, 0.05, "warmupStart", "learning rate at the start, as a fraction of lr")
+        self.warmup_start = _dspin(*field_bounds("schedule.warmup.start_factor").float_range(0.0, 1.0, 0.001), 3, 0.05,
+                                   "warmupStart", "learning rate at the start, as a fraction of lr")
         self.warmup_start.setPrefix("from ")
         self.warmup_start.setSuffix("×")
         h.addWidget(self.warmup_check)
@@ -206,7 +207,8 @@ class TrainingPanel(QScrollArea):
         box = QGroupBox("Training loop")
         form = QFormLayout(box)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.epochs = _spin(1, 100_000, "epochsSpin", "passes over the training set")
+        self.epochs = _spin(*field_bounds("train.epochs").int_range(1, 100_000), "epochsSpin",
+                            "passes over the training set")
         self.batch = _spin(1, 1_000_000, "batchSpin", "samples per optimizer step; 1 is pure stochastic gradient descent")
         self.full_batch = QCheckBox("Full batch", objectName="fullBatchCheck")
         self.full_batch.setToolTip("Use the whole training set for every step (batch gradient descent)")
@@ -215,11 +217,13 @@ class TrainingPanel(QScrollArea):
         h.setContentsMargins(0, 0, 0, 0)
         h.addWidget(self.batch, 1)
         h.addWidget(self.full_batch)
-        self.l1 = _number(Param("l1", "float", 0.0, low=0.0, high=10.0, log=True), "l1Spin",
+        l1_low, l1_high = field_bounds("train.l1").float_range(0.0, 10.0, 1e-6)  # no upper bound in the spec: 10
+        self.l1 = _number(Param("l1", "float", 0.0, low=l1_low, high=l1_high, log=True), "l1Spin",
                           "L1 penalty on the weights (sparser models); 0 = off")
         self.clip_check = QCheckBox(objectName="clipCheck")
         self.clip_check.setToolTip("Clip the gradient norm")
-        self.clip = _number(Param("grad_clip", "float", 1.0, low=1e-4, high=1e4, log=True), "clipSpin",
+        clip_low, clip_high = field_bounds("train.grad_clip").float_range(0.0, 1e4, 1e-4)
+        self.clip = _number(Param("grad_clip", "float", 1.0, low=clip_low, high=clip_high, log=True), "clipSpin",
                             "largest allowed gradient norm")
         clip_row = QWidget()
         h2 = QHBoxLayout(clip_row)
@@ -249,7 +253,8 @@ class TrainingPanel(QScrollArea):
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.monitor = QComboBox(objectName="monitorCombo")
         self.monitor.addItems(MONITORS)
-        self.patience = _spin(1, 10_000, "patienceSpin", "epochs without improvement before stopping")
+        self.patience = _spin(*field_bounds("train.early_stopping.patience").int_range(1, 10_000), "patienceSpin",
+                              "epochs without improvement before stopping")
         self.restore_best = QCheckBox("Restore the best weights", objectName="restoreBestCheck")
         form.addRow("Monitor", self.monitor)
         form.addRow("Patience", self.patience)
@@ -372,7 +377,7 @@ class TrainingPanel(QScrollArea):
     def _show(self, spec: ExperimentSpec) -> None:
         meta = self.session.meta
         task = meta.task if meta is not None else (spec.data.task if spec.data.task != "auto" else "classification")
-        self.loss.set_choices(losses_for_task(task))
+        self.loss.set_choices(catalog.losses_for_task(task) or catalog.entries("loss"))  # unknown task: all
         self.loss.show_value(spec.loss.type, spec.loss.params, lambda v: self._typed_values("loss", v))
         self.optimizer.show_value(spec.optimizer.type, spec.optimizer.params,
                                   lambda v: self._typed_values("optimizer", v))
@@ -439,20 +444,26 @@ class TrainingPanel(QScrollArea):
         if key == self._preview_key:
             return
         self._preview_key = key
-        if spec.schedule is None:  # constant: no need to build a scheduler
+        lr, epochs = float(spec.optimizer.params.get("lr", 0.001)), spec.train.epochs
+        if spec.schedule is None:  # constant: no scheduler to build (and no torch on the GUI thread)
             self._preview_generation += 1
-            self.lr_preview.set_curve(lr_curve(spec, steps))
+            self.lr_preview.set_curve([lr] * epochs)
             return
         # Building the first optimizer of a process imports torch._dynamo (seconds): off the GUI thread.
-        self.lr_preview.show_pending(spec.train.epochs)
+        self.lr_preview.show_pending(epochs)
         self._preview_generation += 1
         generation = self._preview_generation
-        self._background.submit(lr_curve, spec, steps,
-                                on_done=lambda values: self._show_preview(generation, values))
+        self._background.submit(catalog.lr_curve, spec.schedule, lr, epochs, steps,
+                                on_done=lambda values: self._show_preview(generation, values),
+                                on_error=lambda err, _details: self._preview_failed(generation, err))
 
     def _show_preview(self, generation: int, values: list[float]) -> None:
         if generation == self._preview_generation:
             self.lr_preview.set_curve(values)
 
+    def _preview_failed(self, generation: int, err: BaseException) -> None:
+        if generation == self._preview_generation:
+            self.lr_preview.show_error(f"This schedule cannot run: {err}")
+
     def shutdown(self) -> None:
-        self._background.shutdown(wait=True)
+        self._background.shutdown()

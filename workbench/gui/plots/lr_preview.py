@@ -19,6 +19,8 @@ from .readable_axis import ReadableAxis
 from .view_range import XAxis, lr_y_range
 
 HEIGHT = 120
+PENDING_TEXT = "working out the schedule…"
+ERROR_COLOR = "#c0392b"
 
 
 class LrPreview(QWidget):
@@ -40,7 +42,7 @@ class LrPreview(QWidget):
         self.plot.setContentsMargins(0, 0, 4, 0)
         self.curve = pg.PlotDataItem(connect="finite")
         self.plot.addItem(self.curve)
-        self.pending_text = pg.TextItem("working out the schedule…", anchor=(0.5, 0.5))
+        self.pending_text = pg.TextItem(PENDING_TEXT, anchor=(0.5, 0.5))
         self.pending_text.setParentItem(self.plot.vb)  # in pixels of the view, not data units
         self.pending_text.setVisible(False)
         self.plot.vb.sigResized.connect(self._place_pending_text)
@@ -76,11 +78,23 @@ class LrPreview(QWidget):
         self.pending_text.setVisible(True)
         self._place_pending_text()
 
+    def show_error(self, message: str) -> None:
+        """The schedule cannot be previewed: say why where the curve would be."""
+        self.show_pending()
+        self._pending = False
+        self.pending_text.setText(message)
+        self.pending_text.setColor(ERROR_COLOR)
+        self._place_pending_text()
+        self.setToolTip(message)
+
     def set_curve(self, values: Sequence[float]) -> None:
         v = np.asarray(list(values), dtype=np.float64).reshape(-1)
         self._values = v
         self._pending = False
         self.pending_text.setVisible(False)
+        self.pending_text.setText(PENDING_TEXT)
+        self._apply_colors()
+        self.setToolTip("")
         self.plot.getAxis("left").setStyle(showValues=True)
         positive = v[np.isfinite(v) & (v > 0)]
         log = positive.size > 0 and positive.max() > 10 * positive.min()

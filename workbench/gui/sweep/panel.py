@@ -9,7 +9,6 @@ changed, so a busy sweep costs the GUI a few redraws a second whatever the epoch
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -24,7 +23,7 @@ from workbench.core.spec import ExperimentSpec, SpecError
 from workbench.core.sweep import (SweepFinished, SweepStarted, TrialEpoch, TrialFailed, TrialFinished, TrialStarted,
                                   default_storage, list_sweeps, resolve_direction)
 from workbench.core.execution import default_parallel
-from workbench.core.sweep import apply_params
+from workbench.core.sweep import apply_params, best_of
 from workbench.gui.plots.importance import ImportanceChart
 from workbench.gui.plots.live_curves import LiveCurves
 from workbench.gui.plots.palette import PlotColors
@@ -356,12 +355,8 @@ class SweepPanel(QWidget):
         self._update_buttons()
 
     def best_trial(self) -> dict | None:
-        done = [t for t in self._trials.values()
-                if t["status"] == "complete" and t["value"] is not None and math.isfinite(t["value"])]
-        if not done:
-            return None
-        pick = max if self._direction == "maximize" else min
-        return pick(done, key=lambda t: t["value"])
+        done = (t for t in self._trials.values() if t["status"] == "complete")
+        return best_of(done, lambda t: t["value"], self._direction)
 
     def best_spec(self) -> ExperimentSpec | None:
         """The sweep's base spec with the best trial's values applied (core's apply_params)."""
@@ -385,8 +380,8 @@ class SweepPanel(QWidget):
         if confirm_use_best(self, current, spec, self.best_trial(), self._metric):
             self.use_spec.emit(spec)
 
-    def shutdown(self, timeout: float = 30.0) -> None:
-        """Stop a running sweep and wait for it (its workers are closed); call before closing."""
+    def shutdown(self, timeout: float = 2.0) -> None:
+        """Stop a running sweep and wait up to `timeout` s for it (its workers are closed as it ends); call before closing."""
         self._refresh_timer.stop()
         self.runner.shutdown(timeout)
 

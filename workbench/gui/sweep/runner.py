@@ -1,27 +1,22 @@
 """Drive a sweep off the GUI thread.
 
-`core.sweep.run_sweep` is a generator that owns the study and the worker processes; it runs in
-a plain Python thread (not a QThread: nothing Qt lives there, so nothing Qt can be destroyed
-on the wrong thread). It puts events on a queue; a ~50 ms QTimer on the GUI thread drains the
-queue and emits them in batches, so a burst of epoch reports costs the GUI one update.
-Opening a stored sweep (study + run store reads) goes through the same thread and queue, so
-storage is never polled on the GUI thread.
+`core.sweep.run_sweep` is a generator that owns the study and the worker processes; it is
+streamed on the runner's BackgroundCalls thread (gui/background.py, the one mechanism for work
+off the GUI thread), which hands its events to the GUI thread in batches, so a burst of epoch
+reports costs the GUI one update. Opening a stored sweep (study + run store reads) goes through
+the same thread, so storage is never polled on the GUI thread.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
-import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
-from workbench.core.sweep import SweepControl, SweepFinished, load_importance_evaluator
 from workbench.core.execution import DEFAULT_TRAIN
-
-DRAIN_MS = 50
+from workbench.core.sweep import SweepControl, SweepFinished, load_importance_evaluator
+from workbench.gui.background import BackgroundCalls
 
 
 @dataclass(frozen=True)
@@ -32,15 +27,6 @@ class LoadedSweep:
     record: Any  # core.sweep.SweepRecord
     epochs: dict[int, list[dict]]
     store_path: str | None
-
-
-class _Done:
-    pass
-
-
-class _Error:
-    def __init__(self, message: str):
-        self.message = message
 
 
 def _message(exc: BaseException) -> str:
@@ -75,20 +61,17 @@ class SweepRunner(QObject):
         super().__init__(parent)
         self.train_target = train_target
         self.threads = threads
-        self._queue: queue.Queue = queue.Queue()
-        self._thread: threading.Thread | None = None
+        self._calls = BackgroundCalls("sweep", self)
+        self._job = None
         self._control: SweepControl | None = None
         self._last_finished: SweepFinished | None = None
         self._loaded: LoadedSweep | None = None
         self.last_traceback = ""
-        self._timer = QTimer(self)
-        self._timer.setInterval(DRAIN_MS)
-        self._timer.timeout.connect(self._drain)
 
     # -- state -----------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._job is not None
 
     @property
     def paused(self) -> bool:
@@ -146,27 +129,18 @@ class SweepRunner(QObject):
         self._launch(lambda: iter(work()), None)
 
     def _launch(self, make: Callable[[], Any], control: SweepControl | None) -> None:
-        if self._thread is not None:
+        if self._job is not None:
             raise RuntimeError("a sweep is already running; stop it first")
         self._control = control
         self._last_finished = None
-        self._queue = queue.Queue()
-        q = self._queue
+        self._loaded = None
 
-        def body() -> None:
-            try:
-                load_importance_evaluator()  # here, not on the GUI thread when the chart first draws
-                for item in make():
-                    q.put(item)
-            except Exception as exc:  # noqa: BLE001 - reported as a message, never a traceback
-                q.put(_Error(_message(exc)))
-                q.put(traceback.format_exc())  # kept for a "details" view; not shown raw
-            finally:
-                q.put(_Done())
+        def work():
+            load_importance_evaluator()  # here, not on the GUI thread when the chart first draws
+            yield from make()
 
-        self._thread = threading.Thread(target=body, name="workbench-sweep", daemon=True)
-        self._thread.start()
-        self._timer.start()
+        self._job = self._calls.stream(work, on_items=self._on_items, on_done=lambda: self._finish(None),
+                                       on_error=self._on_error)
         if control is not None:
             self.running_changed.emit(True)
 
@@ -184,45 +158,33 @@ class SweepRunner(QObject):
         if self._control is not None:
             self._control.resume()
 
-    def shutdown(self, timeout: float = 30.0) -> None:
-        """Stop the sweep and wait for its thread (the generator closes its worker pool)."""
+    def shutdown(self, timeout: float = 2.0) -> None:
+        """Stop the sweep and wait for it up to `timeout` s (the generator closes its worker
+        pool as it ends); after that it ends on its own, and nothing more is delivered."""
         self.stop()
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-        self._drain()
-        self._timer.stop()
+        if self._calls.wait(timeout):
+            self._calls.flush()  # its last events and `finished`, now
+        self._calls.shutdown()
 
     # -- delivery --------------------------------------------------------------------------------
-    def _drain(self) -> None:
-        batch: list = []
-        done = False
-        error: str | None = None
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(item, _Done):
-                done = True
-            elif isinstance(item, _Error):
-                error = item.message
-            elif isinstance(item, str):
-                self.last_traceback = item
-            elif isinstance(item, LoadedSweep):
-                self._loaded = item  # emitted once the thread is done (so `running` reads False)
-            else:
-                if isinstance(item, SweepFinished):
-                    self._last_finished = item
-                batch.append(item)
+    def _on_items(self, items: list) -> None:
+        batch = []
+        for item in items:
+            if isinstance(item, LoadedSweep):
+                self._loaded = item  # emitted once the work is done (so `running` reads False)
+                continue
+            if isinstance(item, SweepFinished):
+                self._last_finished = item
+            batch.append(item)
         if batch:
             self.events.emit(batch)
-        if not done:
-            return
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(5.0)
-        self._timer.stop()
+
+    def _on_error(self, exc: BaseException, details: str) -> None:
+        self.last_traceback = details  # kept for a "details" view; not shown raw
+        self._finish(_message(exc))
+
+    def _finish(self, error: str | None) -> None:
+        self._job = None
         was_sweep = self._control is not None
         self._control = None
         loaded, self._loaded = self._loaded, None
