@@ -33,7 +33,7 @@ def test_data_page_puts_the_views_beside_the_settings_when_wide(qtbot, make_wind
     window.show_page("train")
     window.pages.show_beside("data")  # narrow: one column again, the views inside it
     qtbot.waitUntil(lambda: page.wide is False)
-    assert panel.view_tabs.parent() is panel and panel.view_tabs.isVisible()
+    assert panel.isAncestorOf(panel.view_tabs) and panel.view_tabs.isVisible()
     qtbot.waitUntil(lambda: top(views, window) < top(combo, window))  # above the settings
     window.pages.close_beside()
     window.show_page("data")

@@ -17,7 +17,8 @@ class DataPage(AdaptivePage):
     def __init__(self, panel: QWidget, parent: QWidget | None = None):
         super().__init__(panel, parent)
         self.views = panel.view_tabs
-        self._views_at = panel.layout().indexOf(self.views)
+        self._column = self.views.parentWidget().layout()  # the panel's column (it may sit in a scroll area)
+        self._views_at = self._column.indexOf(self.views)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="dataPageSplitter")
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(panel)
@@ -25,7 +26,7 @@ class DataPage(AdaptivePage):
         self._stretch = None  # at the column's end while the views are out: the facts stay at the top
 
     def _arrange(self, wide: bool) -> None:
-        column = self.panel.layout()
+        column = self._column
         if wide:
             column.removeWidget(self.views)
             if self._stretch is None:
