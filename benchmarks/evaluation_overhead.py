@@ -31,7 +31,7 @@ from workbench.core.training import EvaluationSnapshot, TerminalEvent, train
 CASES = {"spiral": (None, "2 inputs: the input plane"),
          "digits": (None, "64 inputs: the PCA plane"),
          "sine": (None, "1 input: a line"),
-         "shapes": (8, "1x28x28 images through a CNN: the PCA plane")}
+         "shapes": (20, "1x28x28 images through a CNN: the PCA plane")}
 
 
 class TimedRecorder(EvaluationRecorder):

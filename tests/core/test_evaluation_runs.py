@@ -94,14 +94,15 @@ def test_live_snapshots_carry_a_boundary_grid_and_keep_to_their_budget(tmp_path)
     assert snaps[0].predictions_path.endswith("predictions.npz")
 
 
-def test_grid_size_keeps_one_snapshot_within_a_quarter_of_the_budget():
+def test_grid_size_keeps_one_snapshot_within_its_share_of_the_budget():
     from workbench.core.evaluation import grid_side
 
-    # 10 s of planned training, 4 % budget: 0.1 s per grid
-    assert grid_side(1e-6, 10.0, 0.04, 100, line=False) == 100  # cheap model: the full grid
-    assert grid_side(1e-4, 10.0, 0.04, 100, line=False) == 31  # 1000 cells
-    assert grid_side(1e-3, 10.0, 0.04, 100, line=False) == 0  # 100 cells: under 16 x 16, no live grid
-    assert grid_side(1e-3, 10.0, 0.04, 100, line=True) == 100  # a line needs only 100 cells
+    # 12 s of planned training, 4 % budget, a dozen snapshots: 0.04 s per grid
+    assert grid_side(1e-6, 12.0, 0.04, 100, line=False) == 100  # cheap model: the full grid
+    assert grid_side(1e-4, 12.0, 0.04, 100, line=False) == 20  # 400 cells
+    assert grid_side(1e-3, 12.0, 0.04, 100, line=False) == 0  # 40 cells: under 16 x 16, no live grid
+    assert grid_side(1e-3, 12.0, 0.04, 100, line=True) == 40  # a line needs only one row of cells
+    assert grid_side(1e-4, 12.0, 0.04, 100, line=False, fixed=0.02) == 0  # half of it fixed: 200 cells
 
 
 def test_snapshots_are_spaced_by_their_measured_cost():

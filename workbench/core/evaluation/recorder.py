@@ -5,15 +5,17 @@
   boundary grid, announced by one EvaluationSnapshot event. The validation outputs are the ones
   the epoch's val metrics were computed from (no extra pass); the grid is one forward pass over
   up to 100 x 100 points. Snapshots are spaced so that their cost stays under `budget` (2.5 %) of
-  the training time so far: each one's measured cost decides when the next one is due. The grid's
-  size is chosen after the first epoch from a 16-point probe, so that one snapshot costs at most
-  a quarter of the budget of the whole planned run; a model too slow for a 16 x 16 grid (a CNN on
-  a small dataset, on a CPU) gets no live grid (the app computes it from a checkpoint instead);
+  the training time so far: each one's measured cost decides when the next one is due. The grid
+  starts at 16 x 16 and each grid's measured cost sets the next one's size, so that one costs
+  about a twelfth of the budget of the whole planned run (about a dozen refreshes a run, finer
+  grids for longer runs). A model too slow even for 16 x 16
+  (timed on 16 training rows first, before the plane, a PCA for many inputs, is computed: a CNN on
+  a small dataset, on a CPU) gets no live grid; the app computes it from the weights instead;
 - at the end (finished or stopped): predictions on train, val and test of the final weights (the
   val/test outputs the run's reported metrics came from), and the final weights (final.pt) when
   the run keeps checkpoints.
 Files are written atomically and recorded as artifacts (ArtifactSaved). Without a run folder
-(sweep trials) nothing is written and only the live grid is sent.
+nothing is written and only the live grid is sent; sweep trials get grid=0 (nobody watches them).
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ __all__ = ["FINAL_WEIGHTS_FILE", "MAX_INPUT_BYTES", "EvaluationRecorder"]
 
 FINAL_WEIGHTS_FILE = "final.pt"
 MIN_GRID = 16  # a live grid coarser than this is not worth sending
-PROBE_CELLS = 16  # forward passes timed to size the grid
+SNAPSHOTS_PER_RUN = 12  # a grid may cost budget / this of the planned run: about this many refreshes
+PROBE_CELLS = 16  # training rows whose forward pass is timed before the first grid
 MAX_INPUT_BYTES = 16 << 20  # a split's inputs are stored for display up to this size
 MAX_TRAIN_ROWS = 200_000  # train predictions are stored up to this many rows
 
@@ -55,8 +58,8 @@ MAX_TRAIN_ROWS = 200_000  # train predictions are stored up to this many rows
 def grid_side(per_cell: float, planned_seconds: float, budget: float, max_side: int, line: bool,
               fixed: float = 0.0) -> int:
     """Cells per side of a grid whose one evaluation (`fixed` plus per_cell seconds a cell) costs
-    at most a quarter of `budget` of the planned training time; 0 when that is under MIN_GRID."""
-    cells = (budget / 4 * planned_seconds - fixed) / max(per_cell, 1e-9)
+    at most budget / SNAPSHOTS_PER_RUN of the planned training time; 0 when that is under MIN_GRID."""
+    cells = (budget / SNAPSHOTS_PER_RUN * planned_seconds - fixed) / max(per_cell, 1e-9)
     side = int(min(max_side, cells if line else np.sqrt(cells)))
     return side if side >= MIN_GRID else 0
 
@@ -88,11 +91,6 @@ class EvaluationRecorder(Callback):
         if run.run_dir is not None:
             path = self.prep.save(run.run_dir)
             run.emit(ArtifactSaved(kind="preprocessing", path=str(path), epoch=event.start_epoch))
-        if self.grid:
-            try:
-                self.plane = default_plane(self.prep, data.train.X.numpy())
-            except (np.linalg.LinAlgError, ValueError):
-                self.plane = None
         self._mark = time.perf_counter()
 
     def on_epoch_end(self, run, epoch, logs):
@@ -102,9 +100,15 @@ class EvaluationRecorder(Callback):
             return
         if self.snapshot_due():
             path = self._write_live(run, epoch)
-            if self.plane is not None and self._grid is None:
-                self._grid = self._grid_size(run) if self.adaptive else self.grid
-            boundary = self._boundary(run) if self.plane is not None and self._grid else None
+            if self._grid is None:  # the first snapshot: a coarse grid, if the model is cheap enough
+                self._grid = (self._first_side(run) if self.adaptive else self.grid) if self.grid else 0
+                self.plane = self._default_plane(run) if self._grid else None
+            boundary = None
+            if self.plane is not None and self._grid:
+                t0 = time.perf_counter()
+                boundary = self._boundary(run)
+                if self.adaptive:  # the next grid as fine as its measured cost allows
+                    self._grid = self._next_side(run, self._grid, time.perf_counter() - t0)
             cost = time.perf_counter() - now
             self._snap_seconds += cost
             self._last_cost = cost
@@ -189,29 +193,39 @@ class EvaluationRecorder(Callback):
 
         return predict
 
-    def _grid_size(self, run) -> int:
-        """Cells per side such that one grid costs at most budget/4 of the planned training time
-        (measured: one epoch so far, times the epochs planned); 0 when even MIN_GRID is too slow.
-        The cost of a cell is timed on PROBE_CELLS cells and, when that is cheap, again on 16 times
-        as many: the difference is the cost of a cell without the fixed cost of a forward pass."""
+    def _planned_seconds(self, run) -> float:
+        """The whole run's training time, as far as one can tell: the time so far per epoch, times
+        the epochs planned."""
+        done = max(1, run.epoch - run.start_epoch)
+        return self._train_seconds / done * max(1, run.spec.train.epochs - run.start_epoch)
+
+    def _first_side(self, run) -> int:
+        """MIN_GRID to start with, or 0 when a forward pass over that many training rows already
+        costs more than twice one snapshot's share (budget / SNAPSHOTS_PER_RUN of the planned run)."""
         predict = self._predict_fn(run)
+        train_X = run.data.train.X
+        X = train_X[np.arange(PROBE_CELLS) % len(train_X)].numpy()  # rows of the model's input shape
+        t0 = time.perf_counter()
+        predict(X)
+        estimate = (time.perf_counter() - t0) / PROBE_CELLS * MIN_GRID ** 2
+        return MIN_GRID if estimate <= 2 * self.budget / SNAPSHOTS_PER_RUN * self._planned_seconds(run) else 0
 
-        def timed(n: int) -> float:
-            u = np.linspace(*self.plane.x_range, n)
-            v = None if self.plane.is_line else np.linspace(*self.plane.y_range, n)
-            X = self.plane.to_model(u, v).reshape(-1, *self.prep.input_shape)
-            t0 = time.perf_counter()
-            predict(X)
-            return time.perf_counter() - t0
+    def _next_side(self, run, side: int, seconds: float) -> int:
+        """The grid size for the next snapshot from what this one cost (all of it: the forward
+        pass, the probabilities, the points); 0 when even MIN_GRID costs more than twice its share."""
+        cells = side if self.plane is not None and self.plane.is_line else side * side
+        per_cell = seconds / max(1, cells)
+        next_side = grid_side(per_cell, self._planned_seconds(run), self.budget, self.grid,
+                              self.plane is not None and self.plane.is_line)
+        if next_side == 0 and seconds <= 2 * self.budget / SNAPSHOTS_PER_RUN * self._planned_seconds(run):
+            return side  # dearer than its share, but not by much: keep the size it has
+        return next_side
 
-        planned = self._train_seconds * max(1, run.spec.train.epochs - run.start_epoch)
-        small = timed(PROBE_CELLS)
-        per_cell, fixed = small / PROBE_CELLS, 0.0
-        if small < self.budget / 40 * planned:  # cheap enough to look closer
-            large = timed(PROBE_CELLS * 16)
-            per_cell = max((large - small) / (PROBE_CELLS * 15), 1e-9)
-            fixed = max(0.0, small - per_cell * PROBE_CELLS)
-        return grid_side(per_cell, planned, self.budget, self.grid, self.plane.is_line, fixed=fixed)
+    def _default_plane(self, run) -> Plane | None:
+        try:
+            return default_plane(self.prep, run.data.train.X.numpy())
+        except (np.linalg.LinAlgError, ValueError):
+            return None
 
     def _boundary(self, run) -> dict[str, Any] | None:
         predict = self._predict_fn(run)
