@@ -156,21 +156,22 @@ def load_image_folder(root: Path, data, *, source: str | None = None, progress: 
             found = f"it holds no class subfolders ({len(files)} other files)"
         raise DataError(f"{root} is a folder, but not an image dataset: {found}.\n{LAYOUT_HELP}")
 
-    jobs: list[tuple[Path, int]] = []
+    jobs: list[tuple[str, int]] = []  # (file path, class index); strings: 60,000 Path objects cost seconds
     other_files: list[str] = []
     names: list[str] = []
     empty_classes: list[str] = []
     for folder in folders:
-        files = sorted(
-            (p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")), key=lambda p: p.name
-        )
-        imgs = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
-        other_files += [p.name for p in files if p.suffix.lower() not in IMAGE_SUFFIXES and p.name.lower() not in IGNORED_NAMES]
+        with os.scandir(folder) as entries:  # scandir knows files from folders without a stat per file
+            files = sorted(e.name for e in entries if e.is_file() and not e.name.startswith("."))
+        imgs = [f for f in files if os.path.splitext(f)[1].lower() in IMAGE_SUFFIXES]
+        other_files += [f for f in files
+                        if os.path.splitext(f)[1].lower() not in IMAGE_SUFFIXES and f.lower() not in IGNORED_NAMES]
         if not imgs:
             nested = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
             empty_classes.append(folder.name + (" (it has subfolders)" if nested else ""))
             continue
-        jobs += [(p, len(names)) for p in imgs]
+        base = os.path.join(str(folder), "")
+        jobs += [(base + f, len(names)) for f in imgs]
         names.append(folder.name)
     if not jobs:
         nested_hint = ""
@@ -181,9 +182,9 @@ def load_image_folder(root: Path, data, *, source: str | None = None, progress: 
 
     if progress is not None:
         progress.restart("images")
-    pixels, failed = _decode_all([str(p) for p, _ in jobs], size, mode, progress)
+    pixels, failed = _decode_all([p for p, _ in jobs], size, mode, progress)
     labels = np.array([c for i, (_, c) in enumerate(jobs) if i not in failed], dtype=np.int64)
-    skipped = [f"{jobs[i][0].relative_to(root)}: {why}" for i, why in sorted(failed.items())]
+    skipped = [f"{Path(jobs[i][0]).relative_to(root)}: {why}" for i, why in sorted(failed.items())]
     if skipped:
         listed = "; ".join(skipped[:MAX_LISTED_SKIPS]) + (f"; and {len(skipped) - MAX_LISTED_SKIPS} more" if len(skipped) > MAX_LISTED_SKIPS else "")
         notes.append(f"skipped {len(skipped)} unreadable file{'s' if len(skipped) > 1 else ''}: {listed}")
@@ -208,8 +209,7 @@ def load_image_folder(root: Path, data, *, source: str | None = None, progress: 
             f"{root}: only one class ('{names[0]}') has images; a classifier needs at least two class "
             f"subfolders with images.\n{LAYOUT_HELP}"
         )
-    X = pixels.astype(np.float32)
-    X *= 1.0 / 255.0
+    X = pixels * np.float32(1.0 / 255.0)  # float32 in one pass
     notes.append(f"{len(X)} images resized to {size}x{size}, {'grayscale' if mode == 'L' else 'RGB'}, pixels scaled to [0, 1]")
     meta = DatasetMeta(
         source=source or str(root),

@@ -1,9 +1,11 @@
-"""The fast table reader: pyarrow's CSV reader (C++), streamed in blocks with progress and cancel.
+"""The fast table reader: pyarrow's CSV reader (C++) with progress and cancel.
 
 The top of the file is looked at the careful reader's way (text.py: comment lines, delimiter,
-header), then pyarrow parses the body block by block. Numeric columns come out as float64;
-text columns are trimmed, matched against the missing-value words (any case) and dictionary
-encoded, all in Arrow's vectorised kernels. Anything this reader does not handle raises
+header, which columns hold numbers), then pyarrow parses the body with those column types: a big
+file without quotes in pieces cut at line ends, by threads at once (Arrow lets go of the
+interpreter lock); other files as one stream of blocks. Numeric columns come out as float64;
+text columns are dictionary encoded, and their distinct values trimmed and matched against the
+missing-value words (any case). Anything this reader does not handle raises
 NeedsCarefulRead and the careful reader reads the file instead (tabular.py), so a file gets the
 same dataset, notes and messages from either reader:
   not UTF-8, binary or UTF-16 content, rows with another number of cells, a quote the parser
@@ -165,8 +167,8 @@ def _read_batches(path: Path, plan: _Plan, progress: Progress | None) -> list:
     types = {f"c{j}": pa.float64() if numeric else text for j, numeric in enumerate(plan.numeric)}
     try:
         return _read_all(pa, pacsv, path, plan, types, progress, plan.null_values)
-    except pa.ArrowInvalid:
-        if plan.null_values is NULL_VALUES:
+    except pa.ArrowInvalid as exc:
+        if plan.null_values is NULL_VALUES or "conversion error" not in str(exc):
             raise
     if progress is not None:
         progress.restart("rows")
