@@ -83,10 +83,13 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def run_engine(spec, data):
+def run_engine(spec, data, seen=None):
+    """samples/s of train() from RunStarted to the last EpochEnd; `seen(event)` sees every event."""
     n = 0
     t0 = t1 = None
     for ev in train(spec, data=data):
+        if seen is not None:
+            seen(ev)
         if isinstance(ev, RunStarted):
             t0 = time.perf_counter()
             n_train = ev.n_train

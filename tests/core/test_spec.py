@@ -251,7 +251,7 @@ def test_unknown_fields_say_where_they_belong_or_what_was_meant():
                                                      "schedule.warmup.epochs")
     assert only_problem({"layers": []}) == ("layers", "unknown field; layers belongs in model.layers")
     path, msg = only_problem({"train": {"epoch": 3}})
-    assert path == "train.epoch" and msg.startswith("unknown field; did you mean 'epochs'? allowed here: batch_size")
+    assert path == "train.epoch" and msg.startswith("unknown field; did you mean 'epochs'? allowed here: accumulate_batches, batch_size")
     # a spec field given to the optimizer
     path, msg = only_problem({"optimizer": {"type": "Adam", "epochs": 3}})
     assert path == "optimizer.epochs" and msg.startswith("Adam has no parameter 'epochs'")

@@ -9,6 +9,8 @@
     workbench compress RUN --method .. int8 / fp16 / pruned variants and a before/after table
     workbench evaluate RUN [...]       confusion matrix, per-class metrics, AUCs of a recorded run
     workbench predict RUN --data F     a recorded run's model on new rows or images
+    workbench check SPEC               pre-flight check of data and model (seconds)
+    workbench lr-find SPEC             learning-rate range test: suggests optimizer.lr
 
 Each command lives in its own module of this package, which registers its subparser with
 `register(subparsers)` (see COMMANDS). Every handler returns the exit code:
@@ -28,7 +30,7 @@ import sys
 from typing import Callable, Sequence
 
 from workbench import __version__
-from workbench.cli import compress, data, evaluate, export, gui, predict, presets, runs, sweep, train
+from workbench.cli import check, compress, data, evaluate, export, gui, lr_find, predict, presets, runs, sweep, train
 from workbench.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -48,6 +50,8 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     compress.register,
     evaluate.register,
     predict.register,
+    check.register,
+    lr_find.register,
     gui.register,
 ]
 

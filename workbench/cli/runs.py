@@ -77,13 +77,15 @@ def _cmd_runs_show(args: argparse.Namespace) -> int:
             raise UsageError(f"No run {args.id} in {store.path}; `workbench runs` lists them.") from None
         epochs = store.epochs(rec.id)
         artifacts = store.artifacts(rec.id)
-        data_event = next((e["data"] for e in store.events(rec.id) if e["kind"] == "data"), None)
+        data_event = next((e["data"] for e in store.events(rec.id, kinds=("data",))), None)
+        alerts = [{"epoch": e["epoch"], "step": e["step"], **e["data"]} for e in store.events(rec.id, kinds=("alert",))]
     if args.json:
         d = json_safe(rec.to_dict())
         d["spec"] = json.loads(rec.spec_json)
         d["epoch_logs"] = [json_safe(e) for e in epochs]
         d["artifacts"] = artifacts
         d["warnings"] = [note for note in (baseline_note(rec.metrics),) if note]
+        d["alerts"] = alerts
         if data_event is not None:
             d["data_source"] = data_event.get("source")
             d["data_notes"] = list(data_event.get("notes") or [])
@@ -112,6 +114,8 @@ def _cmd_runs_show(args: argparse.Namespace) -> int:
         lines.append(f"  folder    {rec.run_dir}")
     for a in artifacts:
         lines.append(f"  artifact  {a['kind']}: {a['path']}")
+    for alert in alerts:  # the health monitor's, in the order they happened
+        lines.append(f"  alert     epoch {alert['epoch']}, step {alert['step']}: {alert.get('message', '')}")
     print("\n".join(lines))
     if rec.metrics:
         print("Final metrics:")

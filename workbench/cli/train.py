@@ -212,6 +212,11 @@ class Progress:
                 self._last_plain = now
                 self._line(text, permanent=True)
 
+    def alert(self, ev) -> None:
+        """A health-monitor alert, on its own line (it stays above the progress line)."""
+        if self.enabled:
+            self._line(f"  health: epoch {ev.epoch}, step {ev.step}: {ev.message}", permanent=True)
+
     def done(self) -> None:
         if self.enabled and self.tty and self._width:
             self.stream.write("\n")
@@ -247,6 +252,7 @@ def _run_training(args, spec, base_dir: Path, prepared, store, data_notes: Seque
     from workbench.core.training import (
         BatchProgress,
         EpochEnd,
+        HealthAlert,
         RunFailed,
         RunFinished,
         RunRecorded,
@@ -296,6 +302,8 @@ def _run_training(args, spec, base_dir: Path, prepared, store, data_notes: Seque
                 progress.epoch(ev)
                 if args.json:
                     emit_json(json_safe({"epoch": ev.epoch, **ev.logs}))
+            elif isinstance(ev, HealthAlert):
+                progress.alert(ev)
             elif isinstance(ev, (RunFinished, RunStopped, RunFailed)):
                 terminal = ev
     except KeyboardInterrupt:

@@ -169,6 +169,8 @@ def run_job(job: Job, control: TrainControl, emit: Callable[[Event], None], reso
     threads = job.threads or resources.threads
     if threads:
         kwargs["threads"] = threads
+    if job.pause_on_divergence:  # (only then: a scripted train_target need not know the option)
+        kwargs["pause_on_divergence"] = True
     data = resources.prepared_data(spec, job)
     if data is not None:
         kwargs["data"] = data

@@ -50,6 +50,7 @@ class Job:
     tags: tuple[str, ...] = ()
     progress_interval: float = 0.25
     threads: int | None = None  # CPU threads (else the child's, else the trainer's default)
+    pause_on_divergence: bool = False  # a person is watching: NaN pauses at good weights (train())
     train_target: str = DEFAULT_TRAIN  # "package.module:function" or "/path/file.py:function"
 
 

@@ -50,7 +50,8 @@ class ProcessRun:
                  store_path: str | os.PathLike | None = None, *, resume_from: str | os.PathLike | None = None,
                  progress_interval: float = 0.25, threads: int | None = None, name: str | None = None,
                  parent_id: int | None = None, sweep_id: str | None = None, tags: tuple[str, ...] = (),
-                 train_target: str = DEFAULT_TRAIN, child: ChildProcess | None = None) -> None:
+                 train_target: str = DEFAULT_TRAIN, pause_on_divergence: bool = False,
+                 child: ChildProcess | None = None) -> None:
         self.spec = spec
 
         def text(path) -> str | None:
@@ -60,7 +61,7 @@ class ProcessRun:
             next(_job_ids), spec.to_dict() if hasattr(spec, "to_dict") else spec, base_dir=text(base_dir),
             store_path=text(store_path), run_dir=text(run_dir), resume_from=text(resume_from), name=name,
             parent_id=parent_id, sweep_id=sweep_id, tags=tuple(tags), progress_interval=progress_interval,
-            threads=threads, train_target=train_target)
+            threads=threads, train_target=train_target, pause_on_divergence=pause_on_divergence)
         self._child = child
         self._watch = JobWatch(self.job)
         self.on_end: Callable[[], None] | None = None  # called once when the terminal event arrives

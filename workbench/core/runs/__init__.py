@@ -14,6 +14,7 @@ from workbench.core.runs.filter import (
     spec_value,
 )
 from workbench.core.runs.groups import GROUP_PREFIX, group_of, group_runs, group_tag, repeat_specs
+from workbench.core.runs.health import stored_health
 from workbench.core.runs.lineage import (
     BranchPlan,
     branch_plan,
@@ -38,6 +39,6 @@ __all__ = [
     "GROUP_PREFIX", "group_tag", "repeat_specs", "group_of", "group_runs",
     "Group", "Comparison", "group_stats", "compare_groups", "metric_keys", "per_run_values",
     "FILTER_KEYS", "COLUMN_GETTERS", "RunFilter", "parse_filter", "load_runs", "spec_value",
-    "differing_fields", "field_value",
+    "differing_fields", "field_value", "stored_health",
     "RestoredRun", "restore_run", "run_weights_path", "recorded_data_source", "spec_to_load",
 ]

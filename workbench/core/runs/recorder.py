@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from workbench.core.runs.health import alert_row, sample_row
 from workbench.core.runs.lineage import run_folder
 from workbench.core.spec import experiment_name
 from workbench.core.runs.store import RunStore
@@ -16,6 +17,8 @@ from workbench.core.training import (
     Callback,
     CheckpointSaved,
     EvaluationSnapshot,
+    HealthAlert,
+    HealthSample,
     LRChanged,
     RunFailed,
     RunFinished,
@@ -33,7 +36,8 @@ class RunRecorder(Callback):
     """Writes one run into a RunStore as it goes. `RunRecorder.begin` records the run first (status
     running, owned by this process) and gives it its folder; the trainer then calls the hooks:
     device, task and parameter count at the start, every epoch committed when it ends (with its
-    step and elapsed time), LR changes, pauses and checkpoints as they happen, status and final
+    step and elapsed time), LR changes, pauses, checkpoints and health alerts as they happen, the
+    health monitor's samples a batch at a time (each epoch's with the epoch), status and final
     metrics at the end. A killed process loses at most the epoch in progress."""
 
     def __init__(self, store: RunStore, run_id: int, run_dir: str | os.PathLike) -> None:
@@ -43,6 +47,7 @@ class RunRecorder(Callback):
         self.ended = False
         self.named = True  # the caller chose the run's name (begin: only when it was given one)
         self._artifacts: set[tuple[str, str]] = set()
+        self._health: list[tuple[str, int, int, dict]] = []
         self._started = time.perf_counter()
 
     @classmethod
@@ -80,21 +85,31 @@ class RunRecorder(Callback):
         to itself can be loaded again from anywhere) and the loader's notes, unless the caller
         recorded them already (the CLI adds its own report)."""
         meta = run.meta
-        if meta is None or any(e["kind"] == "data" for e in self.store.events(self.run_id)):
+        if meta is None or self.store.events(self.run_id, kinds=("data",)):
             return
         source = str(meta.source)
         if not source.startswith("sample:"):
             source = str(Path(source).expanduser().resolve())
         self.store.log_event(self.run_id, "data", 0, 0, {"source": source, "notes": list(meta.notes or [])})
 
+    def _flush_health(self) -> None:
+        rows, self._health = self._health, []
+        if rows:
+            self.store.log_events(self.run_id, rows)
+
     def on_epoch_end(self, run, epoch, logs):
+        self._flush_health()
         # step and elapsed let overlays of past runs share the live plot's step/time axes
         self.store.log_epoch(self.run_id, epoch, {
             **logs, "step": float(run.step), "elapsed": time.perf_counter() - self._started,
         })
 
     def on_event(self, run, event):
-        if isinstance(event, LRChanged):
+        if isinstance(event, HealthSample):
+            self._health.append(sample_row(event))
+        elif isinstance(event, HealthAlert):
+            self.store.log_events(self.run_id, [alert_row(event)])
+        elif isinstance(event, LRChanged):
             self.store.log_event(self.run_id, "lr_changed", event.epoch, event.step,
                                  {"lr": event.lr, "previous": event.previous})
         elif isinstance(event, (CheckpointSaved, ArtifactSaved)):
@@ -117,6 +132,7 @@ class RunRecorder(Callback):
         train function ended without that (it raised, or is not the trainer) calls it itself."""
         if not self.ended:
             self.ended = True
+            self._flush_health()
             finish_record(self.store, self.run_id, event)
 
 

@@ -94,8 +94,8 @@ def recorded_data_source(store: "RunStore", run_id: int, spec: "ExperimentSpec")
     source = spec.data.source
     if source.startswith("sample:") or Path(source).expanduser().is_absolute():
         return source
-    for event in store.events(run_id):
-        recorded = (event.get("data") or {}).get("source") if event["kind"] == "data" else None
+    for event in store.events(run_id, kinds=("data",)):  # (not the health monitor's many samples)
+        recorded = (event.get("data") or {}).get("source")
         if recorded:
             return str(recorded)
     return source

@@ -246,6 +246,18 @@ class RunStore:
                 (run_id, kind, epoch, step, json.dumps(clean_metrics(data or {})), time.time()),
             )
 
+    def log_events(self, run_id: int, rows: Sequence[tuple[str, int, int, dict]]) -> None:
+        """Several events (kind, epoch, step, data) in one transaction; data must be JSON-safe
+        (the health monitor's samples, written a batch at a time)."""
+        if not rows:
+            return
+        now = time.time()
+        with self._write() as db:
+            db.executemany(
+                "INSERT INTO events (run_id, kind, epoch, step, data, created) VALUES (?, ?, ?, ?, ?, ?)",
+                [(run_id, kind, epoch, step, json.dumps(data), now) for kind, epoch, step, data in rows],
+            )
+
     def finish_run(
         self, run_id: int, status: str, metrics: dict[str, float], duration: float, message: str = ""
     ) -> None:
@@ -383,10 +395,13 @@ class RunStore:
         rows = self._read("SELECT epoch, logs FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
         return [{"epoch": epoch, **json.loads(logs)} for epoch, logs in rows]
 
-    def events(self, run_id: int) -> list[dict[str, Any]]:
-        rows = self._read(
-            "SELECT kind, epoch, step, data, created FROM events WHERE run_id = ? ORDER BY id", (run_id,)
-        )
+    def events(self, run_id: int, kinds: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """The run's events in order; only those of `kinds` when given."""
+        where, args = "run_id = ?", [run_id]
+        if kinds is not None:
+            where += f" AND kind IN ({', '.join('?' * len(kinds))})"
+            args += list(kinds)
+        rows = self._read(f"SELECT kind, epoch, step, data, created FROM events WHERE {where} ORDER BY id", args)
         return [
             {"kind": kind, "epoch": epoch, "step": step, "data": json_or_empty(data, {}), "created": created}
             for kind, epoch, step, data, created in rows

@@ -9,6 +9,8 @@ from workbench.core.spec.model import (
     AugmentSpec,
     DataSpec,
     EarlyStoppingSpec,
+    EmaSpec,
+    HealthSpec,
     ExperimentSpec,
     FineTuneSpec,
     LayerSpec,
@@ -30,6 +32,7 @@ from workbench.core.spec.paths import get_dotted, resolve_source, set_dotted
 __all__ = [
     "SCHEMA_VERSION", "ExperimentSpec", "DataSpec", "SplitSpec", "AugmentSpec", "LayerSpec", "ModelSpec",
     "LossSpec", "OptimizerSpec", "ScheduleSpec", "WarmupSpec", "EarlyStoppingSpec", "TrainSpec", "FineTuneSpec",
+    "EmaSpec", "HealthSpec",
     "SpecError", "json_error_text", "field_home_hint", "parse_spec", "load_spec", "spec_to_dict",
     "get_dotted", "set_dotted", "resolve_source", "experiment_name", "is_named", "model_short_name",
     "data_short_name", "MISSING", "flatten_spec", "diff_specs", "values_equal",

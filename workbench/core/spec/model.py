@@ -185,6 +185,32 @@ class EarlyStoppingSpec(_Strict):
     restore_best: bool = True
 
 
+class EmaSpec(_Strict):
+    """An exponential moving average of the weights, evaluated and checkpointed beside them:
+    after every optimizer step, ema = decay·ema + (1 − decay)·weights."""
+
+    decay: float = Field(0.999, ge=0.5, lt=1.0, description="share of the average kept each step")
+
+
+class HealthSpec(_Strict):
+    """The health monitor: per-layer gradient norms, update/weight ratios, activation statistics
+    and dead units, sampled while training; alerts in plain words (see training.health)."""
+
+    every: Union[int, Literal["auto"]] = Field(
+        "auto", description="optimizer steps between samples; 'auto' keeps the cost near 2% of training")
+
+    @field_validator("every", mode="before")
+    @classmethod
+    def _every_form(cls, v):
+        if isinstance(v, str) and v.strip().isdigit():
+            v = int(v)
+        if isinstance(v, bool) or not (isinstance(v, int) or v == "auto"):
+            raise ValueError(f"must be a whole number of steps ≥ 1, or 'auto' (got {v!r})")
+        if isinstance(v, int) and v < 1:
+            raise ValueError(f"must be ≥ 1 step, or 'auto' (got {v})")
+        return v
+
+
 class TrainSpec(_Strict):
     epochs: int = Field(50, ge=1, le=100_000)
     batch_size: Union[int, Literal["full"]] = 32
@@ -197,6 +223,11 @@ class TrainSpec(_Strict):
     terminate_on_nan: bool = True
     checkpoint: bool = True
     num_threads: int | None = Field(None, ge=1)
+    accumulate_batches: int = Field(
+        1, ge=1, le=4096,
+        description="optimizer step every N batches: an effective batch of batch_size × N for the memory of one")
+    ema: EmaSpec | None = None
+    health: HealthSpec | None = Field(default_factory=HealthSpec)
 
     @field_validator("batch_size", mode="before")
     @classmethod
@@ -236,7 +267,7 @@ class ExperimentSpec(_Strict):
 
     @model_validator(mode="after")
     def _check_against_catalog(self) -> "ExperimentSpec":
-        problems = catalog_problems(self) + fine_tuning_problems(self)
+        problems = catalog_problems(self) + fine_tuning_problems(self) + accumulation_problems(self)
         if problems:
             raise CatalogProblems(problems)
         return self
@@ -355,6 +386,24 @@ def catalog_problems(spec: ExperimentSpec) -> list[tuple[str, str]]:
                 hint = field_home_hint(p, path, exclude=f"{kind}.")
             problems.append((path, f"{m}; {hint}" if hint else m))
     return problems
+
+
+def accumulation_problems(spec: ExperimentSpec) -> list[tuple[str, str]]:
+    """Gradient accumulation needs mini-batches: not with batch_size 'full' or a full-batch
+    optimizer (LBFGS), which already see every training row in one step."""
+    n = spec.train.accumulate_batches
+    if n == 1:
+        return []
+    if spec.train.batch_size == "full":
+        return [("train.accumulate_batches",
+                 f"batch_size 'full' already uses every training row in one step; set accumulate_batches "
+                 f"to 1, or set batch_size to a number (an effective batch of batch_size × {n})")]
+    entry = catalog.REGISTRY["optimizer"].get(spec.optimizer.type)
+    if entry is not None and entry.info.get("full_batch"):
+        return [("train.accumulate_batches",
+                 f"{spec.optimizer.type} trains on the whole training set in one step; set "
+                 f"accumulate_batches to 1 or choose a mini-batch optimizer (SGD, Adam, ...)")]
+    return []
 
 
 def migrate(raw: dict[str, Any]) -> dict[str, Any]:

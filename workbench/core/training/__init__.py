@@ -13,6 +13,7 @@ from typing import Any
 
 from workbench.core.training.callback import Callback, RunContext
 from workbench.core.training.control import TrainControl
+from workbench.core.training.health_rules import HealthRules, Overfitting, judge_overfitting, smooth
 from workbench.core.training.events import (
     ArtifactSaved,
     BatchProgress,
@@ -20,6 +21,8 @@ from workbench.core.training.events import (
     EpochEnd,
     EvaluationSnapshot,
     Event,
+    HealthAlert,
+    HealthSample,
     LRChanged,
     Paused,
     Resumed,
@@ -50,13 +53,15 @@ _NEEDS_TORCH = {
     "init_weights_path": "finetune", "prepare_fine_tuning": "finetune", "check_initial_weights": "finetune",
     "epoch_seed": "batching", "epoch_permutation": "batching", "batch_slices": "batching",
     "resolve_batch_size": "batching", "threads_for": "batching",
+    "loss_target_fn": "loop_state",
+    "HealthMonitor": "health", "layer_names": "health",
 }
 
 __all__ = [
-    "Callback", "RunContext", "TrainControl",
+    "Callback", "RunContext", "TrainControl", "HealthRules", "Overfitting", "judge_overfitting", "smooth",
     "Event", "RunStarted", "BatchProgress", "EpochEnd", "LRChanged", "Paused", "Resumed",
-    "CheckpointSaved", "RunRecorded", "ArtifactSaved", "EvaluationSnapshot", "TerminalEvent", "RunFinished",
-    "RunStopped", "RunFailed",
+    "CheckpointSaved", "RunRecorded", "ArtifactSaved", "EvaluationSnapshot", "HealthSample", "HealthAlert",
+    "TerminalEvent", "RunFinished", "RunStopped", "RunFailed",
     *_NEEDS_TORCH,
 ]
 

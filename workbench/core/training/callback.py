@@ -64,6 +64,9 @@ class RunContext:
     # split name -> the model's outputs (on the device) that the latest metrics of that split
     # came from: "val" after every epoch; "val" and "test" of the final weights at the end
     outputs: dict[str, Any] = field(default_factory=dict)
+    control: Any = None  # the run's TrainControl, when someone outside can pause/resume it
+    ema: Any = None  # torch.optim.swa_utils.AveragedModel when train.ema is set
+    grad_norm_before_clip: Any = None  # the last step's total gradient norm (a tensor) when clipping
     # set by request_stop
     stop_reason: str | None = None
     stop_finished: bool = False
@@ -114,6 +117,7 @@ class RunContext:
         sched = self.scheduler  # a catalog SchedulerHandle (its state includes its step count)
         return {
             "model": state_dict_to_cpu(self.model.state_dict()) if self.model is not None else {},
+            "ema": state_dict_to_cpu(self.ema.module.state_dict()) if self.ema is not None else None,
             "optimizer": state_dict_to_cpu(self.optimizer.state_dict()) if self.optimizer is not None else None,
             "scheduler": state_dict_to_cpu(sched.state_dict()) if sched is not None else None,
             "scaler": self.scaler.state_dict() if self.scaler is not None else None,

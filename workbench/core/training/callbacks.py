@@ -124,38 +124,71 @@ class EarlyStopping(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop as soon as the training loss is NaN/inf (checked at every read-back and at epoch
-    end) and put back the weights from the last epoch that ended finite."""
+    """Act as soon as the training loss is NaN/inf (checked at every read-back and at epoch end):
+    put back the weights from the last epoch that ended finite, then stop the run, or with
+    `pause` (an interactive run that someone can resume) pause it there, clear the optimizer's
+    state (its moments hold the NaNs too) and raise a divergence HealthAlert that offers a
+    learning rate ten times lower. The epoch in which a paused run diverged keeps a NaN training
+    loss; the run continues from the restored weights when resumed."""
 
-    def __init__(self) -> None:
+    def __init__(self, pause: bool = False) -> None:
+        self.pause = pause
         self._good: dict[str, torch.Tensor] | None = None
         self._good_epoch = 0
+        self._handled_epoch: int | None = None  # a paused run's epoch that already diverged
 
     def on_run_start(self, run, event):
         if run.model is not None:
             self._good = run.snapshot_weights()
             self._good_epoch = run.start_epoch
 
+    def _restore(self, run: RunContext) -> str:
+        if self._good is None:
+            return "no good weights to keep"
+        run.restore_weights(self._good)
+        return (f"kept the weights from the end of epoch {self._good_epoch}" if self._good_epoch
+                else "kept the initial weights")
+
     def _terminate(self, run: RunContext, epoch: int, step: int, what: str) -> None:
-        if self._good is not None:
-            run.restore_weights(self._good)
-            kept = (f"kept the weights from the end of epoch {self._good_epoch}" if self._good_epoch
-                    else "kept the initial weights")
-        else:
-            kept = "no good weights to keep"
+        kept = self._restore(run)
         clip = ("enable gradient clipping (train.grad_clip, e.g. 1.0)" if run.spec.train.grad_clip is None
                 else f"lower the gradient clipping (now {run.spec.train.grad_clip:g})")
+        if self.pause and run.control is not None:
+            self._pause(run, epoch, step, what, kept, clip)
+            return
         run.request_stop(
             f"the training loss became {what} at epoch {epoch}, step {step}; {kept}. "
             f"Lower the learning rate (now {run.lr:.3g}) or {clip}."
         )
 
+    def _pause(self, run: RunContext, epoch: int, step: int, what: str, kept: str, clip: str) -> None:
+        from workbench.core.training.events import HealthAlert
+
+        if run.optimizer is not None:
+            run.optimizer.state.clear()  # momentum / second moments are NaN as well
+        self._handled_epoch = epoch
+        lower = run.lr / 10
+        run.control.pause()
+        run.emit(HealthAlert(
+            kind="divergence", epoch=epoch, step=step, suggested_lr=lower, value=run.lr,
+            message=(f"Diverged: the training loss became {what} at epoch {epoch}, step {step}. Paused; {kept} "
+                     f"and reset the optimizer's state. Resume with a lower learning rate (now {run.lr:.3g}; "
+                     f"try {lower:.3g}) or {clip}."),
+        ))
+
+    def _weights_finite(self, run: RunContext) -> bool:
+        return run.model is None or all(bool(torch.isfinite(p).all()) for p in run.model.parameters())
+
     def on_progress(self, run, event):
-        if not math.isfinite(event.loss):
-            self._terminate(run, event.epoch, event.step, "NaN" if math.isnan(event.loss) else "infinite")
+        if math.isfinite(event.loss):
+            return
+        if self._handled_epoch == event.epoch and self._weights_finite(run):
+            return  # the epoch's running sum still holds the NaN from before the pause
+        self._terminate(run, event.epoch, event.step, "NaN" if math.isnan(event.loss) else "infinite")
 
     def on_epoch_end(self, run, epoch, logs):
-        bad = [k for k in ("loss", "val_loss") if k in logs and not math.isfinite(logs[k])]
+        keys = ("val_loss",) if self._handled_epoch == epoch and self._weights_finite(run) else ("loss", "val_loss")
+        bad = [k for k in keys if k in logs and not math.isfinite(logs[k])]
         if bad:
             v = logs[bad[0]]
             self._terminate(run, epoch, run.step, ("NaN" if math.isnan(v) else "infinite") +

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["EvalSet", "evaluate", "model_outputs", "EVAL_CHUNK"]
+__all__ = ["EvalSet", "evaluate", "model_outputs", "ema_view", "EVAL_CHUNK"]
 
 EVAL_CHUNK = 8192  # rows per forward pass when evaluating val/test
 
@@ -36,6 +36,14 @@ def _forward(model: torch.nn.Module, xb: torch.Tensor, precision: Any) -> torch.
         with torch.autocast(xb.device.type, dtype=precision.dtype):
             return model(xb).float()
     return model(xb).float()
+
+
+def ema_view(ctx: Any, ema: Any) -> Any:
+    """The loop state as `evaluate` needs it, with the weights' moving average as the model."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(model=ema.module, loss_fn=ctx.loss_fn, device=ctx.device,
+                           precision=ctx.precision, meta=ctx.meta)
 
 
 @torch.no_grad()

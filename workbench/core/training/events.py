@@ -43,6 +43,7 @@ class RunStarted(Event):
     target_scaler: dict[str, list[float]] | None = None
     # what fine-tuning did before the first step ("loaded 4 of 5 layers from run #3 ...; layers 1, 2 frozen")
     notes: list[str] = field(default_factory=list)
+    accumulate_batches: int = 1  # optimizer step every N batches: effective batch = batch_size × N
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,46 @@ class EvaluationSnapshot(Event):
     predictions_path: str  # "" when the run has no folder to write to
     boundary: dict[str, Any] | None = None
     seconds: float = 0.0  # what taking the snapshot cost the training process
+
+
+@dataclass(frozen=True)
+class HealthSample(Event):
+    """Per-layer statistics of one sampled optimizer step (the health monitor, training.health).
+
+    Lists run over `layers` (the model's top-level layers, "1 Linear", "2 ReLU", ...); NaN where
+    a statistic does not apply (no parameters; not a ReLU for dead units). The update/weight
+    ratio is ‖Δw‖ / ‖w‖ of the step; around 1e-3 is healthy.
+    """
+
+    epoch: int  # the epoch in progress (1-based)
+    step: int  # optimizer steps so far, this one included
+    layers: list[str]
+    grad_norm: list[float]
+    update_ratio: list[float]
+    act_mean: list[float]
+    act_std: list[float]
+    dead_fraction: list[float]
+    total_grad_norm: float  # over every parameter, before clipping when train.grad_clip is set
+    lr: float
+
+
+@dataclass(frozen=True)
+class HealthAlert(Event):
+    """Something about the run a person should know, in plain words, with what to do.
+
+    kind: exploding | vanishing | dead_units | plateau | divergence | overfitting
+    value: the alert's number (norm ratio, dead fraction, ...); suggested_lr: for divergence and
+    plateau, the learning rate the alert proposes (0 when none); best_epoch: for overfitting.
+    """
+
+    kind: str
+    epoch: int
+    step: int
+    message: str
+    layer: str = ""
+    value: float = 0.0
+    suggested_lr: float = 0.0
+    best_epoch: int = 0
 
 
 @dataclass(frozen=True)

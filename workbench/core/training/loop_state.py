@@ -8,7 +8,7 @@ import torch
 
 from workbench.core.training.batching import epoch_seed
 
-__all__ = ["LoopState", "augment_active", "loss_target_fn", "summary_rows"]
+__all__ = ["LoopState", "augment_active", "group_rows", "loss_target_fn", "summary_rows"]
 
 
 class LoopState:
@@ -30,6 +30,14 @@ def augment_active(aug) -> bool:
     """Whether an AugmentSpec changes anything."""
     return bool(getattr(aug, "hflip", False) or getattr(aug, "vflip", False)
                 or getattr(aug, "rotate_degrees", 0) or getattr(aug, "shift", 0) or getattr(aug, "noise_std", 0))
+
+
+def group_rows(slices: list[tuple[int, int]], accumulate: int) -> list[int]:
+    """Rows in each optimizer step when `accumulate` batches make one step (the epoch's last
+    step may hold fewer batches). Each batch's loss is weighted by its rows over its step's rows,
+    so k accumulated batches of size b step exactly like one batch of k·b under a mean loss."""
+    sizes = [b - a for a, b in slices]
+    return [sum(sizes[i:i + accumulate]) for i in range(0, len(sizes), accumulate)]
 
 
 def loss_target_fn(meta):

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from workbench.core.training.callbacks import RunContext
-from workbench.core.training.evaluation import evaluate
+from workbench.core.training.evaluation import ema_view, evaluate
 from workbench.core.training.events import RunFinished, RunStopped, TerminalEvent
 
 __all__ = ["terminal_event", "majority_class"]
@@ -54,6 +54,10 @@ def terminal_event(run: RunContext, ctx: Any, epochs_done: int, duration: float,
         if len(ctx.test):
             metrics.update(evaluate(ctx, ctx.test, "test_", sink=run.outputs))
         metrics.update(_baselines(ctx))
+        if run.ema is not None:  # the weights' moving average, measured beside them
+            for split, prefix in ((ctx.val, "val_ema_"), (ctx.test, "test_ema_")):
+                if len(split):
+                    metrics.update(evaluate(ema_view(ctx, run.ema), split, prefix))
     metrics["lr"] = run.lr
     if ctx.user_stop:
         return RunStopped(epochs=epochs_done, metrics=metrics, duration=duration, reason="stopped by the user")

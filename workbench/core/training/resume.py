@@ -26,6 +26,9 @@ def resume_from_checkpoint(run: RunContext, spec: ExperimentSpec, path: str | Pa
         raise CheckpointError(
             f"the checkpoint {path} does not fit this model (the layers changed?): {str(exc).splitlines()[0]}"
         ) from exc
+    if run.ema is not None and ck.get("ema") is not None:
+        run.ema.module.load_state_dict(ck["ema"])
+        run.ema.n_averaged.fill_(max(1, int(ck.get("step", 1))))
     if ck.get("optimizer") is not None:
         try:
             run.optimizer.load_state_dict(ck["optimizer"])

@@ -55,6 +55,7 @@ class RunShell(ABC):
     epochs_done: int
     ctx: Any
     _oom: bool
+    pause_on_divergence: bool
 
     @abstractmethod
     def _run(self) -> Iterator[Event]:  # returns the terminal event
@@ -183,7 +184,7 @@ class RunShell(ABC):
         cbs: list[Callback] = []
         # order matters: NaN handling first (restores good weights before anything saves them)
         if t.terminate_on_nan:
-            cbs.append(TerminateOnNaN())
+            cbs.append(TerminateOnNaN(pause=self.pause_on_divergence))
         if t.early_stopping is not None:
             es = t.early_stopping
             cbs.append(EarlyStopping(es.monitor, es.patience, es.min_delta, es.mode, es.restore_best))
@@ -193,6 +194,10 @@ class RunShell(ABC):
         if t.checkpoint and self.run_dir is not None:
             monitor = t.early_stopping.monitor if t.early_stopping is not None else "val_loss"
             cbs.append(Checkpoint(self.run_dir, monitor=monitor))
+        if t.health is not None:
+            from workbench.core.training.health import HealthMonitor
+
+            cbs.append(HealthMonitor(t.health.every))
         self.callbacks = cbs + self.user_callbacks
 
 

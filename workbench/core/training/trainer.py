@@ -69,7 +69,7 @@ from workbench.core.training.device import (
     select_device,
 )
 from workbench.core.training.epoch_sums import EpochSums
-from workbench.core.training.evaluation import EvalSet, evaluate
+from workbench.core.training.evaluation import EvalSet, ema_view, evaluate
 from workbench.core.training.finetune import parameter_groups, prepare_fine_tuning
 from workbench.core.training.events import (
     BatchProgress,
@@ -81,7 +81,13 @@ from workbench.core.training.events import (
     RunStarted,
     TerminalEvent,
 )
-from workbench.core.training.loop_state import LoopState, augment_active, loss_target_fn, summary_rows
+from workbench.core.training.loop_state import (
+    LoopState,
+    augment_active,
+    group_rows,
+    loss_target_fn,
+    summary_rows,
+)
 from workbench.core.training.lr_control import set_learning_rate
 from workbench.core.training.resume import resume_from_checkpoint
 from workbench.core.training.outcome import majority_class, terminal_event
@@ -112,6 +118,7 @@ def train(
     resume_from: str | Path | None = None,
     progress_interval: float = 0.25,
     threads: int | None = None,
+    pause_on_divergence: bool = False,
 ) -> Iterator[Event]:
     """Train `spec`; yield events; end with exactly one terminal event. See the module doc.
 
@@ -119,16 +126,19 @@ def train(
     run_dir: where best.pt/last.pt go (when spec.train.checkpoint).
     resume_from: a checkpoint to continue from (weights, optimizer, scheduler, epoch, step).
     threads: CPU threads when the spec does not set train.num_threads (see threads_for).
+    pause_on_divergence: when the loss becomes NaN/inf, pause at the last good weights (through
+      `control`) and raise a divergence HealthAlert instead of stopping; for interactive runs.
     """
     yield from _Training(spec, data=data, base_dir=base_dir, control=control, callbacks=callbacks,
-                         run_dir=run_dir, resume_from=resume_from,
-                         progress_interval=progress_interval, threads=threads).events()
+                         run_dir=run_dir, resume_from=resume_from, progress_interval=progress_interval,
+                         threads=threads, pause_on_divergence=pause_on_divergence).events()
 
 
 class _Training(RunShell):
     def __init__(self, spec, *, data, base_dir, control, callbacks, run_dir, resume_from,
-                 progress_interval, threads):
+                 progress_interval, threads, pause_on_divergence):
         self.spec = spec
+        self.pause_on_divergence = bool(pause_on_divergence and control is not None)
         self.data = data
         self.base_dir = base_dir
         self.control = control
@@ -138,7 +148,7 @@ class _Training(RunShell):
         self.progress_interval = max(float(progress_interval), MIN_READBACK_INTERVAL)
         self.threads = threads
         self.callbacks: list[Callback] = []
-        self.run = RunContext(spec=spec, run_dir=self.run_dir)
+        self.run = RunContext(spec=spec, run_dir=self.run_dir, control=control)
         self.batch_size = 0
         self.t_start = time.perf_counter()
         self.paused_seconds = 0.0
@@ -185,7 +195,8 @@ class _Training(RunShell):
         self.batch_size = bs = resolve_batch_size(t.batch_size, n_train, full_batch)
         has_bn = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules())
         slices = batch_slices(n_train, bs, drop_single_last=has_bn)
-        steps_per_epoch = len(slices)
+        accumulate = t.accumulate_batches
+        steps_per_epoch = -(-len(slices) // accumulate)  # optimizer steps
         n_per_epoch = slices[-1][1]
 
         loss_fn = catalog.make_loss(spec.loss, meta, data.train.y)
@@ -196,6 +207,9 @@ class _Training(RunShell):
         sched = catalog.make_scheduler(spec.schedule, optimizer, t.epochs, steps_per_epoch)
         scaler = torch.amp.GradScaler(device.type) if precision.grad_scaler else None
         run.optimizer, run.scheduler, run.scaler = optimizer, sched, scaler
+        if t.ema is not None:
+            from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+            run.ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(t.ema.decay), use_buffers=True)
 
         # data to the device, once
         target = loss_target_fn(meta)
@@ -220,6 +234,7 @@ class _Training(RunShell):
             total_flops=int(getattr(summary, "total_flops", 0)),
             memory_bytes=int(getattr(summary, "memory_bytes", 0)), start_epoch=start_epoch, notes=notes,
             target_scaler=meta.target_scaler.to_dict() if getattr(meta, "target_scaler", None) else None,
+            accumulate_batches=accumulate,
         )
         self.t_start = time.perf_counter()
         self._call("on_run_start", started)
@@ -234,6 +249,7 @@ class _Training(RunShell):
             out_width=int(summary.output_shape[-1]) if getattr(summary, "output_shape", None) else 0,
             augment=getattr(data, "augment", None) if meta.kind == "image" else None,
             majority_class=majority_class(data.train.y, meta),
+            accumulate=accumulate, group_rows=group_rows(slices, accumulate),
         )
         if self.ctx.augment is not None and not augment_active(self.ctx.augment):
             self.ctx.augment = None
@@ -266,6 +282,8 @@ class _Training(RunShell):
         control = self.control
         progress_interval = self.progress_interval
         batches = len(c.slices)
+        accumulate, group_rows = c.accumulate, c.group_rows
+        ema = run.ema
 
         perm = epoch_permutation(len(c.Xtr), spec.train.seed, epoch).to(c.device)
         yp = c.ytr.index_select(0, perm)
@@ -298,6 +316,7 @@ class _Training(RunShell):
             nb = xb.shape[0]
             if aug is not None:
                 xb = augment_batch(xb, aug, aug_gen)
+            stepped = True
             if c.needs_closure:
                 loss = self._closure_step(xb, yb, l1, l1_params, clip, params)
             else:
@@ -308,22 +327,32 @@ class _Training(RunShell):
                 else:
                     out = model(xb)
                     loss = loss_fn(out, yb)
-                opt.zero_grad(set_to_none=True)
+                if (b - 1) % accumulate == 0:  # the first batch of an optimizer step
+                    opt.zero_grad(set_to_none=True)
                 total = loss + l1 * sum(p.abs().sum() for p in l1_params) if l1 > 0 else loss
+                if accumulate > 1:  # each batch's share of the step's mean loss
+                    total = total * (nb / group_rows[(b - 1) // accumulate])
+                    stepped = b % accumulate == 0 or b == batches
                 if scaler is not None:
                     scaler.scale(total).backward()
-                    if clip:
-                        scaler.unscale_(opt)
-                        torch.nn.utils.clip_grad_norm_(params, clip)
-                    scaler.step(opt)
-                    scaler.update()
+                    if stepped:
+                        if clip:
+                            scaler.unscale_(opt)
+                            run.grad_norm_before_clip = torch.nn.utils.clip_grad_norm_(params, clip)
+                        scaler.step(opt)
+                        scaler.update()
                 else:
                     total.backward()
-                    if clip:
-                        torch.nn.utils.clip_grad_norm_(params, clip)
-                    opt.step()
-            if sched_batch:
-                c.sched.step()
+                    if stepped:
+                        if clip:
+                            run.grad_norm_before_clip = torch.nn.utils.clip_grad_norm_(params, clip)
+                        opt.step()
+            if stepped:
+                if sched_batch:
+                    c.sched.step()
+                if ema is not None:
+                    ema.update_parameters(model)
+                step += 1
             # no device work here: keep the tensors, fold them in batches (see the module doc)
             if nb == bs:
                 keep_loss(loss.detach())
@@ -334,7 +363,6 @@ class _Training(RunShell):
             if b % fold_at == 0:
                 sums.fold()
             seen += nb
-            step += 1
             now = perf()
             if now < next_control:
                 continue
@@ -374,6 +402,8 @@ class _Training(RunShell):
             logs["accuracy"] = evaluate(self.ctx, c.train_sub, "", loss=False)["accuracy"]
         if len(c.val):
             logs.update(evaluate(self.ctx, c.val, "val_", sink=run.outputs))
+            if ema is not None:
+                logs.update(evaluate(ema_view(c, ema), c.val, "val_ema_"))
         logs["lr"] = lr_used
         if c.sched is not None and c.sched.step_per == "epoch":
             if c.sched.needs_metric:
@@ -402,7 +432,7 @@ class _Training(RunShell):
             total = loss + l1 * sum(p.abs().sum() for p in l1_params) if l1 > 0 else loss
             total.backward()
             if clip:
-                torch.nn.utils.clip_grad_norm_(params, clip)
+                self.run.grad_norm_before_clip = torch.nn.utils.clip_grad_norm_(params, clip)
             return loss
 
         loss = opt.step(closure)
