@@ -15,7 +15,6 @@ from workbench.core.training import (BatchProgress, EpochEnd, LRChanged, RunFini
 from workbench.gui.plots.decimate import PeakPyramid
 from workbench.gui.plots.live_curves import LiveCurves
 from workbench.gui.plots.redraw import BASE_MS, MAX_MS
-from workbench.gui.plots.overfitting import find_overfitting
 from workbench.gui.plots.smoothing import Ema, debiased_ema, debiased_ema_reference
 
 SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
@@ -205,28 +204,32 @@ def test_lr_change_marker_on_every_panel(curves):
 
 
 def test_overfitting_marked_from_scripted_sequence(curves):
-    train = [1.0, 0.8, 0.6, 0.5, 0.4, 0.35, 0.3, 0.25, 0.2]
-    val = [1.0, 0.85, 0.7, 0.65, 0.7, 0.72, 0.75, 0.8, 0.85]  # rises from epoch 5 on
+    train = [1.0 / e for e in range(1, 16)]
+    val = [1.0, 0.85, 0.7, 0.62, 0.6, 0.63, 0.67, 0.72, 0.78, 0.84, 0.9, 0.97, 1.04, 1.1, 1.18]  # best: epoch 5
     curves.handle_events(run_events(train, val))
     curves.flush()
-    assert curves.overfitting_epoch == 5
+    assert curves.overfitting_epoch is not None and curves.overfitting_epoch > 5
+    assert curves.run.overfit.best_epoch == 5
     assert curves.overfit_mark.region.isVisible()
-    assert curves.overfit_mark.line.label.toPlainText() == "overfitting from epoch 5"
+    assert curves.overfit_mark.line.label.toPlainText() == \
+        f"best epoch 5 · overfitting since {curves.overfitting_epoch}"
     lo, hi = curves.overfit_mark.region.getRegion()
-    assert (lo, hi) == (4 * STEPS, 9 * STEPS)  # from the turn to the last epoch
+    assert (lo, hi) == (5 * STEPS, 15 * STEPS)  # from the best epoch to the last
     shot(curves, "overfitting")
 
 
-def test_no_overfitting_while_validation_falls(curves):
+def test_no_overfitting_while_validation_falls_or_only_wobbles(curves):
     curves.handle_events(run_events(FALLING, [v * 1.2 for v in FALLING]))
     curves.flush()
     assert curves.overfitting_epoch is None
     assert not curves.overfit_mark.region.isVisible()
-    # Rising for fewer epochs than the patience is not overfitting either; rising while the
-    # training loss rises too is divergence, not overfitting.
-    assert find_overfitting(range(1, 6), [5, 4, 3, 2, 1], [5, 4, 3, 3.5, 3.6], 3) is None
-    assert find_overfitting(range(1, 7), [5, 4, 5, 6, 7, 8], [5, 4, 5, 6, 7, 8], 3) is None
-    assert find_overfitting(range(1, 6), [5, 4, 3, 2, 1], [5, 6, 7, 8, 9], 2) == 2
+    # the three-rising-epochs rule fired on this noisy but flat validation curve; the smoothed one does not
+    train = [1.0 / e for e in range(1, 21)]
+    wobble = [0.5, 0.48, 0.47, 0.46, 0.47, 0.48, 0.49, 0.46, 0.45, 0.46, 0.47, 0.48, 0.49, 0.47, 0.46, 0.47,
+              0.48, 0.49, 0.47, 0.46]
+    curves.handle_events(run_events(train, wobble))
+    curves.flush()
+    assert curves.overfitting_epoch is None and not curves.overfit_mark.region.isVisible()
 
 
 def test_overlays_distinct_colours_and_clear(curves):

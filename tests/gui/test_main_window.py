@@ -24,9 +24,10 @@ def test_opens_ready_to_train(qtbot, make_window):
     assert not window.pause_button.isEnabled() and not window.stop_button.isEnabled()
     assert window.reason_label.text() == ""
     assert window.windowTitle().startswith("Untitled")
-    assert window.pages.keys() == ["data", "model", "train", "evaluate", "runs", "sweeps", "export"]  # stage order
-    assert [window.pages.title(k) for k in window.pages.keys()] == ["Data", "Model", "Train", "Evaluate", "Runs",
-                                                                     "Sweeps", "Export"]
+    assert window.pages.keys() == ["data", "model", "train", "evaluate", "diagnose", "runs", "sweeps", "export",
+                                   "race"]  # stage order
+    assert [window.pages.title(k) for k in window.pages.keys()] == ["Data", "Model", "Train", "Evaluate", "Diagnose",
+                                                                     "Runs", "Sweeps", "Export", "Race"]
     assert window.pages.current_key == "data"
 
 
@@ -86,7 +87,7 @@ def test_train_shows_the_curves(qtbot, make_window):
     qtbot.waitUntil(lambda: window.session.state == "idle", timeout=8000)
 
 
-def test_add_page_places_it_by_stage_and_builds_it_when_first_shown(qtbot, make_window):
+def test_add_page_places_it_by_stage_and_builds_it_when_first_shown(qtbot, make_window, monkeypatch):
     from PySide6.QtWidgets import QLabel
 
     window = make_window()
@@ -96,13 +97,17 @@ def test_add_page_places_it_by_stage_and_builds_it_when_first_shown(qtbot, make_
         built.append(QLabel("loss surface"))
         return built[-1]
 
-    window.add_page("diagnose", "Diagnose", build, tip="Why a run misbehaves")
-    assert window.pages.keys() == ["data", "model", "train", "evaluate", "diagnose", "runs", "sweeps", "export"]
-    assert window.pages.action("runs").shortcut().toString() == "Ctrl+6"  # renumbered
-    assert window.pages.action("diagnose") in window.view_menu.actions()
+    # every stage has its page already: a new stage key between train and evaluate shows the placing
+    from workbench.gui.pages import host
+    monkeypatch.setattr(host, "STAGE_ORDER", ("data", "model", "train", "lab", *host.STAGE_ORDER[3:]))
+    window.add_page("lab", "Lab", build, tip="Try things")
+    assert window.pages.keys() == ["data", "model", "train", "lab", "evaluate", "diagnose", "runs", "sweeps",
+                                   "export", "race"]
+    assert window.pages.action("runs").shortcut().toString() == "Ctrl+7"  # renumbered
+    assert window.pages.action("lab") in window.view_menu.actions()
     assert not built
-    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
-    assert window.pages.current_key == "diagnose" and built and built[0].isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    assert window.pages.current_key == "lab" and built and built[0].isVisible()
 
 
 def test_train_shortcut_runs_and_buttons_follow_the_state(qtbot, make_window):

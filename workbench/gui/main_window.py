@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMenu, QSizePol
 
 from workbench.core.training import RunFailed, RunFinished, RunStarted, RunStopped
 from workbench.gui import prompts
+from workbench.gui.diagnostics import wiring as diagnostics
 from workbench.gui.error_dialog import RunErrorDialog
 from workbench.gui.pages import DataPage, ExportPage, ModelPage, PageHost, RunsPage, TrainPage
 from workbench.gui.panels.data_panel import DataPanel
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
         experiments.install(self)  # Sweeps page, seeds/branch/resume actions
         self._build_view_menu()
         self._build_toolbar()
+        diagnostics.install(self)  # Check, Find LR, the Diagnose and Race pages, the divergence bar
         self.statusBar().addPermanentWidget(self.progress)
 
         s = self.session
@@ -453,6 +455,7 @@ class MainWindow(QMainWindow):
             self.error_dialog.close()
         self.session.shutdown()
         experiments.shutdown(self)
+        diagnostics.shutdown(self)
         self.runs_panel.shutdown()
         self.training_panel.shutdown()
         if getattr(self, "export_page", None) is not None:

@@ -534,7 +534,9 @@ class Session(QObject):
                   **options: Any) -> RunHandle:
         """Called on the worker thread: a ProcessRun from the warm pool (started here if needed)."""
         pool = self.warm_pool()
-        return pool.start_run(spec, base_dir=base_dir, store_path=store_path, progress_interval=0.1, **options)
+        # a person is watching: a loss that turns NaN pauses at the last good weights (see train())
+        return pool.start_run(spec, base_dir=base_dir, store_path=store_path, progress_interval=0.1,
+                              pause_on_divergence=True, **options)
 
     def warm_pool(self):
         """The WarmPool keeping a spawned child ready (created on first use)."""

@@ -29,6 +29,7 @@ from workbench.core.spec import ExperimentSpec, field_bounds
 from workbench.gui import engine
 from workbench.gui.background import BackgroundCalls
 from workbench.gui.plots.lr_preview import LrPreview
+from workbench.gui.panels.training_options import TrainingOptionsBox
 from workbench.gui.session import Session
 from workbench.gui.widgets.experiment_name import ExperimentNameEdit
 from workbench.gui.widgets.param_form import NumberSpinBox, ParamForm
@@ -161,6 +162,8 @@ class TrainingPanel(QScrollArea):
         for section in (self.loss, self.optimizer, self.schedule):
             col.addWidget(section)
         col.addWidget(self._build_loop())
+        self.options = TrainingOptionsBox(self._edit)
+        col.addWidget(self.options)
         col.addWidget(self._build_early_stopping())
         col.addWidget(self._build_hardware())
         self.finetune = FineTuneBox(session)
@@ -432,6 +435,7 @@ class TrainingPanel(QScrollArea):
         finally:
             for blocker in blockers:
                 blocker.unblock()
+        self.options.show_spec(spec)
         self._update_preview(spec)
 
     def _update_preview(self, spec: ExperimentSpec) -> None:

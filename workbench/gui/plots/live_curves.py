@@ -22,7 +22,7 @@ from . import overlays as ov
 from .controls import X_AXES, ControlBar
 from .crosshair import Crosshair, fmt
 from .live_data import LiveRun
-from .markers import LrMarkers, OverfitMark
+from .markers import AlertMarkers, LrMarkers, OverfitMark
 from .palette import PlotColors, style_axes
 from .readable_axis import ReadableAxis
 from .redraw import RedrawScheduler, TimedLayoutWidget
@@ -45,7 +45,8 @@ class LiveCurves(QWidget):
     """Curves of the running experiment, plus overlays of other runs.
 
     Feed it core events with `handle_event` / `handle_events`; overlay past runs with
-    `show_runs`. `overfitting_epoch` is the epoch the overfitting mark starts at, or None.
+    `show_runs`. `overfitting_epoch` is the epoch since which the validation loss has stayed clearly
+    above its best (judged on smoothed curves, core.training.judge_overfitting), or None.
     """
 
     def __init__(self, parent: QWidget | None = None, *, overfit_patience: int = 3):
@@ -154,6 +155,7 @@ class LiveCurves(QWidget):
         self.crosshair = Crosshair(self.plots, self.readout, self._describe, on_hide=self._show_latest)
         self.lr_markers = LrMarkers(self.plots)
         self.overfit_mark = OverfitMark(self.loss_plot)
+        self.alert_markers = AlertMarkers([self.loss_plot])
         self._glw.scene().sigMouseMoved.connect(self.crosshair.on_mouse_moved)
         self._glw.viewport().installEventFilter(self)
 
@@ -203,6 +205,9 @@ class LiveCurves(QWidget):
                 self.follow()
         elif kind == "lr":
             self.lr_markers.add(*self.run.lr_mark, self._x)
+        elif kind == "alert":
+            coords, text, message = self.run.alert_mark
+            self.alert_markers.add(coords, text, self._x, message)
         elif kind == "epoch" and getattr(self.metric_plot.getAxis("left"), "full_label", None) != \
                 METRIC_LABELS[self.run.metric_key]:
             self._set_metric_label()
@@ -221,6 +226,7 @@ class LiveCurves(QWidget):
         for s in self.series.values():
             s.reset()
         self.lr_markers.clear()
+        self.alert_markers.clear()
         self.overfit_mark.hide()
 
     def show_runs(self, runs: Sequence[tuple[str, Sequence[dict], QColor | None]]) -> None:
@@ -264,6 +270,7 @@ class LiveCurves(QWidget):
         for overlay in self._overlays:
             ov.refresh(overlay, mode)
         self.lr_markers.set_x_mode(mode)
+        self.alert_markers.set_x_mode(mode)
         self.follow()
 
     def set_log_y(self, on: bool) -> None:
@@ -325,9 +332,11 @@ class LiveCurves(QWidget):
         for s in self.series.values():
             log = (log_y and s.plot is self.loss_plot) or (lr_log and s.plot is self.lr_plot)
             changed |= s.refresh(self._x, log, view, pixels)
-        if run.overfit_epoch is not None and len(run.epochs):
-            self.overfit_mark.show(run.overfit_epoch, run.epochs.column("epoch"),
+        if run.overfit is not None and len(run.epochs):
+            self.overfit_mark.show(run.overfit.since_epoch, run.overfit.best_epoch, run.epochs.column("epoch"),
                                    run.epochs.column(self._x))
+        elif run.overfit is None:
+            self.overfit_mark.hide()
         self.redraw_count += changed
         self._sync_legend()
         if not self.crosshair.active:
@@ -517,6 +526,7 @@ class LiveCurves(QWidget):
             s.invalidate()
         self.crosshair.set_color(colors.faint(colors.foreground, 120))
         self.overfit_mark.set_colors(colors)
+        self.alert_markers.set_colors(colors)
         self.lr_markers.set_colors(colors)
         self._scheduler.request()
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.core.training import (BatchProgress, EpochEnd, Event, LRChanged, RunStarted,
-                                   TerminalEvent)
+from workbench.core.training import (BatchProgress, EpochEnd, Event, HealthAlert, LRChanged, RunStarted,
+                                     TerminalEvent, judge_overfitting)
 
 from .buffers import RowBuffer
-from .overfitting import find_overfitting
 
 X_MODES = ("step", "epoch", "time")
+ALERT_WORDS = {"exploding": "exploding gradients", "vanishing": "vanishing gradients", "dead_units": "dead units",
+               "plateau": "plateau, tiny lr", "divergence": "diverged"}
 
 
 class LiveRun:
@@ -38,7 +39,7 @@ class LiveRun:
         self.steps_per_epoch = 0
         self.last_elapsed = 0.0
         self.live = False
-        self.overfit_epoch: int | None = None
+        self.overfit = None  # core.training.Overfitting: since_epoch, best_epoch
         self.lr_lo, self.lr_hi = np.inf, 0.0  # positive learning rates seen (for log-y)
 
     def handle(self, event: Event) -> str | None:
@@ -68,6 +69,13 @@ class LiveRun:
             self.lr_mark = ({"step": event.step, "epoch": epoch_x, "time": self.last_elapsed},
                             f"lr → {event.lr:.3g}")
             return "lr"
+        if isinstance(event, HealthAlert) and event.kind != "overfitting":  # (the curves judge that)
+            epoch_x = (event.step / self.steps_per_epoch if self.steps_per_epoch
+                       else float(event.epoch - 1))
+            self.alert_mark = ({"step": event.step, "epoch": epoch_x, "time": self.last_elapsed},
+                               ALERT_WORDS.get(event.kind, event.kind) + (f" ({event.layer})" if event.layer else ""),
+                               event.message)
+            return "alert"
         if isinstance(event, TerminalEvent):
             self.live = False
             return "end"
@@ -86,10 +94,15 @@ class LiveRun:
         self.lrs.append((event.step, event.epoch, event.elapsed, event.lr))
         self._note_lr(event.lr)
         self.last_elapsed = event.elapsed
-        if self.overfit_epoch is None:
-            self.overfit_epoch = find_overfitting(
-                self.epochs.column("epoch"), self.epochs.column("loss"),
-                self.epochs.column("val_loss"), self.overfit_patience)
+        n = len(self.epochs)
+        if n <= 500 or n % (n // 500) == 0:  # (each judgement reads every epoch)
+            self.overfit = judge_overfitting(self.epochs.column("epoch"), self.epochs.column("loss"),
+                                             self.epochs.column("val_loss"), patience=self.overfit_patience)
+
+    @property
+    def overfit_epoch(self) -> int | None:
+        """The first epoch of a sustained validation-loss rise (smoothed curves), or None."""
+        return self.overfit.since_epoch if self.overfit is not None else None
 
     def _note_lr(self, lr: float) -> None:
         if lr > 0:

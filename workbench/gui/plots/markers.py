@@ -1,5 +1,6 @@
 """Marks on the live curves: a dashed line on every panel where the learning rate was changed
-during the run, and the shaded "overfitting from epoch N" region on the loss panel."""
+during the run, the health monitor's alerts on the loss panel, and the shaded overfitting
+region (from the best epoch on) on the loss panel."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ class LrMarkers:
     mid-height: between the old and the new rate, so neither the curve nor the loss legend
     (top right of the first panel) covers it. The label keeps to the side of the line that is
     inside the view."""
+
+    role, width, style = "marker", 1.0, Qt.PenStyle.DashLine  # the pen of the lines
 
     def __init__(self, plots: Sequence[pg.PlotItem]):
         self.plots = tuple(plots)
@@ -62,17 +65,37 @@ class LrMarkers:
 
     def _color(self, lines: list[pg.InfiniteLine]) -> None:
         colors = self._colors
-        color = colors.role("marker")
+        color = colors.role(self.role)
         for line in lines:
-            line.setPen(pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine))
+            line.setPen(pg.mkPen(color, width=self.width, style=self.style))
             if getattr(line, "label", None) is not None:
                 line.label.setColor(color)
                 line.label.fill = pg.mkBrush(colors.legend_brush())
 
 
+class AlertMarkers(LrMarkers):
+    """The health monitor's alerts: a dotted line on the loss panel with a short label at the
+    top ("dead units (2 ReLU)"); the full message is the line's tooltip."""
+
+    role, width, style = "alert", 1.5, Qt.PenStyle.DotLine
+
+    def add(self, coords: dict[str, float], text: str, x_mode: str, message: str = "") -> None:
+        lines = []
+        for plot in self.plots:
+            line = pg.InfiniteLine(pos=coords[x_mode], angle=90, movable=False, label=text,
+                                   labelOpts={"position": 0.92, "rotateAxis": None})
+            line.setZValue(6)
+            line.setToolTip(message or text)
+            plot.addItem(line, ignoreBounds=True)
+            lines.append(line)
+        self.items.append((coords, lines))
+        if self._colors is not None:
+            self._color(lines)
+
+
 class OverfitMark:
-    """A faint region from the turn (the last epoch before validation loss rose) to the last
-    epoch, with a dashed line and its label at the turn."""
+    """A faint region from the best epoch (lowest validation loss) to the last epoch, with a
+    dashed line at the best epoch saying since when validation loss has stayed up."""
 
     def __init__(self, plot: pg.PlotItem):
         self.region = pg.LinearRegionItem(movable=False)
@@ -85,31 +108,38 @@ class OverfitMark:
         self._shown: tuple | None = None
 
     def hide(self) -> None:
+        if self._shown is None:
+            return
         self.region.setVisible(False)
         self.line.setVisible(False)
         self.line.label.setFormat("")
         self._shown = None
 
-    def show(self, epoch: int, epochs: np.ndarray, xs: np.ndarray) -> None:
-        """Mark overfitting from `epoch`; epochs/xs: the epoch rows and their x positions."""
-        i = int(np.searchsorted(epochs, epoch))
-        start, end = float(xs[max(i - 1, 0)]), float(xs[-1])
-        if self._shown == (epoch, start, end):
+    def show(self, since: int, best: int, epochs: np.ndarray, xs: np.ndarray) -> None:
+        """Mark overfitting since epoch `since`, the best epoch being `best`; epochs/xs: the
+        epoch rows and their x positions."""
+        i = min(int(np.searchsorted(epochs, best)), len(xs) - 1)
+        start, end = float(xs[i]), float(xs[-1])
+        if self._shown == (since, best, start, end):
             return
-        self._shown = (epoch, start, end)
+        self._shown = (since, best, start, end)
         self.region.setRegion((start, end))
         self.line.setValue(start)
         self.region.setVisible(True)
         self.line.setVisible(True)
-        text = f"overfitting from epoch {epoch}"
+        text = f"best epoch {best} · overfitting since {since}"
         if self.line.label.format != text:  # (a hidden label ignores new text)
             self.line.label.setFormat(text)
+        self.line.setToolTip(f"The validation loss was lowest at epoch {best} and has stayed clearly above it "
+                             f"since epoch {since} (judged on smoothed curves) while the training loss kept "
+                             "falling: keep the weights of epoch " + str(best) + " (early stopping with "
+                             "restore best).")
 
     def set_colors(self, colors: PlotColors) -> None:
         over = colors.role("overfit")
         self.region.setBrush(colors.faint(over, 35))
         for line in self.region.lines:
             line.setPen(pg.mkPen(None))
-        self.line.setPen(pg.mkPen(over, width=1, style=Qt.PenStyle.DashLine))
+        self.line.setPen(pg.mkPen(colors.role("best"), width=1.5, style=Qt.PenStyle.DashLine))
         self.line.label.setColor(over)
         self.line.label.fill = pg.mkBrush(colors.legend_brush())

@@ -13,6 +13,8 @@ _ROLES = {
     "lr": ("#2ca02c", "#69db7c"),
     "overfit": ("#d62728", "#ff6b6b"),
     "marker": ("#6c6c6c", "#a0a0a0"),
+    "alert": ("#e6550d", "#ff9f43"),
+    "best": ("#2ca02c", "#69db7c"),
 }
 
 # Overlays (past runs): distinct from each other and from the live run's role colours (train

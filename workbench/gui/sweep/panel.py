@@ -283,8 +283,10 @@ class SweepPanel(QWidget):
     def direction(self) -> str:
         return self._direction
 
-    def new_sweep(self, spec: ExperimentSpec | None = None, base_dir: Any = None) -> SweepConfig | None:
-        """Open the sweep dialog for `spec` (default: `spec_source()`); run what it returns."""
+    def new_sweep(self, spec: ExperimentSpec | None = None, base_dir: Any = None,
+                  space: dict[str, Any] | None = None) -> SweepConfig | None:
+        """Open the sweep dialog for `spec` (default: `spec_source()`), its space filled in from
+        `space` when given (the LR finder's range); run what it returns."""
         if self.running:
             return None
         if spec is None:
@@ -293,7 +295,7 @@ class SweepPanel(QWidget):
             spec, base_dir = self.spec_source()
         from .dialog import SweepDialog
 
-        dialog = SweepDialog(spec, base_dir, self)
+        dialog = SweepDialog(spec, base_dir, self, space=space)
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return None

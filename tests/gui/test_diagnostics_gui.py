@@ -1,0 +1,223 @@
+"""Diagnostics in the app: the Check and Find LR dialogs, the health view (live and stored), the
+optimizer race, the divergence bar and the training panel's optimization options."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from helpers import save_screenshot, wait_ready
+from PySide6.QtCore import Qt
+
+from workbench.core.training import HealthAlert, HealthSample, RunFinished, RunStarted
+
+
+def _sample(step, dead=0.0, epoch=1):
+    return HealthSample(epoch=epoch, step=step, layers=["1 Linear", "2 ReLU", "3 Linear"],
+                        grad_norm=[0.1 / step, math.nan, 0.5 / step], update_ratio=[1e-3, math.nan, 2e-3],
+                        act_mean=[0.0, 0.3, 0.1], act_std=[1.0, 0.5, 0.8], dead_fraction=[math.nan, dead, math.nan],
+                        total_grad_norm=0.6 / step, lr=0.01)
+
+
+def _started():
+    return RunStarted(name="t", spec_json="{}", device="cpu", device_name="CPU", precision="fp32",
+                      task="classification", class_names=["a", "b"], n_train=100, n_val=20, n_test=0, epochs=3,
+                      batch_size=10, steps_per_epoch=10, summary=[], total_params=1, total_flops=1, memory_bytes=1)
+
+
+# ---- check and LR finder dialogs -------------------------------------------------------------------
+def test_check_dialog_shows_every_check_as_it_finishes(qtbot, make_window):
+    window = make_window()
+    wait_ready(qtbot, window.session)
+    assert window.check_button.isEnabled()
+    qtbot.mouseClick(window.check_button, Qt.MouseButton.LeftButton)
+    dialog = window.diagnostics.check_dialog
+    qtbot.waitUntil(lambda: not dialog.running and len(dialog.results) == 8, timeout=60_000)
+    assert set(dialog.rows) == {"duplicates", "target_leakage", "constant_columns", "class_balance",
+                                "initial_loss", "gradients", "overfit_batch", "input_baseline"}
+    row = dialog.rows["initial_loss"]
+    assert row.findChild(type(row.message), "status").text().endswith("PASS</b>")
+    assert "ln 2" in row.message.text()
+    assert "8 checks:" in dialog.summary.text()
+    save_screenshot(dialog, "diagnostics_check")
+    dialog.close()
+
+
+def test_lr_finder_dialog_applies_and_offers_a_sweep_range(qtbot, make_window):
+    window = make_window()
+    wait_ready(qtbot, window.session)
+    qtbot.mouseClick(window.find_lr_button, Qt.MouseButton.LeftButton)
+    dialog = window.diagnostics.lr_dialog
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=60_000)
+    result = dialog.result
+    assert set(dialog.lines) == {"suggestion", "steepest", "minimum"}
+    assert dialog.lines["suggestion"].value() == pytest.approx(math.log10(result.suggestion))
+    assert dialog.radios["suggestion"].isChecked() and dialog.apply_button.isEnabled()
+    save_screenshot(dialog, "diagnostics_lr_finder")
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    assert window.session.spec.optimizer.params["lr"] == pytest.approx(float(f"{result.suggestion:.3g}"))
+    dialog.radios["minimum"].setChecked(True)
+    assert dialog.chosen_lr() == pytest.approx(float(f"{result.minimum:.3g}"))
+    dialog.sweep_requested.disconnect(window.diagnostics._sweep_lr)  # (the sweep dialog is tested below)
+    with qtbot.waitSignal(dialog.sweep_requested) as got:
+        qtbot.mouseClick(dialog.sweep_button, Qt.MouseButton.LeftButton)
+    low, high = got.args[0]["optimizer.lr"]["log_uniform"]
+    assert low == pytest.approx(result.suggestion / 10, rel=0.01) and high == pytest.approx(result.suggestion * 10,
+                                                                                            rel=0.01)
+    dialog.close()
+
+
+def test_lr_finder_range_opens_a_sweep_dialog_with_it(qtbot, make_window, monkeypatch):
+    window = make_window()
+    wait_ready(qtbot, window.session)
+    seen = {}
+    from workbench.gui.sweep import dialog as sweep_dialog
+
+    def fake_exec(self):
+        seen["space"] = self.space()
+        seen["valid"] = self.validate()
+        return 0
+
+    monkeypatch.setattr(sweep_dialog.SweepDialog, "exec", fake_exec)
+    window.diagnostics._sweep_lr({"optimizer.lr": {"log_uniform": [0.001, 0.1]}})
+    assert seen["space"] == {"optimizer.lr": {"log_uniform": [0.001, 0.1]}} and seen["valid"]
+
+
+# ---- health view ----------------------------------------------------------------------------------
+def test_health_view_strips_curve_and_alerts(qtbot):
+    from workbench.gui.diagnostics.health_view import HealthView
+
+    view = HealthView()
+    qtbot.addWidget(view)
+    view.resize(900, 400)
+    view.show()
+    alert = HealthAlert(kind="dead_units", epoch=2, step=15, layer="2 ReLU", value=0.8,
+                        message="Dead units: 80% of the units of layer 2 ReLU output zero")
+    view.handle_events([_started(), *(_sample(s, dead=s / 30) for s in range(1, 30)), alert])
+    view.redraw()
+    matrix, names, steps = view.strip_matrix()
+    assert names == ["1 Linear", "3 Linear"]  # gradient norms: layers with weights only
+    assert matrix.shape[0] == 2 and steps[0] == 1 and steps[-1] == 29
+    assert matrix[0, 0] == pytest.approx(math.log10(0.1))
+    view.stat.setCurrentIndex(view.stat.findData("dead_fraction"))
+    view.redraw()
+    matrix, names, _ = view.strip_matrix()
+    assert names == ["2 ReLU"] and matrix.max() == pytest.approx(29 / 30)
+    assert view.alert_list.count() == 1 and "80%" in view.alert_list.item(0).text()
+    assert len(view.alert_lines) == 1 and view.alert_lines[0].value() == 15
+    assert "29 samples" in view.title.text()
+    save_screenshot(view, "diagnostics_health_view")
+    view.handle_events([_started()])
+    assert view.samples == [] and view.alert_list.item(0).data(32) == "placeholder"
+
+
+def test_live_run_fills_the_health_dock_and_a_past_run_shows_its_stored_health(qtbot, make_window):
+    window = make_window()
+    wait_ready(qtbot, window.session)
+    window.session.edit({"train.health": {"every": 2}, "train.epochs": 4})
+    events = []
+    window.session.run_event.connect(events.append)
+    qtbot.mouseClick(window.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(isinstance(e, RunFinished) for e in events), timeout=30_000)
+    qtbot.waitUntil(lambda: window.session.state == "idle", timeout=10_000)
+    live = len(window.health_view.samples)
+    assert "diagnose" in window.pages.keys() and "race" in window.pages.keys()
+    assert live >= 10 and window.health_view.samples[0].layers == ["1 Linear", "2 Tanh", "3 Linear"]
+    window.health_view.reset("")
+    window.runs_panel.refresh()
+    qtbot.waitUntil(lambda: window.runs_panel.proxy.rowCount() == 1, timeout=10_000)
+    window.runs_panel.select_ids([window.runs_panel.model.records()[0].id])
+    qtbot.waitUntil(lambda: len(window.health_view.samples) == live, timeout=10_000)
+    assert window.health_view.title.text().startswith("Run #")
+
+
+# ---- optimizer race -------------------------------------------------------------------------------
+def test_race_animates_every_racer_to_the_last_step(qtbot):
+    from workbench.gui.diagnostics.race_view import RaceView, final_losses
+
+    view = RaceView()
+    qtbot.addWidget(view)
+    view.resize(1200, 700)
+    view.show()
+    view.surface_combo.setCurrentIndex(view.surface_combo.findData("ill_conditioned"))
+    assert len(view.racer_cards()) == 6 and view.isocurves
+    view.steps.setValue(60)
+    view.speed.setValue(20)
+    qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(view.paths) == 6 and not view.timer.isActive(), timeout=30_000)
+    assert view.step_label.text() == "Step 60 of 60"
+    losses = final_losses(view.paths)
+    assert all(losses[p.name] < p.loss[0] for p in view.paths)  # every racer went downhill
+    line, head = view.path_items[0]
+    assert len(line.getData()[0]) == 61
+    assert "Adam:" in view.scores.text()
+    save_screenshot(view, "diagnostics_race")
+
+
+def test_race_racer_cards_edit_and_remove(qtbot):
+    from workbench.gui.diagnostics.race_view import RaceView
+
+    view = RaceView()
+    qtbot.addWidget(view)
+    card = view.racer_cards()[0]
+    card.optimizer.setCurrentIndex(card.optimizer.findData("RMSprop"))
+    card._optimizer_chosen(0)
+    racer = card.racer(with_batch=False)
+    assert racer.optimizer["type"] == "RMSprop" and racer.optimizer["lr"] == pytest.approx(1e-3)
+    card.remove_requested.emit(card)
+    assert len(view.racer_cards()) == 5
+    view.add_button.click()
+    assert view.racer_cards()[-1].racer(False).optimizer == {"type": "Adam", "lr": 0.01}
+
+
+def test_race_on_your_models_slice(qtbot, tmp_path):
+    from workbench.core.diagnostics import model_slice
+    from workbench.core.spec import parse_spec
+    from workbench.core.training import train
+    from workbench.gui.diagnostics.race_view import MODEL_KEY, RaceView
+
+    spec = parse_spec({"data": {"source": "sample:moons", "n_samples": 200},
+                       "model": {"layers": [{"type": "Linear", "out_features": 8}, {"type": "ReLU"},
+                                            {"type": "Linear", "out_features": "auto"}]},
+                       "train": {"epochs": 3, "device": "cpu"}})
+    list(train(spec, run_dir=tmp_path))
+    view = RaceView()
+    qtbot.addWidget(view)
+    view.set_model_surface(model_slice(spec, tmp_path / "last.pt", rows=128), "run #1")
+    view.surface_combo.setCurrentIndex(view.surface_combo.findData(MODEL_KEY))
+    cards = view.racer_cards()
+    assert [c.racer(True).batch for c in cards] == [None, 8, 8, 8] and cards[0].batch_row.isVisibleTo(view)
+    view.steps.setValue(20)
+    view.speed.setValue(20)
+    view.start()
+    qtbot.waitUntil(lambda: len(view.paths) == 4 and not view.timer.isActive(), timeout=60_000)
+    assert view.isocurves and view.step_label.text() == "Step 20 of 20"
+
+
+# ---- divergence and options --------------------------------------------------------------------------
+def test_divergence_bar_offers_a_lower_learning_rate(qtbot):
+    from workbench.gui.diagnostics.divergence_bar import DivergenceBar
+
+    bar = DivergenceBar()
+    qtbot.addWidget(bar)
+    bar.offer(HealthAlert(kind="divergence", epoch=3, step=40, suggested_lr=1e-3, value=1e-2,
+                          message="Diverged: the training loss became NaN at epoch 3, step 40. Paused; ..."))
+    assert bar.isVisibleTo(bar.parentWidget() or bar) and bar.lr.value() == pytest.approx(1e-3)
+    with qtbot.waitSignal(bar.resume_requested) as got:
+        qtbot.mouseClick(bar.resume_button, Qt.MouseButton.LeftButton)
+    assert got.args == [pytest.approx(1e-3)] and not bar.isVisible()
+
+
+def test_optimization_options_edit_the_spec(qtbot, make_window):
+    window = make_window()
+    wait_ready(qtbot, window.session)
+    box = window.training_panel.options
+    box.accumulate.setValue(4)
+    assert window.session.spec.train.accumulate_batches == 4
+    assert box.effective.text() == "= effective batch 128"
+    box.ema_check.setChecked(True)
+    assert window.session.spec.train.ema is not None and window.session.spec.train.ema.decay == pytest.approx(0.999)
+    box.health.setChecked(False)
+    assert window.session.spec.train.health is None
+    window.session.undo_stack.undo()
+    assert window.session.spec.train.health is not None and box.health.isChecked()

@@ -1,0 +1,242 @@
+"""The health view: per-layer strips over time (as fastai's "colorful dimension" plot: one row
+per layer, colour = the chosen statistic), the total gradient-norm curve under them, and the
+monitor's alerts in plain words. Fed live (`handle_events`) or from a past run's stored samples
+(`show_stored`); it redraws on a timer, never per event."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core.training import HealthAlert, HealthSample, RunStarted
+from workbench.gui.plots.palette import PlotColors, style_axes
+
+STATS = {  # key -> (words, log10 scale, where it applies)
+    "grad_norm": ("gradient norm", True, "layers with weights"),
+    "update_ratio": ("update / weight (healthy ≈ 1e-3)", True, "layers with weights"),
+    "act_std": ("activation std", False, "every layer"),
+    "act_mean": ("activation mean", False, "every layer"),
+    "dead_fraction": ("dead units (share of a ReLU's units)", False, "ReLU layers"),
+}
+COLUMNS = 400  # strips are resampled onto this many columns across the steps
+REDRAW_MS = 250
+
+
+class HealthView(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("healthView")
+        self.samples: list[HealthSample] = []
+        self.alerts: list[HealthAlert] = []
+        self.layers: list[str] = []
+        self._dirty = False
+        self._head = ""
+
+        self.stat = QComboBox(objectName="healthStat")
+        for key, (words, _log, where) in STATS.items():
+            self.stat.addItem(words, key)
+            self.stat.setItemData(self.stat.count() - 1, f"shown for {where}", 3)
+        self.stat.currentIndexChanged.connect(lambda _i: self._request())
+        self.title = QLabel("No run yet: the health monitor samples every run while it trains.",
+                            objectName="healthTitle")
+        self.title.setWordWrap(True)
+        self.title.setMinimumWidth(80)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Show"))
+        top.addWidget(self.stat)
+        top.addWidget(self.title, 1)
+
+        self.glw = pg.GraphicsLayoutWidget()
+        self.strips = self.glw.addPlot(row=0, col=0)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.strips.addItem(self.image)
+        self.strips.setMenuEnabled(False)
+        self.strips.setMouseEnabled(x=True, y=False)
+        self.strips.invertY(True)
+        self.colorbar = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), interactive=False, width=12)
+        self.colorbar.setImageItem(self.image, insert_in=self.strips)
+        self.norms = self.glw.addPlot(row=1, col=0)
+        self.norms.setLogMode(x=False, y=True)
+        self.norms.setLabel("left", "total ‖g‖")
+        self.norms.setLabel("bottom", "step")
+        self.norms.setXLink(self.strips)
+        self.norms.setMenuEnabled(False)
+        self.norms.getAxis("left").enableAutoSIPrefix(False)
+        self.strips.getAxis("left").setWidth(90)
+        self.norms.getAxis("left").setWidth(90)
+        self.glw.ci.layout.setRowStretchFactor(0, 3)
+        self.glw.ci.layout.setRowStretchFactor(1, 2)
+        self.norm_curve = pg.PlotDataItem()
+        self.norms.addItem(self.norm_curve)
+        self.alert_lines: list[pg.InfiniteLine] = []
+
+        self.alert_list = QListWidget(objectName="healthAlerts")
+        self.alert_list.setWordWrap(True)
+        self.alert_list.setAlternatingRowColors(True)
+        self.alert_list.setMinimumWidth(120)
+        split = QSplitter()
+        split.setChildrenCollapsible(False)
+        split.addWidget(self.glw)
+        split.addWidget(self.alert_list)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(4, 4, 4, 4)
+        col.addLayout(top)
+        col.addWidget(split, 1)
+        self._timer = QTimer(self, interval=REDRAW_MS, singleShot=True)
+        self._timer.timeout.connect(self.redraw)
+        self._apply_colors()
+        self._show_empty_alerts()
+
+    # ---- input ----------------------------------------------------------------------------------
+    def handle_events(self, events) -> None:
+        for event in events:
+            if isinstance(event, HealthSample):
+                self.samples.append(event)
+                self._request()
+            elif isinstance(event, HealthAlert):
+                self._add_alert(event)
+                self._request()
+            elif isinstance(event, RunStarted):
+                self.reset(f"Live: {event.name}" if event.name else "Live run")
+
+    def show_stored(self, title: str, samples: list[HealthSample], alerts: list[HealthAlert]) -> None:
+        """A past run's health, as the run store keeps it."""
+        self.reset(title)
+        self.samples = list(samples)
+        for alert in alerts:
+            self._add_alert(alert)
+        if not samples:
+            self.title.setText(f"{title}: no health samples were recorded (the monitor was off, or the run "
+                               "predates it).")
+        self.redraw()
+
+    def reset(self, title: str = "") -> None:
+        self.samples, self.alerts, self.layers = [], [], []
+        self.alert_list.clear()
+        self._show_empty_alerts()
+        for line in self.alert_lines:
+            self.norms.removeItem(line)
+        self.alert_lines.clear()
+        self._head = title
+        self.title.setText(title)
+        self.image.clear()
+        self.norm_curve.setData([], [])
+
+    def _show_empty_alerts(self) -> None:
+        item = QListWidgetItem("No alerts: gradients, updates and units look healthy so far.")
+        item.setData(32, "placeholder")
+        self.alert_list.addItem(item)
+
+    def _add_alert(self, alert: HealthAlert) -> None:
+        if self.alert_list.count() == 1 and self.alert_list.item(0).data(32) == "placeholder":
+            self.alert_list.clear()
+        self.alerts.append(alert)
+        item = QListWidgetItem(f"Epoch {alert.epoch}, step {alert.step}: {alert.message}")
+        item.setData(32, alert.kind)
+        item.setToolTip(alert.message)
+        self.alert_list.addItem(item)
+        line = pg.InfiniteLine(pos=alert.step, angle=90, movable=False)
+        line.setPen(pg.mkPen(PlotColors(self.palette()).role("alert"), width=1))
+        line.setToolTip(alert.message)
+        self.norms.addItem(line, ignoreBounds=True)
+        self.alert_lines.append(line)
+
+    def _request(self) -> None:
+        self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    # ---- drawing ----------------------------------------------------------------------------------
+    def stat_key(self) -> str:
+        return self.stat.currentData()
+
+    def strip_matrix(self) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """(values: layers × columns, layer names shown, the step of each column) for the chosen
+        statistic; log10 where it is on a log scale. Columns sample the steps evenly."""
+        key = self.stat_key()
+        log = STATS[key][1]
+        if not self.samples:
+            return np.zeros((0, 0)), [], np.zeros(0)
+        names = self.samples[-1].layers
+        steps = np.asarray([s.step for s in self.samples], dtype=float)
+        values = np.full((len(self.samples), len(names)), np.nan)
+        for i, s in enumerate(self.samples):
+            row = getattr(s, key)
+            if len(row) == len(names):
+                values[i] = row
+        keep = [j for j in range(len(names)) if np.isfinite(values[:, j]).any()]
+        values = values[:, keep]
+        if log:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                values = np.where(values > 0, np.log10(np.where(values > 0, values, 1.0)), np.nan)
+        if len(steps) > 1:
+            grid = np.linspace(steps[0], steps[-1], min(COLUMNS, max(2, len(steps) * 2)))
+        else:
+            grid = steps.copy()
+        idx = np.clip(np.searchsorted(steps, grid, side="right") - 1, 0, len(steps) - 1)
+        return values[idx].T, [names[j] for j in keep], grid
+
+    @Slot()
+    def redraw(self) -> None:
+        self._dirty = False
+        matrix, names, grid = self.strip_matrix()
+        self.layers = names
+        key = self.stat_key()
+        words, log, _where = STATS[key]
+        if matrix.size:
+            finite = matrix[np.isfinite(matrix)]
+            lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+            if key == "dead_fraction":
+                lo, hi = 0.0, 1.0
+            if hi <= lo:
+                hi = lo + 1e-6
+            x0, x1 = float(grid[0]), float(grid[-1]) if len(grid) > 1 else float(grid[0]) + 1
+            self.image.setImage(np.nan_to_num(matrix, nan=lo), levels=(lo, hi))
+            self.image.setRect(x0, 0, max(x1 - x0, 1e-9), len(names))
+            self.colorbar.setLevels((lo, hi))
+            self.strips.getAxis("left").setTicks([[(i + 0.5, n) for i, n in enumerate(names)]])
+            self.strips.setLabel("top", ("log₁₀ " if log else "") + words)
+            self.strips.setXRange(x0, x1, padding=0)
+            self.strips.setYRange(0, len(names), padding=0)
+        steps = np.asarray([s.step for s in self.samples], dtype=float)
+        totals = np.asarray([s.total_grad_norm for s in self.samples], dtype=float)
+        ok = np.isfinite(totals) & (totals > 0)
+        self.norm_curve.setData(steps[ok], totals[ok])
+        if self.samples:
+            last = self.samples[-1]
+            self.title.setText(f"{self._head} · {len(self.samples)} samples, the last at step {last.step} "
+                               f"(epoch {last.epoch})")
+
+    def _apply_colors(self) -> None:
+        colors = PlotColors(self.palette())
+        colors.apply_global()
+        self.glw.setBackground(colors.background)
+        for plot in (self.strips, self.norms):
+            style_axes(plot, colors)
+        self.norm_curve.setPen(pg.mkPen(colors.role("train"), width=1.5))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().changeEvent(event)
+        if event.type() == event.Type.PaletteChange:
+            self._apply_colors()
+
+
+def alert_summary(alerts: list[HealthAlert]) -> str:
+    """'2 alerts: dead units, exploding gradients' (for a status line); '' when none."""
+    if not alerts:
+        return ""
+    kinds = list(dict.fromkeys(a.kind.replace("_", " ") for a in alerts))
+    return f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''}: {', '.join(kinds)}"
