@@ -21,7 +21,8 @@ from workbench.core.diagnostics.results import STATUSES, CheckResult, Status, wo
 _NEEDS_TORCH = {
     "preflight": "checks", "CHECK_TITLES": "checks",
     "majority_baseline": "data_checks",
-    "find_lr": "lr_finder", "lr_range_test": "lr_finder", "suggestions": "lr_finder",
+    "find_lr": "lr_finder", "find_lr_steps": "lr_finder", "lr_range_steps": "lr_finder",
+    "lr_range_test": "lr_finder", "suggestions": "lr_finder",
     "valley": "lr_finder",
     "LRFinderResult": "lr_finder", "LRFinderError": "lr_finder", "LRFinderCancelled": "lr_finder",
     "Surface": "surfaces", "SURFACES": "surfaces",

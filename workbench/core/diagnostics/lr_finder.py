@@ -16,14 +16,16 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Generator, Iterator, Sequence
 
 import torch
 
 from workbench.core import catalog
+from workbench.core.diagnostics.probe import make_probe, optimizer_step
 from workbench.core.spec import ExperimentSpec
 
-__all__ = ["LRFinderResult", "LRFinderError", "LRFinderCancelled", "find_lr", "lr_range_test", "suggestions", "valley"]
+__all__ = ["LRFinderResult", "LRFinderError", "LRFinderCancelled", "find_lr", "find_lr_steps", "lr_range_steps",
+           "lr_range_test", "suggestions", "valley"]
 
 START_LR, END_LR, STEPS, BETA, DIVERGE = 1e-7, 10.0, 100, 0.98, 4.0
 
@@ -100,15 +102,14 @@ def suggestions(lrs: Sequence[float], losses: Sequence[float]) -> tuple[float, f
 
 
 # ---- the test -----------------------------------------------------------------------------------
-def lr_range_test(model: torch.nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
-                  batches: Callable[[int], tuple[torch.Tensor, torch.Tensor]], *, start_lr: float = START_LR,
-                  end_lr: float = END_LR, steps: int = STEPS, beta: float = BETA, diverge: float = DIVERGE,
-                  grad_clip: float | None = None,
-                  progress: Callable[[int, int, float, float], bool | None] | None = None,
-                  ) -> tuple[list[float], list[float], list[float], bool]:
-    """Run the sweep on `model` (restored afterwards, optimizer state too). `batches(i)` gives
-    the i-th (inputs, targets). `progress(i, steps, lr, smoothed)` may return False to cancel
-    (LRFinderCancelled). Returns (lrs, smoothed losses, raw losses, stopped early)."""
+def lr_range_steps(model: torch.nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
+                   batches: Callable[[int], tuple[torch.Tensor, torch.Tensor]], *, start_lr: float = START_LR,
+                   end_lr: float = END_LR, steps: int = STEPS, beta: float = BETA, diverge: float = DIVERGE,
+                   grad_clip: float | None = None) -> Generator[tuple[int, int, float, float], None, tuple]:
+    """The sweep on `model` as a generator: yields (step, steps, lr, smoothed loss) after every
+    step and returns (lrs, smoothed losses, raw losses, stopped early). `batches(i)` gives the
+    i-th (inputs, targets). The weights and optimizer state are put back when it ends, also when
+    it is closed half-way (a cancelled test)."""
     if not (0 < start_lr < end_lr) or steps < 2:
         raise LRFinderError(f"need 0 < start_lr < end_lr and at least 2 steps (got {start_lr}, {end_lr}, {steps})")
     saved_model = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -127,20 +128,15 @@ def lr_range_test(model: torch.nn.Module, loss_fn: Callable, optimizer: torch.op
             for g, s in zip(optimizer.param_groups, scale):
                 g["lr"] = lr * s
             X, y = batches(i)
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(X), y)
-            loss.backward()
-            if grad_clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            optimizer.step()
+            loss = optimizer_step(optimizer, lambda: loss_fn(model(X), y), clip=grad_clip,  # noqa: B023
+                                  params=model.parameters())
             value = float(loss.detach())
             avg = beta * avg + (1 - beta) * value
             smooth = avg / (1 - beta ** (i + 1))
             lrs.append(lr)
             raw.append(value)
             smoothed.append(smooth)
-            if progress is not None and progress(i + 1, steps, lr, smooth) is False:
-                raise LRFinderCancelled()
+            yield i + 1, steps, lr, smooth
             if not math.isfinite(smooth) or (i > 0 and smooth > diverge * best):
                 stopped = i < steps - 1
                 break
@@ -154,14 +150,30 @@ def lr_range_test(model: torch.nn.Module, loss_fn: Callable, optimizer: torch.op
     return lrs, smoothed, raw, stopped
 
 
-def find_lr(spec: ExperimentSpec, *, data: Any = None, base_dir: str | Path | None = None,
-            device: str | None = None, start_lr: float = START_LR, end_lr: float = END_LR, steps: int = STEPS,
-            progress: Callable[[int, int, float, float], bool | None] | None = None) -> LRFinderResult:
-    """The range test on `spec`'s model (initial weights), data, loss and optimizer.
+def lr_range_test(model: torch.nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
+                  batches: Callable[[int], tuple[torch.Tensor, torch.Tensor]], *,
+                  progress: Callable[[int, int, float, float], bool | None] | None = None,
+                  **options: Any) -> tuple[list[float], list[float], list[float], bool]:
+    """lr_range_steps run to its end; `progress(step, steps, lr, smoothed)` may return False to
+    cancel (LRFinderCancelled). Returns (lrs, smoothed losses, raw losses, stopped early)."""
+    sweep = lr_range_steps(model, loss_fn, optimizer, batches, **options)
+    while True:
+        try:
+            step = next(sweep)
+        except StopIteration as end:
+            return end.value
+        if progress is not None and progress(*step) is False:
+            sweep.close()  # puts the weights back
+            raise LRFinderCancelled()
+
+
+def find_lr_steps(spec: ExperimentSpec, *, data: Any = None, base_dir: str | Path | None = None,
+                  device: str | None = None, start_lr: float = START_LR, end_lr: float = END_LR,
+                  steps: int = STEPS) -> Iterator[tuple[int, int, float, float] | LRFinderResult]:
+    """The range test on `spec`'s model (initial weights), data, loss and optimizer, as a
+    generator: (step, steps, lr, smoothed loss) after every step, then the LRFinderResult.
     Raises LRFinderError for a full-batch line-search optimizer (LBFGS), DataError / ModelError
     like training."""
-    from workbench.core.diagnostics.probe import make_probe
-
     info = catalog.get_entry("optimizer", spec.optimizer.type).info
     if info.get("needs_closure"):
         raise LRFinderError(f"{spec.optimizer.type} takes full-batch steps with its own step-size logic; the LR "
@@ -184,10 +196,24 @@ def find_lr(spec: ExperimentSpec, *, data: Any = None, base_dir: str | Path | No
         idx = order[k * bs:(k + 1) * bs]
         return X_all[idx].to(probe.device), y_all[idx].to(probe.device)
 
-    lrs, smoothed, raw, stopped = lr_range_test(
+    lrs, smoothed, raw, stopped = yield from lr_range_steps(
         probe.model, probe.loss_fn, optimizer, batches, start_lr=start_lr, end_lr=end_lr, steps=steps,
-        grad_clip=spec.train.grad_clip, progress=progress)
+        grad_clip=spec.train.grad_clip)
     v, steep, low = suggestions(lrs, smoothed)
     current = spec.optimizer.params.get("lr")
-    return LRFinderResult(lrs=lrs, losses=smoothed, raw_losses=raw, suggestion=v, steepest=steep, minimum=low,
-                          stopped_early=stopped, current_lr=float(current) if current is not None else None)
+    yield LRFinderResult(lrs=lrs, losses=smoothed, raw_losses=raw, suggestion=v, steepest=steep, minimum=low,
+                         stopped_early=stopped, current_lr=float(current) if current is not None else None)
+
+
+def find_lr(spec: ExperimentSpec, *, progress: Callable[[int, int, float, float], bool | None] | None = None,
+            **options: Any) -> LRFinderResult:
+    """find_lr_steps run to its end (options as there); `progress(step, steps, lr, smoothed)`
+    may return False to cancel (LRFinderCancelled)."""
+    sweep = find_lr_steps(spec, **options)
+    for item in sweep:
+        if isinstance(item, LRFinderResult):
+            return item
+        if progress is not None and progress(*item) is False:
+            sweep.close()
+            raise LRFinderCancelled()
+    raise LRFinderError("the range test ended without a result")  # (find_lr_steps always yields one)
