@@ -95,7 +95,7 @@ def test_lock_column_and_learning_rate_multiplier(qtbot, make_window):
     first = stack.topLevelItem(0)
     assert not bool(stack.topLevelItem(1).flags() & Qt.ItemFlag.ItemIsUserCheckable)  # Tanh has no weights
     first.setCheckState(4, Qt.CheckState.Checked)  # a click on the lock
-    assert session.spec.model.layers[0].frozen is True
+    qtbot.waitUntil(lambda: session.spec.model.layers[0].frozen is True)
     assert session.undo_stack.undoText() == "Lock Linear"
     stack.setCurrentItem(stack.topLevelItem(0))
     qtbot.waitUntil(lambda: panel.tuning is not None)

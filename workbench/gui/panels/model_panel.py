@@ -160,7 +160,9 @@ class ModelPanel(QWidget):
         self.stack.dropped_new.connect(self._dropped_new)
         self.stack.dropped_move.connect(self._dropped_move)
         self.stack.delete_pressed.connect(self.remove_selected)
-        self.stack.lock_toggled.connect(self._lock_toggled)
+        # queued: a lock click rebuilds the stack, which must not delete the item whose
+        # setCheckState is still on the call stack (it crashed Qt)
+        self.stack.lock_toggled.connect(self._lock_toggled, Qt.ConnectionType.QueuedConnection)
         stack_layout.addWidget(self.stack, 1)
         buttons = QHBoxLayout()
         buttons.setSpacing(0)
