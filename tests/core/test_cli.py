@@ -411,3 +411,19 @@ def test_failure_during_training_exits_1(tmp_path, capsys, monkeypatch):
 
     with RunStore(store) as s:
         assert s.get_run(final["run_id"]).status == "failed"
+
+
+def test_a_preset_on_other_data_is_named_after_that_data_unless_named(tmp_path, capsys):
+    data = tmp_path / "houses.csv"
+    data.write_text("sqft,age,price\n" + "".join(f"{i % 7},{i % 5},{100000 + 1000 * i}\n" for i in range(60)))
+    store = str(tmp_path / "runs.db")
+    assert main(["train", "sine", "--data", str(data), "--target", "price", "--epochs", "1",
+                 "--store", store, "--quiet"]) == 0
+    assert main(["train", "sine", "--data", str(data), "--target", "price", "--epochs", "1",
+                 "--name", "House prices", "--store", store, "--quiet"]) == 0
+    assert main(["train", "sine", "--epochs", "1", "--store", store, "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["runs", "--json", "--store", store]) == 0
+    names = {r["id"]: r["name"] for r in _json_lines(capsys.readouterr().out)}
+    assert names[1].startswith("houses.csv · MLP"), names
+    assert names[2] == "House prices" and names[3] == "Sine regression"

@@ -53,6 +53,10 @@ def load_train_spec(args: argparse.Namespace):
     if args.data is not None:
         src = args.data
         changes["data.source"] = src if src.startswith("sample:") else str(Path(src).expanduser().resolve())
+        if spec_path == preset_path(args.spec):
+            changes["name"] = ""  # a preset's name describes its own data: name the run after the new data
+    if getattr(args, "name", None) is not None:
+        changes["name"] = args.name
     if args.target is not None:
         changes["data.target"] = args.target
     if getattr(args, "task", None) is not None:
@@ -384,6 +388,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="rows with missing values: stop with an error, drop them, or fill in the column's "
                         "median (numbers) or most common value (text) (data.missing)")
     p.add_argument("--epochs", metavar="N", type=int, help="number of epochs")
+    p.add_argument("--name", metavar="TEXT", help="the experiment's name (default: the spec's, or after the data "
+                                                  "and model, e.g. 'customers.csv · MLP 64-3')")
     p.add_argument("--device", metavar="D", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--seed", metavar="N", type=int, help="random seed of the training")
     p.add_argument("--init-from", metavar="RUN|FILE",
