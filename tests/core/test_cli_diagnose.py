@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from workbench.cli.main import main
 from workbench.core.locations import preset_path
 from workbench.core.spec import load_spec
@@ -21,9 +23,14 @@ def test_check_json_is_a_list_of_check_status_message(capsys):
     rc = main(["check", "spiral", "--json", "--device", "cpu"])
     rows = json.loads(capsys.readouterr().out)
     assert rc == 0 and isinstance(rows, list) and len(rows) == 8
-    assert all({"check", "status", "message", "title", "seconds"} <= set(r) for r in rows)
+    assert all(set(r) == {"check", "status", "message"} for r in rows)
     assert {r["status"] for r in rows} <= {"pass", "warn", "fail"}
-    assert [r["check"] for r in rows][-4:] == ["initial_loss", "gradients", "overfit_batch", "input_baseline"]
+    assert [r["check"] for r in rows] == ["duplicates", "target_leakage", "constant_columns", "class_balance",
+                                          "initial_loss", "gradients", "overfit_batch", "input_baseline"]
+    assert main(["check", "sine", "--json", "--details", "--device", "cpu"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert all({"check", "status", "message", "title", "seconds", "details"} == set(r) for r in rows)
+    assert next(r for r in rows if r["check"] == "initial_loss")["details"]["expected"] == pytest.approx(1, abs=0.1)
 
 
 def test_check_fails_with_exit_1_for_a_model_that_cannot_learn(tmp_path, capsys):
@@ -72,3 +79,18 @@ def test_train_prints_health_alerts_and_runs_show_lists_them(tmp_path, capsys):
     assert [a["kind"] for a in shown["alerts"]] == ["plateau"] and shown["alerts"][0]["suggested_lr"] > 1e-6
     assert main(["runs", "show", "1", "--store", str(store)]) == 0
     assert "  alert     epoch 6" in capsys.readouterr().out
+
+
+def test_train_takes_accumulation_ema_and_health_from_the_command_line(tmp_path, capsys):
+    store = str(tmp_path / "runs.db")
+    assert main(["train", "xor", "--epochs", "1", "--accumulate", "4", "--ema", "0.9", "--no-health",
+                 "--store", store]) == 0
+    err = capsys.readouterr().err
+    assert "accumulated 4× per optimizer step: effective batch" in err
+    assert main(["runs", "show", "1", "--store", store, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out.splitlines()[-1])
+    train = shown["spec"]["train"]
+    assert train["accumulate_batches"] == 4 and train["ema"] == {"decay": 0.9} and train["health"] is None
+    assert "val_ema_loss" in shown["metrics"]
+    assert main(["train", "xor", "--accumulate", "0", "--store", store]) == 2
+    assert "train.accumulate_batches" in capsys.readouterr().err

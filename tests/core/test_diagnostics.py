@@ -65,6 +65,30 @@ def test_leaking_feature_is_named(tmp_path):
     assert "'refund_issued'" in r["target_leakage"].message and r["target_leakage"].details["score"] >= 0.99
 
 
+def test_a_leak_in_two_tight_clusters_is_found_whatever_the_class_shares(tmp_path):
+    # quantile bins alone put one bin across the gap between the clusters (accuracy 0.98)
+    rng = np.random.default_rng(0)
+    n = 400
+    X = rng.normal(size=(n, 2))
+    label = (X[:, 0] + rng.normal(scale=0.8, size=n) > 0).astype(int)
+    csv = _write_table(tmp_path / "leak.csv", {
+        "a": X[:, 0].round(4), "b": X[:, 1].round(4), "leak": (label * 2 + rng.normal(0, 0.01, n)).round(5),
+        "label": label})
+    r = _results(_table_spec(csv))["target_leakage"]
+    assert r.status == "warn" and "'leak'" in r.message and r.details["score"] == 1.0
+
+
+def test_batchnorm_model_that_memorises_the_batch_passes_the_overfit_check():
+    # BatchNorm's running statistics lag the weights after a few steps on one batch; the batch's
+    # own statistics (train mode) show the fit (this preset failed here at 100% right, loss 0.09)
+    from workbench.core.locations import preset_path
+    from workbench.core.spec import load_spec
+
+    spec = load_spec(preset_path("digits-cnn")).with_value("train.device", "cpu")
+    r = _results(spec)
+    assert r["overfit_batch"].status == "pass", r["overfit_batch"].message
+
+
 def test_no_leak_on_iris_where_one_feature_is_good_but_not_perfect():
     r = _results(parse_spec({"data": {"source": "sample:iris"}, "train": {"device": "cpu"}}))
     assert r["target_leakage"].status == "pass"

@@ -7,7 +7,7 @@ import torch
 import trainer_support as ts
 
 from workbench.core.spec import SpecError
-from workbench.core.training import Callback, RunFinished, load_checkpoint, train
+from workbench.core.training import Callback, RunFinished, build_model, load_checkpoint, train
 
 
 class KeepWeights(Callback):
@@ -63,7 +63,8 @@ def test_ema_follows_the_update_formula_and_is_evaluated_and_checkpointed(tmp_pa
     decay = 0.9
     spec = ts.mlp_spec(hidden=(8,), epochs=2, batch_size=64, health=None, ema={"decay": decay})
     keep = KeepWeights()
-    events = list(train(spec, data=ts.spiral_data(300), callbacks=[keep], run_dir=tmp_path))
+    data = ts.spiral_data(300)
+    events = list(train(spec, data=data, callbacks=[keep], run_dir=tmp_path))
     end = events[-1]
     assert isinstance(end, RunFinished)
     # AveragedModel's EMA: the first update copies the weights, then ema = decay·ema + (1 − decay)·w
@@ -75,6 +76,17 @@ def test_ema_follows_the_update_formula_and_is_evaluated_and_checkpointed(tmp_pa
     epochs = [e for e in events if type(e).__name__ == "EpochEnd"]
     assert all("val_ema_loss" in e.logs and "val_ema_accuracy" in e.logs for e in epochs)
     assert "test_ema_accuracy" in end.metrics and "val_ema_loss" in end.metrics
+    # val_ema_* are the averaged weights' own scores, not the live weights'
+    model, _ = build_model(spec, data.meta)
+    for which, prefix in ((keep.ema, "val_ema_"), ({k: keep.final[k] for k in keep.ema}, "val_")):
+        model.load_state_dict(which)
+        with torch.no_grad():
+            out = model(data.val.X)
+        loss = torch.nn.functional.cross_entropy(out, data.val.y).item()
+        accuracy = (out.argmax(1) == data.val.y).float().mean().item()
+        assert epochs[-1].logs[prefix + "loss"] == pytest.approx(loss, rel=1e-4)
+        assert epochs[-1].logs[prefix + "accuracy"] == pytest.approx(accuracy)
+    assert epochs[-1].logs["val_ema_loss"] != pytest.approx(epochs[-1].logs["val_loss"], rel=1e-3)
     ck = load_checkpoint(tmp_path / "last.pt")
     torch.testing.assert_close(ck["ema"]["0.weight"], keep.ema["0.weight"])
 

@@ -56,6 +56,8 @@ def test_lr_finder_dialog_applies_and_offers_a_sweep_range(qtbot, make_window):
     save_screenshot(dialog, "diagnostics_lr_finder")
     qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
     assert window.session.spec.optimizer.params["lr"] == pytest.approx(float(f"{result.suggestion:.3g}"))
+    # the Train page's optimizer form shows the applied rate
+    assert window.training_panel.optimizer.form.values()["lr"] == pytest.approx(float(f"{result.suggestion:.3g}"))
     dialog.radios["minimum"].setChecked(True)
     assert dialog.chosen_lr() == pytest.approx(float(f"{result.minimum:.3g}"))
     dialog.sweep_requested.disconnect(window.diagnostics._sweep_lr)  # (the sweep dialog is tested below)

@@ -1,7 +1,8 @@
 """`workbench check SPEC`: the pre-flight check, seconds on the real model and data before a long
 run. Each item passes, warns or fails, in plain words with the fix. Exit 0 when nothing failed,
-1 when a check failed, 2 for bad input. `--json` prints one JSON list of objects (check, title,
-status, message, seconds, details)."""
+1 when a check failed, 2 for bad input. `--json` prints one JSON list of objects with exactly
+`check`, `status` (pass, warn or fail) and `message`; `--details` adds `title`, `seconds` and the
+check's numbers (`details`)."""
 
 from __future__ import annotations
 
@@ -33,9 +34,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
             out.write(f"  {MARKS[result.status]}  {result.title} ({result.seconds:.2f} s): {result.message}\n")
             out.flush()
     if args.json:
-        rows = [{k: v for k, v in r.to_dict().items()} for r in results]
+        keys = ("check", "status", "message") + (("title", "seconds", "details") if args.details else ())
+        rows = [{k: d[k] for k in keys} for d in (r.to_dict() for r in results)]
         for row in rows:
-            row["details"] = {k: v for k, v in row["details"].items() if k != "traceback"}
+            if "details" in row:
+                row["details"] = {k: v for k, v in row["details"].items() if k != "traceback"}
         out.write(json.dumps(json_safe(rows), allow_nan=False, default=json_default) + "\n")
     else:
         counts = {s: sum(r.status == s for r in results) for s in MARKS}
@@ -54,4 +57,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "inputs matter). Exit codes: 0 nothing failed, 1 a check failed, 2 bad input.",
     )
     add_spec_arguments(p)
+    p.add_argument("--details", action="store_true",
+                   help="with --json: also each check's title, seconds and numbers (details)")
     p.set_defaults(func=_cmd_check)

@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any, Sequence, TextIO
+from typing import Any, Sequence
 
 from workbench.cli.common import (
     EXIT_FAILED,
@@ -20,13 +20,13 @@ from workbench.cli.common import (
     emit_json,
     err,
     fmt_duration,
-    fmt_num,
     json_metrics,
     json_safe,
     open_store,
     plural,
     print_final_metrics,
 )
+from workbench.cli.train_progress import Progress
 from workbench.core.locations import preset_path
 
 
@@ -69,6 +69,12 @@ def load_train_spec(args: argparse.Namespace):
         changes["train.device"] = args.device
     if args.seed is not None:
         changes["train.seed"] = args.seed
+    if getattr(args, "accumulate", None) is not None:
+        changes["train.accumulate_batches"] = args.accumulate
+    if getattr(args, "ema", None) is not None:
+        changes["train.ema"] = {"decay": args.ema} if args.ema > 0 else None
+    if getattr(args, "no_health", False):
+        changes["train.health"] = None
     if changes:
         try:
             spec = spec.with_values(changes)
@@ -143,98 +149,6 @@ def data_report(meta) -> list[str]:
         shown = ", ".join(names[:12]) + (f", ... ({len(names) - 12} more)" if len(names) > 12 else "")
         lines.append(f"classes ({len(names)}): {shown}")
     return lines
-
-
-class Progress:
-    """Training progress on stderr: one updating line on a terminal, plain lines otherwise."""
-
-    def __init__(self, stream: TextIO, *, enabled: bool = True, interval: float = 2.0):
-        self.stream = stream
-        self.enabled = enabled
-        self.tty = bool(getattr(stream, "isatty", lambda: False)())
-        self.interval = interval  # seconds between plain lines
-        self.epochs = 1
-        self.start_epoch = 0
-        self._last_plain = 0.0
-        self._width = 0
-        self._val_key: str | None = None
-        self._val: float | None = None
-        self.data_notes: list[str] = []  # printed under the "Training ..." line
-
-    def started(self, ev) -> None:
-        self.epochs = ev.epochs
-        self.start_epoch = ev.start_epoch
-        if self.enabled:
-            self._line(
-                f"Training {ev.name}: {ev.n_train} train / {ev.n_val} val / {ev.n_test} test samples, "
-                f"{ev.total_params:,} parameters, {ev.device_name}, {ev.precision}",
-                permanent=True,
-            )
-            for note in self.data_notes:
-                self._line(f"  data: {note}", permanent=True)
-            for note in getattr(ev, "notes", None) or ():
-                self._line(f"  fine-tuning: {note}", permanent=True)
-
-    def _eta(self, epoch: int, batch: int, batches: int, elapsed: float) -> str:
-        done = (epoch - 1 - self.start_epoch) + (batch / batches if batches else 1.0)
-        total = self.epochs - self.start_epoch
-        if done <= 0 or elapsed <= 0:
-            return "?"
-        return fmt_duration(max(0.0, elapsed / done * (total - done)))
-
-    def _val_text(self) -> str:
-        if self._val_key is None:
-            return ""
-        return f" | {self._val_key} {fmt_num(self._val)}"
-
-    def batch(self, ev) -> None:
-        if not (self.enabled and self.tty):
-            return
-        self._line(
-            f"epoch {ev.epoch}/{self.epochs} batch {ev.batch}/{ev.batches} | loss {fmt_num(ev.loss)}"
-            f"{self._val_text()} | {ev.samples_per_s:,.0f} samples/s | ETA {self._eta(ev.epoch, ev.batch, ev.batches, ev.elapsed)}"
-        )
-
-    def epoch(self, ev) -> None:
-        logs = ev.logs
-        for key in ("val_accuracy", "val_r2", "val_loss"):
-            if key in logs:
-                self._val_key, self._val = key, logs[key]
-                break
-        if not self.enabled:
-            return
-        text = (
-            f"epoch {ev.epoch}/{self.epochs} | loss {fmt_num(logs.get('loss'))}{self._val_text()} | "
-            f"{ev.samples_per_s:,.0f} samples/s | {fmt_duration(ev.elapsed)} elapsed | "
-            f"ETA {self._eta(ev.epoch, 1, 1, ev.elapsed)}"
-        )
-        if self.tty:
-            self._line(text)
-        else:
-            now = time.monotonic()
-            if now - self._last_plain >= self.interval or ev.epoch in (self.start_epoch + 1, self.epochs):
-                self._last_plain = now
-                self._line(text, permanent=True)
-
-    def alert(self, ev) -> None:
-        """A health-monitor alert, on its own line (it stays above the progress line)."""
-        if self.enabled:
-            self._line(f"  health: epoch {ev.epoch}, step {ev.step}: {ev.message}", permanent=True)
-
-    def done(self) -> None:
-        if self.enabled and self.tty and self._width:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._width = 0
-
-    def _line(self, text: str, permanent: bool = False) -> None:
-        if self.tty:
-            pad = max(0, self._width - len(text))
-            self.stream.write("\r" + text + " " * pad + ("\n" if permanent else ""))
-            self._width = 0 if permanent else len(text)
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -395,6 +309,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--init-from", metavar="RUN|FILE",
                    help="start from a run's final weights (its id) or a .safetensors/.pt file: layers whose shapes "
                         "match are loaded, the others start fresh (finetune.init_from)")
+    p.add_argument("--accumulate", metavar="N", type=int,
+                   help="an optimizer step every N batches: effective batch = batch size × N (train.accumulate_batches)")
+    p.add_argument("--ema", metavar="DECAY", type=float,
+                   help="keep a moving average of the weights (e.g. 0.999), evaluated and checkpointed beside them; "
+                        "0 turns it off (train.ema)")
+    p.add_argument("--no-health", action="store_true", help="turn the health monitor off (train.health = null)")
     p.add_argument("--store", metavar="DB", help="run store file (default: $WORKBENCH_STORE or the user data folder)")
     p.add_argument("--run-dir", metavar="DIR", help="checkpoint folder (default: <store folder>/runs/<run id>/)")
     p.add_argument("--json", action="store_true", help="one JSON object per epoch and a final one on stdout")

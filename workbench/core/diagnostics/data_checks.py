@@ -114,10 +114,15 @@ def duplicate_rows(data: Any) -> CheckResult:
 
 # ---- target leakage -----------------------------------------------------------------------------
 def _bin_edges(x: np.ndarray) -> np.ndarray:
+    """Quantile edges, plus the middles of the widest gaps between values: a feature that comes in
+    clusters (a leaked label plus noise) gets an edge between its clusters, not a bin across them."""
     values = np.unique(x)
     if len(values) <= LEAK_BINS:
         return (values[:-1] + values[1:]) / 2
-    return np.unique(np.quantile(x, np.linspace(0, 1, LEAK_BINS + 1)[1:-1]))
+    gaps = np.diff(values)
+    widest = np.argsort(gaps)[-LEAK_BINS:]
+    gap_edges = (values[widest] + values[widest + 1]) / 2
+    return np.unique(np.concatenate([np.quantile(x, np.linspace(0, 1, LEAK_BINS + 1)[1:-1]), gap_edges]))
 
 
 def _feature_scores(xtr, ytr, xva, yva, n_classes: int | None) -> tuple[float, float]:

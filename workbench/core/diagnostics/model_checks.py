@@ -186,11 +186,17 @@ def _fit_batch(probe: Probe, X, y, optimizer_spec, steps: int) -> tuple[float, f
         curve.append(value)
         if not math.isfinite(value) or value < target:
             break
-    model.eval()
+    # judged in eval mode (dropout off); but BatchNorm's running statistics lag the weights after a
+    # few dozen steps on one batch, so train mode (batch statistics) counts too: the better of the two
+    y_raw = probe.data.train.y[:len(X)]
+    judged = []
     with torch.no_grad():
-        out = model(X)
-        final = float(probe.loss_fn(out, y))
-    return final, _accuracy(probe, out, probe.data.train.y[:len(X)]), step, curve
+        for mode in (False, True):
+            model.train(mode)
+            out = model(X)
+            judged.append((float(probe.loss_fn(out, y)), _accuracy(probe, out, y_raw)))
+    final, acc = min(judged, key=lambda r: (not math.isfinite(r[0]), -(r[1] or 0), r[0]))
+    return final, acc, step, curve
 
 
 def overfit_batch(probe: Probe, rows: int = OVERFIT_ROWS, steps: int = OVERFIT_STEPS) -> CheckResult:

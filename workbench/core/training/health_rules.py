@@ -32,6 +32,7 @@ PLATEAU_CHANGE = 0.01  # relative change of the training loss over PLATEAU_EPOCH
 TINY_LR = 1e-5
 TINY_UPDATE_RATIO = 1e-5  # updates this small against the weights move nothing
 HEALTHY_UPDATE_RATIO = 1e-3
+JUDGE_EVERY_EPOCH = 64  # the overfitting rule looks at every epoch up to this many, then more sparsely
 
 
 def _fmt(x: float) -> str:
@@ -86,7 +87,7 @@ def judge_overfitting(epochs: Sequence[int], train_loss: Sequence[float], val_lo
     # the smoothed minimum of a noisy flat curve sits ~1.25σ below its mean by chance; 3σ above it
     # keeps pure noise from looking like a rise (σ: the raw curve's epoch-to-epoch noise)
     threshold = sv[b] + max(margin * abs(sv[b]), 3.0 * _noise(val_loss[:n]), 1e-12)
-    above = [i for i in range(b + 1, n) if math.isfinite(sv[i]) and sv[i] > threshold]
+    above = {i for i in range(b + 1, n) if math.isfinite(sv[i]) and sv[i] > threshold}
     # the rise must be unbroken up to now, for at least `patience` epochs
     since = n
     while since - 1 > b and (since - 1) in above:
@@ -228,6 +229,9 @@ class HealthRules:
     def _overfitting(self, epoch: int, step: int) -> list[HealthAlert]:
         if ("overfitting", "") in self.raised:
             return []
+        n = len(self.epochs)
+        if n > JUDGE_EVERY_EPOCH and n % (n // JUDGE_EVERY_EPOCH):
+            return []  # judging costs O(epochs): on a long run, every (epochs / 64)-th epoch keeps it O(64)
         found = judge_overfitting(self.epochs, self.train_loss, self.val_loss)
         if found is None or not self._once("overfitting"):
             return []
