@@ -12,10 +12,15 @@ the training package.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from workbench.core.diagnostics.results import STATUSES, CheckResult, Status, worst_status
+from workbench.core.diagnostics.results import (
+    STATUSES,
+    CheckResult,
+    Status,
+    worst_status,
+)
+from workbench.core.lazy import lazy_attributes
 
 # name -> submodule; these import torch, so they load when first asked for
 _NEEDS_TORCH = {
@@ -35,10 +40,4 @@ _NEEDS_TORCH = {
 __all__ = ["CheckResult", "Status", "STATUSES", "worst_status", *_NEEDS_TORCH]
 
 
-def __getattr__(name: str) -> Any:
-    module = _NEEDS_TORCH.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, globals(), _NEEDS_TORCH)

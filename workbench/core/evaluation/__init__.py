@@ -11,7 +11,6 @@ on first use (PEP 562), so the app can read metrics before torch is imported.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from workbench.core.evaluation.boundary import (
@@ -90,6 +89,7 @@ from workbench.core.evaluation.stored import (
     run_files,
     write_csv,
 )
+from workbench.core.lazy import lazy_attributes
 
 # name -> submodule; these import torch, so they load when first asked for
 _NEEDS_TORCH = {"EvaluationRecorder": "recorder", "FINAL_WEIGHTS_FILE": "recorder", "grid_side": "recorder"}
@@ -111,10 +111,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _NEEDS_TORCH.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, globals(), _NEEDS_TORCH)

@@ -8,12 +8,11 @@ are loaded on first use (PEP 562), so `from workbench.core.training import Epoch
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from workbench.core.lazy import lazy_attributes
 from workbench.core.training.callback import Callback, RunContext
 from workbench.core.training.control import TrainControl
-from workbench.core.training.health_rules import HealthRules, Overfitting, judge_overfitting, smooth
 from workbench.core.training.events import (
     ArtifactSaved,
     BatchProgress,
@@ -32,6 +31,12 @@ from workbench.core.training.events import (
     RunStarted,
     RunStopped,
     TerminalEvent,
+)
+from workbench.core.training.health_rules import (
+    HealthRules,
+    Overfitting,
+    judge_overfitting,
+    smooth,
 )
 
 # name -> submodule; these import torch, so they load when first asked for
@@ -66,10 +71,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _NEEDS_TORCH.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, globals(), _NEEDS_TORCH)
