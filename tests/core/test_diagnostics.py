@@ -320,3 +320,16 @@ def test_run_slice_from_the_store(tmp_path):
     assert f"run #{recorder.run_id}" in surface.title and len(surface.X) == 64
     assert math.isfinite(float(surface.loss(torch.zeros(2))))
     store.close()
+
+
+def test_a_huge_learning_rate_is_called_too_high_and_a_nan_is_called_divergence():
+    r = _results(_spiral_spec(MLP, {"type": "SGD", "lr": 10.0}))
+    assert r["overfit_batch"].status == "warn" and "likely too high" in r["overfit_batch"].message
+    assert r["input_baseline"].status == "warn" and "diverged" in r["input_baseline"].message
+
+
+def test_a_softmax_before_cross_entropy_is_named_in_the_fix():
+    layers = MLP + [{"type": "Softmax"}]
+    r = _results(_spiral_spec(layers))
+    assert r["overfit_batch"].status in ("warn", "fail")
+    assert "layer 6 (Softmax) ends the model" in r["overfit_batch"].message + r["input_baseline"].message

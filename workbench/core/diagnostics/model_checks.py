@@ -22,7 +22,7 @@ from workbench.core import catalog
 from workbench.core.diagnostics.probe import Probe, optimizer_step
 from workbench.core.diagnostics.results import CheckResult
 from workbench.core.spec import OptimizerSpec
-from workbench.core.training import layer_names
+from workbench.core.training import build_model, layer_names
 
 __all__ = ["initial_loss", "gradient_flow", "overfit_batch", "input_baseline",
            "OVERFIT_ROWS", "OVERFIT_STEPS", "BASELINE_STEPS"]
@@ -226,7 +226,9 @@ def overfit_batch(probe: Probe, rows: int = OVERFIT_ROWS, steps: int = OVERFIT_S
             else f"the loss became {final}")
     if fitted(f_final, f_acc):
         finite = [v for v in curve if math.isfinite(v)]
-        unstable = not math.isfinite(final) or (finite and min(finite) < 0.5 * final)
+        # too high: NaN, a loss that ends above where it started, spikes, or one that fell and came back up
+        unstable = (not math.isfinite(final) or not finite or final > finite[0] or max(finite) > 1.5 * finite[0]
+                    or min(finite) < 0.5 * final)
         why = ("it jumps around or diverges, so the learning rate is likely too high" if unstable
                else "it is still going down slowly, so the learning rate is likely too low")
         return done("warn", f"With {opt_words} the model could not fit {len(X)} rows in {steps} steps ({fell}; "
@@ -243,9 +245,24 @@ def overfit_batch(probe: Probe, rows: int = OVERFIT_ROWS, steps: int = OVERFIT_S
              "a last layer or loss that does not match the target"]
     if reg:
         hints.insert(0, "strong regularisation (" + ", ".join(reg) + ")")
+    hints[:0] = _setup_problems(probe, X)
     return done("fail", f"The model could not fit {len(X)} training rows in {steps} steps ({fell}), not even with "
                         f"Adam at lr 3e-3 (loss {_fmt(f_final)}). If it cannot memorise a handful of rows it cannot "
                         f"learn the data. Likely: {'; '.join(hints)}; or identical inputs with different labels.")
+
+
+def _setup_problems(probe: Probe, X: torch.Tensor) -> list[str]:
+    """What in the spec itself keeps a model from fitting: inputs left unstandardised with a large
+    spread, and the model's own notes on its last layer (a Softmax or ReLU before a loss that wants
+    raw scores)."""
+    found = []
+    spread = float(X.float().std(dim=0).max()) if len(X) > 1 else 0.0
+    if not probe.spec.data.standardize and spread > 10:
+        found.append(f"inputs that are not standardised (a feature's spread is {_fmt(spread)}): turn on "
+                     "data.standardize")
+    _model, summary = build_model(probe.spec, probe.data.meta)
+    found += [note[0].lower() + note[1:] for note in summary.notes if "ends the model" in note]
+    return found
 
 
 # ---- input-independent baseline ----------------------------------------------------------------
@@ -288,12 +305,20 @@ def input_baseline(probe: Probe, steps: int = BASELINE_STEPS) -> CheckResult:
     if math.isfinite(with_inputs) and math.isfinite(without) and with_inputs < CLEARLY_BETTER * without:
         return CheckResult("input_baseline", "Inputs matter", "pass",
                            f"The data reaches the model: {nums}.", elapsed, details)
+    if not math.isfinite(with_inputs):
+        return CheckResult("input_baseline", "Inputs matter", "warn",
+                           f"Training with {probe.spec.optimizer.type} diverged within {steps} steps (the {where} "
+                           f"loss became {with_inputs}), so it cannot show whether the inputs help: the learning "
+                           "rate is likely too high (try Find LR) or the inputs are too large (data.standardize).",
+                           elapsed, details)
     if math.isfinite(with_inputs) and abs(with_inputs - start) < 0.02 * max(abs(start), 1e-12):
         return CheckResult("input_baseline", "Inputs matter", "warn",
                            f"The model learned nothing in {steps} steps (the loss stayed at {_fmt(start)}), so it "
                            "cannot show whether the inputs help: the learning rate is likely too low (try Find LR).",
                            elapsed, details)
+    setup = _setup_problems(probe, X)
+    likely = (f"Likely: {'; '.join(setup)}. Otherwise the" if setup else "The")
     return CheckResult("input_baseline", "Inputs matter", "warn",
-                       f"The inputs do not help: {nums}. The model learns only the target's average. The features "
-                       "may carry no information about the target (wrong target column, shuffled labels, "
+                       f"The inputs do not help: {nums}. The model learns only the target's average. {likely} "
+                       "features may carry no information about the target (wrong target column, shuffled labels, "
                        "inputs not reaching the model), or it needs many more steps.", elapsed, details)

@@ -373,7 +373,7 @@ def _output_notes(spec, layers) -> list[str]:
         return []
     last = layers[-1].type
     loss = spec.loss.type
-    if last in ("Softmax", "Sigmoid") and loss in ("CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss"):
+    if last in ("Softmax", "Sigmoid", "ReLU", "ReLU6") and loss in ("CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss"):
         return [f"Layer {len(layers)} ({last}) ends the model, but {loss} expects raw scores and applies "
                 f"{'sigmoid' if loss == 'BCEWithLogitsLoss' else 'softmax'} itself; removing it usually trains better"]
     return []
