@@ -9,7 +9,7 @@ import pytest
 from helpers import save_screenshot, wait_ready
 from PySide6.QtCore import Qt
 
-from workbench.core.training import HealthAlert, HealthSample, RunFinished, RunStarted
+from workbench.core.training import EpochEnd, HealthAlert, HealthSample, RunFinished, RunStarted
 
 
 def _sample(step, dead=0.0, epoch=1):
@@ -95,7 +95,9 @@ def test_health_view_strips_curve_and_alerts(qtbot):
     view.show()
     alert = HealthAlert(kind="dead_units", epoch=2, step=15, layer="2 ReLU", value=0.8,
                         message="Dead units: 80% of the units of layer 2 ReLU output zero")
-    view.handle_events([_started(), *(_sample(s, dead=s / 30) for s in range(1, 30)), alert])
+    epochs = [EpochEnd(epoch=e, step=10 * e, logs={"loss": 1.0 / e, "val_loss": 1.2 / e} if e > 1 else {"loss": 1.0},
+                       lr=0.01, samples_per_s=1.0, elapsed=float(e), epoch_seconds=1.0) for e in (1, 2)]
+    view.handle_events([_started(), *(_sample(s, dead=s / 30) for s in range(1, 30)), epochs[0], alert, epochs[1]])
     view.redraw()
     matrix, names, steps = view.strip_matrix()
     assert names == ["1 Linear", "3 Linear"]  # gradient norms: layers with weights only
@@ -106,11 +108,16 @@ def test_health_view_strips_curve_and_alerts(qtbot):
     matrix, names, _ = view.strip_matrix()
     assert names == ["2 ReLU"] and matrix.max() == pytest.approx(29 / 30)
     assert view.alert_list.count() == 1 and "80%" in view.alert_list.item(0).text()
-    assert len(view.alert_lines) == 1 and view.alert_lines[0].value() == 15
+    # the alert is marked on the gradient-norm curve and on the loss beside it
+    assert len(view.alert_lines) == 2 and {line.value() for line in view.alert_lines} == {15}
+    assert list(view.train_curve.getData()[0]) == [10, 20] and list(view.train_curve.getData()[1]) == [1.0, 0.5]
+    assert list(view.val_curve.getData()[0]) == [20] and view.val_curve.getData()[1][0] == pytest.approx(0.6)
     assert "29 samples" in view.title.text()
     save_screenshot(view, "diagnostics_health_view")
     view.handle_events([_started()])
     assert view.samples == [] and view.alert_list.item(0).data(32) == "placeholder"
+    assert view.epochs == [] and len(view.train_curve.getData()[0] or []) == 0
+    assert not any(line in plot.items for line in view.alert_lines for plot in (view.norms, view.losses))
 
 
 def test_live_run_fills_the_health_dock_and_a_past_run_shows_its_stored_health(qtbot, make_window):
@@ -131,6 +138,10 @@ def test_live_run_fills_the_health_dock_and_a_past_run_shows_its_stored_health(q
     window.runs_panel.select_ids([window.runs_panel.model.records()[0].id])
     qtbot.waitUntil(lambda: len(window.health_view.samples) == live, timeout=10_000)
     assert window.health_view.title.text().startswith("Run #")
+    window.health_view.redraw()
+    steps, losses = window.health_view.train_curve.getData()
+    assert len(steps) == 4 and list(steps) == sorted(steps) and steps[-1] >= window.health_view.samples[-1].step
+    assert all(math.isfinite(v) for v in losses)
 
 
 # ---- optimizer race -------------------------------------------------------------------------------

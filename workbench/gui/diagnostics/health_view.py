@@ -1,9 +1,12 @@
 """The health view: per-layer strips over time (as fastai's "colorful dimension" plot: one row
-per layer, colour = the chosen statistic), the total gradient-norm curve under them, and the
-monitor's alerts in plain words. Fed live (`handle_events`) or from a past run's stored samples
+per layer, colour = the chosen statistic), the total gradient-norm curve and the loss (train and
+validation, per epoch) under them on the same step axis, and the monitor's alerts in plain words,
+marked on both curves. Fed live (`handle_events`) or from a past run's stored samples
 (`show_stored`); it redraws on a timer, never per event."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -19,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.training import HealthAlert, HealthSample, RunStarted
+from workbench.core.training import EpochEnd, HealthAlert, HealthSample, RunStarted
 from workbench.gui.plots.palette import PlotColors, style_axes
 
 STATS = {  # key -> (words, log10 scale, where it applies)
@@ -38,6 +41,7 @@ class HealthView(QWidget):
         super().__init__(parent)
         self.setObjectName("healthView")
         self.samples: list[HealthSample] = []
+        self.epochs: list[tuple[float, float, float]] = []  # (step, train loss, val loss) per epoch
         self.alerts: list[HealthAlert] = []
         self.layers: list[str] = []
         self._dirty = False
@@ -69,17 +73,28 @@ class HealthView(QWidget):
         self.norms = self.glw.addPlot(row=1, col=0)
         self.norms.setLogMode(x=False, y=True)
         self.norms.setLabel("left", "total ‖g‖")
-        self.norms.setLabel("bottom", "step")
         self.norms.setXLink(self.strips)
         self.norms.setMenuEnabled(False)
         self.norms.getAxis("left").enableAutoSIPrefix(False)
-        self.strips.getAxis("left").setWidth(90)
-        self.norms.getAxis("left").setWidth(90)
+        self.losses = self.glw.addPlot(row=2, col=0)
+        self.losses.setLabel("left", "loss")
+        self.losses.setLabel("bottom", "step")
+        self.losses.setXLink(self.strips)
+        self.losses.setMenuEnabled(False)
+        self.losses.getAxis("left").enableAutoSIPrefix(False)
+        for plot in (self.strips, self.norms, self.losses):
+            plot.getAxis("left").setWidth(90)
         self.glw.ci.layout.setRowStretchFactor(0, 3)
         self.glw.ci.layout.setRowStretchFactor(1, 2)
+        self.glw.ci.layout.setRowStretchFactor(2, 2)
         self.norm_curve = pg.PlotDataItem()
         self.norms.addItem(self.norm_curve)
-        self.alert_lines: list[pg.InfiniteLine] = []
+        self.train_curve = pg.PlotDataItem(name="train loss", symbol="o", symbolSize=4)
+        self.val_curve = pg.PlotDataItem(name="val loss", symbol="o", symbolSize=4)
+        self.losses.addLegend(offset=(-8, 4), labelTextSize="8pt")
+        self.losses.addItem(self.train_curve)
+        self.losses.addItem(self.val_curve)
+        self.alert_lines: list[pg.InfiniteLine] = []  # one per alert on each curve
 
         self.alert_list = QListWidget(objectName="healthAlerts")
         self.alert_list.setWordWrap(True)
@@ -109,13 +124,19 @@ class HealthView(QWidget):
             elif isinstance(event, HealthAlert):
                 self._add_alert(event)
                 self._request()
+            elif isinstance(event, EpochEnd):
+                self.epochs.append(epoch_point(event.step, event.logs))
+                self._request()
             elif isinstance(event, RunStarted):
                 self.reset(f"Live: {event.name}" if event.name else "Live run")
 
-    def show_stored(self, title: str, samples: list[HealthSample], alerts: list[HealthAlert]) -> None:
-        """A past run's health, as the run store keeps it."""
+    def show_stored(self, title: str, samples: list[HealthSample], alerts: list[HealthAlert],
+                    epochs: list[dict] = ()) -> None:
+        """A past run's health, as the run store keeps it; `epochs`: its epoch rows (RunStore.epochs:
+        dicts with step, loss and val_loss) for the loss curve."""
         self.reset(title)
         self.samples = list(samples)
+        self.epochs = [epoch_point(row.get("step", math.nan), row) for row in epochs]
         for alert in alerts:
             self._add_alert(alert)
         if not samples:
@@ -124,16 +145,19 @@ class HealthView(QWidget):
         self.redraw()
 
     def reset(self, title: str = "") -> None:
-        self.samples, self.alerts, self.layers = [], [], []
+        self.samples, self.alerts, self.layers, self.epochs = [], [], [], []
         self.alert_list.clear()
         self._show_empty_alerts()
         for line in self.alert_lines:
-            self.norms.removeItem(line)
+            for plot in (self.norms, self.losses):
+                if line in plot.items:
+                    plot.removeItem(line)
         self.alert_lines.clear()
         self._head = title
         self.title.setText(title)
         self.image.clear()
-        self.norm_curve.setData([], [])
+        for curve in (self.norm_curve, self.train_curve, self.val_curve):
+            curve.setData([], [])
 
     def _show_empty_alerts(self) -> None:
         item = QListWidgetItem("No alerts: gradients, updates and units look healthy so far.")
@@ -148,11 +172,12 @@ class HealthView(QWidget):
         item.setData(32, alert.kind)
         item.setToolTip(alert.message)
         self.alert_list.addItem(item)
-        line = pg.InfiniteLine(pos=alert.step, angle=90, movable=False)
-        line.setPen(pg.mkPen(PlotColors(self.palette()).role("alert"), width=1))
-        line.setToolTip(alert.message)
-        self.norms.addItem(line, ignoreBounds=True)
-        self.alert_lines.append(line)
+        for plot in (self.norms, self.losses):
+            line = pg.InfiniteLine(pos=alert.step, angle=90, movable=False)
+            line.setPen(pg.mkPen(PlotColors(self.palette()).role("alert"), width=1))
+            line.setToolTip(alert.message)
+            plot.addItem(line, ignoreBounds=True)
+            self.alert_lines.append(line)
 
     def _request(self) -> None:
         self._dirty = True
@@ -215,6 +240,11 @@ class HealthView(QWidget):
         totals = np.asarray([s.total_grad_norm for s in self.samples], dtype=float)
         ok = np.isfinite(totals) & (totals > 0)
         self.norm_curve.setData(steps[ok], totals[ok])
+        if self.epochs:
+            at, train, val = (np.asarray(col, dtype=float) for col in zip(*self.epochs))
+            for curve, values in ((self.train_curve, train), (self.val_curve, val)):
+                keep = np.isfinite(at) & np.isfinite(values)
+                curve.setData(at[keep], values[keep])
         if self.samples:
             last = self.samples[-1]
             self.title.setText(f"{self._head} · {len(self.samples)} samples, the last at step {last.step} "
@@ -224,14 +254,27 @@ class HealthView(QWidget):
         colors = PlotColors(self.palette())
         colors.apply_global()
         self.glw.setBackground(colors.background)
-        for plot in (self.strips, self.norms):
+        for plot in (self.strips, self.norms, self.losses):
             style_axes(plot, colors)
         self.norm_curve.setPen(pg.mkPen(colors.role("train"), width=1.5))
+        for curve, role in ((self.train_curve, "train"), (self.val_curve, "val")):
+            curve.setPen(pg.mkPen(colors.role(role), width=1.5))
+            curve.setSymbolPen(pg.mkPen(colors.role(role)))
+            curve.setSymbolBrush(colors.role(role))
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().changeEvent(event)
         if event.type() == event.Type.PaletteChange:
             self._apply_colors()
+
+
+def epoch_point(step: float, logs: dict) -> tuple[float, float, float]:
+    """(step, train loss, val loss) of one epoch's logs; NaN where a value is missing."""
+    def value(key):
+        v = logs.get(key)
+        return float(v) if isinstance(v, (int, float)) else math.nan
+
+    return float(step), value("loss"), value("val_loss")
 
 
 def alert_summary(alerts: list[HealthAlert]) -> str:

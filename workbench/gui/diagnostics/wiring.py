@@ -29,7 +29,7 @@ def _load_health(store_path: str, run_id: int):
     from workbench.core.runs import RunStore, stored_health
 
     with RunStore(store_path) as store:
-        return stored_health(store, run_id)
+        return (*stored_health(store, run_id), store.epochs(run_id))
 
 
 def _load_slice(store_path: str, run_id: int):
