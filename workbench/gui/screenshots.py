@@ -66,8 +66,16 @@ def _prepare_sweeps(window, scene: Scene):
     return lambda: bool(panel.trials)
 
 
+def _prepare_evaluate(window, scene: Scene):
+    page = window.pages.page("evaluate")
+    if scene.run_id is not None:
+        page.show_run(scene.run_id)  # the confusion matrix with the misclassified rows beside it
+    return lambda: page.sp is not None and (page.sp.task != "classification" or page.ovr is not None)
+
+
 PREPARE["runs"] = _prepare_runs
 PREPARE["sweeps"] = _prepare_sweeps
+PREPARE["evaluate"] = _prepare_evaluate
 
 
 def write_sample_csv(path: Path, rows: int = 240, seed: int = 0) -> Path:
