@@ -427,3 +427,14 @@ def test_a_preset_on_other_data_is_named_after_that_data_unless_named(tmp_path, 
     names = {r["id"]: r["name"] for r in _json_lines(capsys.readouterr().out)}
     assert names[1].startswith("houses.csv · MLP"), names
     assert names[2] == "House prices" and names[3] == "Sine regression"
+
+
+def test_gui_takes_the_store_like_every_command_that_reads_runs(tmp_path, monkeypatch):
+    from workbench.cli import gui
+    from workbench.core.runs import default_store_path
+
+    seen = {}
+    monkeypatch.setenv("WORKBENCH_STORE", str(tmp_path / "other.db"))
+    monkeypatch.setattr(gui, "open_app", lambda argv=(): seen.setdefault("store", str(default_store_path())) and 0)
+    assert main(["gui", "--store", str(tmp_path / "mine.db")]) == 0
+    assert seen["store"] == str((tmp_path / "mine.db").resolve())

@@ -39,6 +39,12 @@ def test_baseline_holds_categories_at_their_most_frequent_level():
     prep.feature_median = [3.0, 0.0, 1.0, 0.0]
     np.testing.assert_array_equal(prep.baseline_raw(), [3.0, 0.0, 1.0, 0.0])
     assert prep.numeric_features() == [0]
+    blocks = prep.input_blocks()
+    assert blocks == [("x", 0, None), ("c", 1, ["p", "q", "r"])]
+    row = np.array([3.5, 0.0, 0.0, 1.0])
+    assert [Preprocessing.block_value(b, row) for b in blocks] == [3.5, "r"]
+    assert Preprocessing.block_value(blocks[1], np.zeros(4)) == ""  # no level set: nothing to name
+    assert _prep(2, columns=None).input_blocks()[1] == ("f1", 1, None)
 
 
 def test_grid_of_a_known_rule_puts_the_boundary_on_the_line():

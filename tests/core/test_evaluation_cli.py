@@ -54,6 +54,18 @@ def test_evaluate_regression_reports_errors_in_target_units(tmp_path, capsys):
     assert main(["evaluate", str(final["run_id"]), "--store", str(tmp_path / "runs.db")]) == 0
     text = capsys.readouterr().out
     assert "MAE" in text and "largest errors" in text
+    assert all(w["where"].startswith("row ") and int(w["where"][4:]) == w["row"] + 1 for w in out["worst"])
+
+
+def test_values_in_target_units_read_as_people_write_them():
+    from workbench.core.evaluation import format_value
+
+    assert format_value(360822.4) == "360,822"
+    assert format_value(-79048.2) == "-79,048"
+    assert format_value(0.98871) == "0.9887"
+    assert format_value(12.3456) == "12.35"
+    assert format_value(1.5e-5) == "1.5e-05"
+    assert format_value(float("nan")) == format_value(None) == "–"
 
 
 def test_evaluate_and_predict_on_new_files(tmp_path, capsys):

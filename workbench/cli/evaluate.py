@@ -14,7 +14,6 @@ from workbench.cli.common import (
     add_run_arguments,
     emit_json,
     err,
-    fmt_num,
     open_store,
     resolve_run,
 )
@@ -66,16 +65,18 @@ def print_classification(report: dict[str, Any], out: TextIO) -> None:
 
 
 def print_regression(report: dict[str, Any], out: TextIO) -> None:
+    from workbench.core.evaluation import format_value
+
     mape = report.get("mape")
     mape_text = f"{mape * 100:.2f} %" if mape is not None else "- (a target is zero)"
     units = f" (in units of {', '.join(report['targets'])})" if report.get("targets") else ""
-    out.write(f"MAE {fmt_num(report['mae'])}  RMSE {fmt_num(report['rmse'])}  R² {_f(report['r2'])}  "
+    out.write(f"MAE {format_value(report['mae'])}  RMSE {format_value(report['rmse'])}  R² {_f(report['r2'])}  "
               f"MAPE {mape_text}{units}\n")
     worst = report.get("worst") or []
     if worst:
         out.write("\nlargest errors\n")
-        rows = [[w["label"] or (f"row {w['row']}" if w["row"] is not None else f"#{w['index']}"),
-                 fmt_num(w["actual"]), fmt_num(w["predicted"]), fmt_num(w["residual"])] for w in worst]
+        rows = [[w["where"], format_value(w["actual"]), format_value(w["predicted"]), format_value(w["residual"])]
+                for w in worst]
         _table(["where", "actual", "predicted", "residual"], rows, out)
 
 

@@ -7,6 +7,7 @@ import argparse
 import inspect
 import os
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from workbench.cli.common import EXIT_BAD_INPUT, err
@@ -47,6 +48,10 @@ def open_app(argv: Sequence[str] = ()) -> int:
 
 
 def _cmd_gui(args: argparse.Namespace) -> int:
+    if args.store:  # the app (and every run it starts) reads the run store from the environment
+        from workbench.core.locations import STORE_ENV
+
+        os.environ[STORE_ENV] = str(Path(args.store).expanduser().resolve())
     return open_app([args.spec] if args.spec else [])
 
 
@@ -54,4 +59,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gui", help="open the app (the same as running `workbench` alone)",
                        description="Open the Workbench app, optionally with a spec file.")
     p.add_argument("spec", nargs="?", help="an experiment spec (.json) to open")
+    p.add_argument("--store", metavar="DB", help="run store file the app records runs in and shows (default: "
+                   "$WORKBENCH_STORE or the user data folder)")
     p.set_defaults(func=_cmd_gui)

@@ -68,11 +68,12 @@ from workbench.core.evaluation.regression import (
 from workbench.core.evaluation.report import (
     TOP_K_MIN_CLASSES,
     classification_report,
+    format_value,
     regression_report,
     split_report,
     thresholded,
 )
-from workbench.core.evaluation.samples import SAMPLE_ORDERS, select_samples
+from workbench.core.evaluation.samples import SAMPLE_ORDERS, sample_label, select_samples
 from workbench.core.evaluation.stored import (
     EvaluationError,
     EvaluationResult,
@@ -102,9 +103,9 @@ __all__ = [
     "PREDICTIONS_FILE", "SPLITS", "SplitPredictions", "RunPredictions", "save_predictions", "load_predictions",
     "probabilities_from_outputs", "predicted_from_outputs",
     "PREPROCESSING_FILE", "Preprocessing", "target_scaler",
-    "TOP_K_MIN_CLASSES", "classification_report", "regression_report", "split_report", "thresholded",
+    "TOP_K_MIN_CLASSES", "classification_report", "format_value", "regression_report", "split_report", "thresholded",
     "GRID", "Plane", "default_plane", "feature_plane", "pca_plane", "line_plane", "grid_snapshot", "plane_for", "stored_grid",
-    "NewData", "read_new_data", "SAMPLE_ORDERS", "select_samples",
+    "NewData", "read_new_data", "SAMPLE_ORDERS", "sample_label", "select_samples",
     "EvaluationError", "RunFiles", "run_files", "folder_files", "load_model", "load_run_predictions", "load_run_preprocessing", "RunModel",
     "load_run_model", "EvaluationResult", "evaluate_run", "PredictionTable", "predict_file", "write_csv",
     *_NEEDS_TORCH,

@@ -206,6 +206,7 @@ def grid_snapshot(predict: Callable[[np.ndarray], np.ndarray], plane: Plane, pre
             result["probabilities"] = np.round(probs.T, 4).tolist()
     else:
         result["values"] = np.round(prep.target_to_units(out)[:, 0], 6).tolist()
+        result["value_name"] = prep.target_names[0]
     result["points"] = {name: _points(plane, Xp, yp, seed=i)
                         for i, (name, (Xp, yp)) in enumerate((points or {}).items()) if len(Xp)}
     return result

@@ -195,6 +195,29 @@ class Preprocessing:
             return np.asarray(self.feature_median, dtype=np.float32)
         return np.asarray(values, dtype=np.float32)
 
+    def input_blocks(self) -> list[tuple[str, int, list[str] | None]]:
+        """The input columns as the file had them, to show a row the way a person wrote it: (name,
+        index of its first feature, its levels for a category, None for a number), in order. A run
+        without column records (images, arrays) has one block per feature."""
+        if not self.input_columns:
+            return [(name, i, None) for i, name in enumerate(self.feature_names)]
+        blocks, i = [], 0
+        for col in self.input_columns:
+            levels = None if col["kind"] == "numeric" else [str(v) for v in col.get("levels", [])]
+            blocks.append((str(col["name"]), i, levels))
+            i += 1 if levels is None else len(levels)
+        return blocks
+
+    @staticmethod
+    def block_value(block: tuple[str, int, list[str] | None], raw_row: np.ndarray) -> float | str:
+        """One column of a raw feature row: the number, or the category whose one-hot cell is set
+        ("" when none is: a value the run never saw)."""
+        _, start, levels = block
+        if levels is None:
+            return float(raw_row[start])
+        cells = np.asarray(raw_row[start:start + len(levels)], dtype=np.float64)
+        return levels[int(np.argmax(cells))] if len(cells) and cells.max() > 0.5 else ""
+
     def numeric_features(self) -> list[int]:
         """Indices (into feature_names) of features that are numeric columns."""
         out, i = [], 0

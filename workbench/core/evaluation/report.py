@@ -17,8 +17,11 @@ from workbench.core.evaluation.classification import (
 from workbench.core.evaluation.curves import one_vs_rest, reliability
 from workbench.core.evaluation.predictions import SplitPredictions
 from workbench.core.evaluation.regression import regression_metrics, worst_rows
+from workbench.core.evaluation.samples import sample_label
 
-__all__ = ["TOP_K_MIN_CLASSES", "classification_report", "regression_report", "split_report", "thresholded"]
+__all__ = [
+    "TOP_K_MIN_CLASSES", "classification_report", "format_value", "regression_report", "split_report", "thresholded",
+]
 
 TOP_K_MIN_CLASSES = 5  # top-k accuracy is shown from this many classes on
 CALIBRATION_BINS = 10
@@ -26,6 +29,18 @@ CALIBRATION_BINS = 10
 
 def _num(v: float | None) -> float | None:
     return None if v is None or not math.isfinite(v) else float(v)
+
+
+def format_value(v: float | None, digits: int = 4) -> str:
+    """A value in a target's own units, as a person reads it: whole numbers from 1,000 up with
+    thousands separators ("360,822", "23,201"), smaller ones to `digits` significant digits
+    ("0.9887", "12.35", "1.5e-05"); "–" for None/nan."""
+    if v is None or not math.isfinite(v):
+        return "–"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    text = f"{v:.{digits}g}"
+    return "0" if text in ("-0", "0") else text
 
 
 def thresholded(sp: SplitPredictions, threshold: float | None) -> np.ndarray:
@@ -87,7 +102,8 @@ def regression_report(sp: SplitPredictions, worst: int = 10) -> dict[str, Any]:
     y = np.asarray(sp.y_true, dtype=np.float64).reshape(len(sp), -1)
     rows = []
     for i in worst_rows(sp.y_true, sp.predictions, worst) if len(sp) else []:
-        rows.append({"index": int(i), "row": int(sp.rows[i]) if sp.rows is not None else None,
+        rows.append({"index": int(i), "where": sample_label(sp, int(i)),
+                     "row": int(sp.rows[i]) if sp.rows is not None else None,
                      "label": str(sp.labels[i]) if sp.labels is not None else None,
                      "actual": float(y[i, 0]), "predicted": float(sp.predictions[i, 0]),
                      "residual": float(y[i, 0] - sp.predictions[i, 0])})

@@ -7,7 +7,7 @@ import numpy as np
 
 from workbench.core.evaluation.predictions import SplitPredictions
 
-__all__ = ["SAMPLE_ORDERS", "select_samples"]
+__all__ = ["SAMPLE_ORDERS", "sample_label", "select_samples"]
 
 # order name -> (what it sorts by, descending?)
 SAMPLE_ORDERS = {
@@ -17,6 +17,16 @@ SAMPLE_ORDERS = {
     "lowest loss first": ("loss", False),
     "data order": ("row", False),
 }
+
+
+def sample_label(sp: SplitPredictions, i: int) -> str:
+    """Where sample `i` came from, for people: its file ("circle/003.png") or table line ("line
+    12") when stored, else its row of the loaded dataset counted from 1 ("row 5")."""
+    if sp.labels is not None:
+        return str(sp.labels[i])
+    if sp.rows is not None:
+        return f"row {int(sp.rows[i]) + 1}"
+    return f"#{i + 1}"
 
 
 def select_samples(sp: SplitPredictions, *, true: int | None = None, pred: int | None = None,
