@@ -59,7 +59,10 @@ def test_a_classification_run_confusion_samples_and_classes(qtbot, tmp_path, pag
     assert table.rowCount() == wrong
     headers = [table.headerData(i, Qt.Orientation.Horizontal) for i in range(table.columnCount())]
     assert headers[:6] == ["where", "true", "predicted", "p(predicted)", "p(true)", "loss"]
-    assert headers[6:] == ["a", "b", "color=blue", "color=green", "color=red"]
+    assert headers[6:] == ["a", "b", "color"]  # a category as the file wrote it, not its one-hot cells
+    if wrong:
+        shown_color = table.data(table.index(0, 8))
+        assert stored.inputs[table.sample(0), 2 + ["blue", "green", "red"].index(shown_color)] == 1
     if wrong > 1:
         conf = [float(table.data(table.index(r, 3))) for r in range(wrong)]
         assert conf == sorted(conf, reverse=True)
@@ -79,6 +82,23 @@ def test_a_classification_run_confusion_samples_and_classes(qtbot, tmp_path, pag
     assert model.rowCount() == 3 + 2  # classes, macro avg, weighted avg
     assert float(model.item(0, 2).text()) == pytest.approx(m.recall[0], abs=5e-4)
     assert model.item(3, 0).text() == "macro avg"
+    # the averages of the areas are scikit-learn's macro and (by support) weighted ones
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    onehot = np.eye(3)[stored.y_true]
+    for row, how in ((3, "macro"), (4, "weighted")):
+        assert float(model.item(row, 5).text()) == pytest.approx(sklearn_metrics.roc_auc_score(
+            stored.y_true, stored.probabilities, multi_class="ovr", average=how, labels=range(3)), abs=5e-4)
+        assert float(model.item(row, 6).text()) == pytest.approx(sklearn_metrics.average_precision_score(
+            onehot, stored.probabilities, average=how), abs=5e-4)
+    # sorted by any column either way, the averages stay below the classes
+    for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+        p.classes.table.sortByColumn(1, order)
+        shown = [p.classes.proxy.index(r, 0).data() for r in range(5)]
+        assert shown[3:] == ["macro avg", "weighted avg"]
+        values = [float(p.classes.proxy.index(r, 1).data()) for r in range(3)]
+        assert values == sorted(values, reverse=order == Qt.SortOrder.DescendingOrder)
+    # the samples follow the chosen order, so no header claims to sort them
+    assert p.samples.table.horizontalHeader().sortIndicatorSection() == -1
 
     # another order and the recall view
     p.confusion.order_combo.setCurrentText("Most rows first")
@@ -171,6 +191,9 @@ def test_boundary_of_two_chosen_features_and_playground_from_a_sample(qtbot, tmp
         p.tabs.setCurrentIndex(p.tab_index["boundary"])
     g = p.boundary.grid
     assert g["method"] == "features" and (g["x_name"], g["y_name"]) == ("a", "b")
+    prep = p.loaded_data.prep
+    common = next(c["fill"] for c in prep.input_columns if c["name"] == "color")
+    assert f"held at their training median (numbers) or most common value: color {common}." in p.boundary.status.text()
     with qtbot.waitSignal(p.boundary_ready):
         p.boundary.view_combo.setCurrentText("PCA plane of the inputs")
     assert p.boundary.grid["method"] == "pca"
@@ -289,3 +312,19 @@ def test_the_window_has_an_evaluate_page_for_the_last_run_and_any_recorded_one(q
     with qtbot.waitSignal(page.loaded):
         window.runs_panel.evaluate_requested.emit(run_id)
     assert window.pages.current_key == "evaluate"
+
+
+def test_macro_pr_curve_averages_each_class_interpolated_precision():
+    from workbench.core.evaluation import pr_curve
+    from workbench.gui.pages.evaluate.curves import macro_pr
+
+    y = np.array([1, 0, 1, 0, 0, 1])
+    s = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
+    curve = pr_curve(y == 1, s)  # recall 1/3 at precision 1, 2/3 at 2/3, 1 at 1/2
+    other = pr_curve(y == 0, 1 - s)
+    x, mean = macro_pr([curve, other])
+    one = macro_pr([curve])[1]
+    at = lambda r: float(one[np.searchsorted(x, r)])  # noqa: E731
+    assert at(0.0) == at(0.33) == 1.0  # the best precision at this recall or more
+    assert at(0.5) == pytest.approx(2 / 3) and at(1.0) == pytest.approx(0.5)
+    assert np.allclose(mean, (one + macro_pr([other])[1]) / 2)

@@ -12,6 +12,7 @@ from PySide6.QtCore import QRectF, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from workbench.core.evaluation import format_value
 from workbench.gui.pages.evaluate.plots import plot_colors, themed_legend, themed_plot
 from workbench.gui.plots.palette import PlotColors
 from workbench.gui.widgets.class_colors import class_rgb
@@ -181,21 +182,44 @@ class BoundaryView(QWidget):
             values = np.asarray(g["values"], dtype=np.float64)
             lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
             cmap = pg.colormap.get("viridis")
+        seen: set[int] = set()
         for split, symbol in shown:
             u, v, labels = (np.asarray(a, dtype=np.float64) for a in points[split])
             if classification:
                 for c in np.unique(labels.astype(int)):
                     m = labels.astype(int) == c
+                    seen.add(int(c))
                     self.plot.addItem(pg.ScatterPlotItem(
                         u[m], v[m], symbol=symbol, size=7 if split == "train" else 9,
                         brush=pg.mkBrush(*class_rgb(int(c))),
-                        pen=pg.mkPen("w" if split == "train" else "k", width=1),
-                        name=f"{split}: {names[c] if c < len(names) else c}"))
+                        pen=pg.mkPen("w" if split == "train" else "k", width=1)))
             else:
                 scaled = (labels - lo) / (hi - lo) if hi > lo else np.zeros_like(labels)
                 brushes = [pg.mkBrush(*c) for c in cmap.map(np.clip(scaled, 0, 1), mode="byte")]
                 self.plot.addItem(pg.ScatterPlotItem(u, v, symbol=symbol, size=7, brush=brushes,
-                                                     pen=pg.mkPen("w" if split == "train" else "k"), name=split))
+                                                     pen=pg.mkPen("w" if split == "train" else "k")))
+        self._legend(shown, names, sorted(seen) if classification else None,
+                     None if classification else (lo, hi, g.get("value_name") or "prediction"), colors)
+
+    def _legend(self, shown, names: list[str], classes: list[int] | None, value_range, colors: PlotColors) -> None:
+        """One entry per class colour (or the colour scale's ends) and one per point shape, rather
+        than one per class and split (20 entries for ten classes)."""
+        def key(symbol: str, rgb, pen=None) -> pg.ScatterPlotItem:
+            return pg.ScatterPlotItem(symbol=symbol, size=10, brush=pg.mkBrush(*rgb), pen=pen)
+
+        self.legend.setColumnCount(2 if classes is not None and len(classes) > 8 else 1)
+        if classes is not None:
+            for c in classes:
+                self.legend.addItem(key("s", class_rgb(c)), str(names[c]) if c < len(names) else str(c))
+        else:
+            lo, hi, what = value_range
+            cmap = pg.colormap.get("viridis")
+            for value, end in ((hi, 1.0), (lo, 0.0)):
+                self.legend.addItem(key("s", cmap.map(end, mode="byte")[:3]), f"{what} {format_value(value)}")
+        neutral = colors.foreground
+        for split, symbol in shown:
+            self.legend.addItem(pg.ScatterPlotItem(symbol=symbol, size=8 if split == "train" else 10,
+                                                   brush=pg.mkBrush(neutral), pen=None), f"{split} rows")
 
     def _draw_line(self, g: dict, names: list[str], points: dict, colors: PlotColors) -> None:
         xs = np.linspace(*g["x_range"], int(g["nx"]))

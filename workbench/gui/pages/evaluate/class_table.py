@@ -35,12 +35,40 @@ def _item(value, bold: bool = False, order: float | None = None) -> QStandardIte
     return item
 
 
+class _AveragesLast(QSortFilterProxyModel):
+    """Sorts the classes by any column; the macro and weighted averages stay below them."""
+
+    def _average(self, index) -> int | None:
+        first = self.sourceModel().index(index.row(), 0).data(SORT_ROLE)
+        return index.row() if first == float("inf") else None
+
+    def lessThan(self, left, right) -> bool:  # noqa: N802 (Qt name)
+        a, b = self._average(left), self._average(right)
+        if a is None and b is None:
+            return super().lessThan(left, right)
+        descending = self.sortOrder() == Qt.SortOrder.DescendingOrder
+        if a is not None and b is not None:  # macro above weighted, either way
+            return (a > b) if descending else (a < b)
+        return (a is not None) if descending else (b is not None)
+
+
+def _mean(values: list[float], weights=None) -> float | None:
+    """Mean (support-weighted with `weights`) of the defined per-class areas, as scikit-learn's
+    average="macro"/"weighted" over the classes whose curve exists; None when none does."""
+    v = np.asarray(values, dtype=np.float64)
+    ok = np.isfinite(v)
+    if not ok.any():
+        return None
+    w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=np.float64)
+    return float(np.average(v[ok], weights=w[ok])) if w[ok].sum() > 0 else None
+
+
 class ClassTable(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.model = QStandardItemModel(0, len(COLUMNS), self)
         self.model.setHorizontalHeaderLabels(list(COLUMNS))
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = _AveragesLast(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
         self.table = QTableView(objectName="classTable")
@@ -70,13 +98,13 @@ class ClassTable(QWidget):
                                   _item(float(metrics.f1[i])), _item(int(metrics.support[i])), _item(float(auc[i])),
                                   _item(float(ap[i]))])
         total = int(np.sum(metrics.support))
+        areas = {"macro": (auc_macro, _mean(ap)), "weighted": (_mean(auc, metrics.support), _mean(ap, metrics.support))}
         # the averages always sort below the classes
         for label, how in (("macro avg", "macro"), ("weighted avg", "weighted")):
             avg = metrics.average(how)
             row = [_item(label, True, order=float("inf"))] + [
                 _item(avg[k], True) for k in ("precision", "recall", "f1")] + [
-                _item(total, True), _item(float(auc_macro) if how == "macro" and auc_macro is not None else "", True),
-                _item("", True)]
+                _item(total, True)] + [_item(float(a) if a is not None else "", True) for a in areas[how]]
             self.model.appendRow(row)
         self.table.setSortingEnabled(True)
         self.proxy.sort(-1)

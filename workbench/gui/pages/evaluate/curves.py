@@ -15,7 +15,7 @@ from workbench.core.evaluation import Curve, OneVsRest, threshold_point
 from workbench.gui.pages.evaluate.plots import plot_colors, themed_legend, themed_plot
 from workbench.gui.widgets.class_colors import class_color
 
-__all__ = ["CurvesView", "MAX_CLASS_CURVES", "macro_roc"]
+__all__ = ["MAX_CLASS_CURVES", "CurvesView", "macro_pr", "macro_roc"]
 
 MAX_CLASS_CURVES = 10  # more classes: only the averages are drawn
 GRID = np.linspace(0.0, 1.0, 201)
@@ -34,12 +34,28 @@ def macro_roc(curves: list[Curve]) -> tuple[np.ndarray, np.ndarray]:
     return GRID, np.mean(tprs, axis=0)
 
 
+def macro_pr(curves: list[Curve]) -> tuple[np.ndarray, np.ndarray]:
+    """The mean interpolated precision over classes (at each recall, the best precision at that
+    recall or more, as the PASCAL VOC curves draw it), for drawing the macro-average PR curve."""
+    precisions = []
+    for c in curves:
+        if not math.isfinite(c.area):
+            continue
+        best_from_here = np.maximum.accumulate(c.y[::-1])[::-1]
+        at = np.minimum(np.searchsorted(c.x, GRID, side="left"), len(c.x) - 1)
+        precisions.append(best_from_here[at])
+    if not precisions:
+        return np.zeros(0), np.zeros(0)
+    return GRID, np.mean(precisions, axis=0)
+
+
 def _curve_plot(title: str, x_label: str, y_label: str, name: str) -> pg.PlotWidget:
     widget = themed_plot(name, title, x_label, y_label, still=True)
     item = widget.getPlotItem()
     item.setXRange(0, 1, padding=0.02)
     item.setYRange(0, 1.02, padding=0.02)
-    widget.legend = themed_legend(widget, offset=(-8, 8) if "ROC" in title else (8, -8))
+    # in the empty corner: ROC curves climb the top-left, PR curves run along the top
+    widget.legend = themed_legend(widget, offset=(-8, -8) if "ROC" in title else (8, -8))
     return widget
 
 
@@ -99,6 +115,10 @@ class CurvesView(QWidget):
             self.roc.getPlotItem().plot(ovr.roc_micro.x, ovr.roc_micro.y,
                                     pen=pg.mkPen(fg, width=2, style=Qt.PenStyle.DotLine),
                                     name=f"micro avg (AUC {_fmt(ovr.roc_micro.area)})")
+            px, py = macro_pr(ovr.pr)
+            if len(px):
+                self.pr.getPlotItem().plot(px, py, pen=pg.mkPen(fg, width=2, style=Qt.PenStyle.DashLine),
+                                           name=f"macro avg (AP {_fmt(ovr.average_precision_macro)})")
             self.pr.getPlotItem().plot(ovr.pr_micro.x, ovr.pr_micro.y, pen=pg.mkPen(fg, width=2, style=Qt.PenStyle.DotLine),
                                    name=f"micro avg (AP {_fmt(ovr.pr_micro.area)})")
         text = (f"macro ROC AUC {_fmt(ovr.roc_auc_macro)} · micro {_fmt(ovr.roc_micro.area)} · macro average precision "

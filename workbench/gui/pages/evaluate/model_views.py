@@ -7,10 +7,35 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.core.evaluation import stored_grid
+from workbench.core.evaluation import format_value, stored_grid
 from workbench.gui.pages.evaluate.source import load_source_model
 
-__all__ = ["ModelViews"]
+__all__ = ["ModelViews", "held_inputs_text"]
+
+MAX_HELD_SHOWN = 8
+
+
+def held_inputs_text(prep, grid: dict) -> str:
+    """What the inputs off the plane are held at, for the status line under the boundary."""
+    if grid.get("method") == "pca":
+        return " The plane spans the two main directions of the training inputs; the rest is held at their mean."
+    if grid.get("method") != "features" or prep.kind != "tabular":
+        return ""
+    chosen = {prep.feature_names[k] for k in grid.get("features") or [] if k < len(prep.feature_names)}
+    base, i, held = prep.baseline_raw(), 0, []
+    for col in prep.input_columns:
+        if col["kind"] == "numeric":
+            if col["name"] not in chosen and i < len(base):
+                held.append(f"{col['name']} {format_value(float(base[i]))}")
+            i += 1
+        else:
+            held.append(f"{col['name']} {col.get('fill', '?')}")
+            i += len(col.get("levels", []))
+    if not held:
+        return ""
+    more = f" and {len(held) - MAX_HELD_SHOWN} more" if len(held) > MAX_HELD_SHOWN else ""
+    return (" The other inputs are held at their training median (numbers) or most common value: "
+            + ", ".join(held[:MAX_HELD_SHOWN]) + more + ".")
 
 
 class ModelViews:
@@ -35,7 +60,9 @@ class ModelViews:
         if grid is None or (method == "pca") != (grid.get("method") == "pca"):
             return
         self.page.boundary.select_view_for(grid)
-        self.page.boundary.set_grid(grid, f"Live: computed in the training process at epoch {epoch}.")
+        loaded = self.page.loaded_data
+        held = held_inputs_text(loaded.prep, grid) if loaded is not None and loaded.prep is not None else ""
+        self.page.boundary.set_grid(grid, f"Live: computed in the training process at epoch {epoch}." + held)
         self.page.boundary_ready.emit()
 
     def tab_shown(self, index: int) -> None:
@@ -117,7 +144,8 @@ class ModelViews:
                 self.page.boundary.set_grid(None, "The inputs of this run are too large to be stored with it, so the "
                                              "boundary cannot be drawn.")
             else:
-                self.page.boundary.set_grid(grid, f"Computed from the run's {model.kind} weights.")
+                self.page.boundary.set_grid(grid, f"Computed from the run's {model.kind} weights."
+                                            + held_inputs_text(prep, grid))
             self.page.boundary_ready.emit()
 
         self.page.calls.submit(compute, on_done=done,

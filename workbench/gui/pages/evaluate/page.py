@@ -99,6 +99,7 @@ class EvaluatePage(QWidget):
         self.run_combo.setMinimumContentsLength(36)
         self.run_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.split_combo = QComboBox(objectName="evaluateSplit")
+        self.split_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # "Test (2700)" whole
         self.refresh_button = QPushButton("Refresh", objectName="evaluateRefresh")
         self.status = QLabel(objectName="evaluateStatus")
         self.status.setWordWrap(True)
@@ -353,9 +354,9 @@ class EvaluatePage(QWidget):
         if sp is None:
             return
         self.stack.setCurrentWidget(self.tabs)
-        features = self.loaded_data.prep.feature_names if self.loaded_data.prep is not None else []
+        columns = self.loaded_data.prep.input_blocks() if self.loaded_data.prep is not None else []
         if sp.task != "classification":
-            self.regression.set_predictions(sp, features)
+            self.regression.set_predictions(sp, columns)
         else:
             self.ovr = self._top_k = None
             self._show_classification()
@@ -384,8 +385,8 @@ class EvaluatePage(QWidget):
         top_k = self._top_k
         auc_macro = (self.ovr.roc[1].area if sp.n_classes == 2 else self.ovr.roc_auc_macro) if self.ovr else None
         self.classes.set_metrics(sp.class_names, metrics, accuracy(cm), auc, ap, top_k, auc_macro)
-        features = self.loaded_data.prep.feature_names if self.loaded_data.prep is not None else []
-        self.samples.set_predictions(sp, pred if self.threshold is not None else None, features)
+        columns = self.loaded_data.prep.input_blocks() if self.loaded_data.prep is not None else []
+        self.samples.set_predictions(sp, pred if self.threshold is not None else None, columns)
         conf = sp.probabilities[np.arange(len(sp)), pred]
         self.calibration.set_reliability(reliability(conf, pred == sp.y_true))
 

@@ -7,8 +7,6 @@ a prediction of one raw input (a feature row in the file's units, or an image pa
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -28,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.evaluation import format_value
 from workbench.gui.pages.evaluate.plots import themed_plot
 from workbench.gui.widgets.class_colors import class_color
 from workbench.gui.widgets.sample_thumbnails import image_to_qimage
@@ -278,7 +277,7 @@ class PlaygroundView(QWidget):
             self.bars.setVisible(True)
         elif value is not None:
             v = np.asarray(value, dtype=np.float64).reshape(-1)
-            parts = [f"{n}: <b>{x:.5g}</b>" if math.isfinite(x) else f"{n}: –" for n, x in zip(prep.target_names, v)]
+            parts = [f"{n}: <b>{format_value(x, 5)}</b>" for n, x in zip(prep.target_names, v)]
             self.output_title.setText("Predicted " + ", ".join(parts) + " (in the target's own units)")
             self.bars.setVisible(False)
 

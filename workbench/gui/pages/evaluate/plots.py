@@ -3,13 +3,18 @@ Evaluate page's views."""
 
 from __future__ import annotations
 
+import types
+
 import pyqtgraph as pg
 from PySide6.QtWidgets import QApplication
 
+from workbench.core.evaluation import format_value
+
 from workbench.gui.plots.palette import PlotColors, style_axes
+from workbench.gui.plots.readable_axis import tick_text
 from workbench.gui.plots.trial_axes import plain_numbers
 
-__all__ = ["themed_plot", "plot_colors", "themed_legend", "restyle"]
+__all__ = ["themed_plot", "plot_colors", "themed_legend", "restyle", "units_axes"]
 
 
 def plot_colors() -> PlotColors:
@@ -52,3 +57,16 @@ def restyle(widget: pg.PlotWidget) -> None:
     colors = plot_colors()
     widget.setBackground(colors.background)
     style_axes(widget.getPlotItem(), colors)
+
+
+def _unit_tick_strings(axis: pg.AxisItem, values, scale, spacing) -> list[str]:
+    if spacing and spacing * scale >= 1 and max((abs(v * scale) for v in values), default=0) >= 1000:
+        return [format_value(v * scale) for v in values]  # "1,300,000", not "1.3e+06"
+    return [tick_text(v * scale, spacing * scale if spacing else None) for v in values]
+
+
+def units_axes(widget: pg.PlotWidget, sides=("left", "bottom")) -> None:
+    """Tick labels of values in a target's own units as people write them ("250,000")."""
+    for side in sides:
+        axis = widget.getPlotItem().getAxis(side)
+        axis.tickStrings = types.MethodType(_unit_tick_strings, axis)

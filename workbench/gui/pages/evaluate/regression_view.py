@@ -3,8 +3,6 @@ line, residuals against predicted, a residual histogram, MAE/RMSE/R²/MAPE and t
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -21,17 +19,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.evaluation import SplitPredictions, regression_metrics, residuals, worst_rows
-from workbench.gui.pages.evaluate.plots import plot_colors, themed_plot
+from workbench.core.evaluation import (
+    Preprocessing,
+    SplitPredictions,
+    format_value,
+    regression_metrics,
+    residuals,
+    sample_label,
+    worst_rows,
+)
+from workbench.gui.pages.evaluate.plots import plot_colors, themed_plot, units_axes
 
 __all__ = ["RegressionView", "WORST_ROWS"]
 
 WORST_ROWS = 50
 MAX_POINTS = 20_000  # scatter points drawn (a seeded sample beyond this)
-
-
-def _num(v: float | None) -> str:
-    return "–" if v is None or not math.isfinite(v) else f"{v:.4g}"
 
 
 class RegressionView(QWidget):
@@ -44,6 +46,9 @@ class RegressionView(QWidget):
         self.scatter = themed_plot("predictedVsActual", "Predicted against actual", "actual", "predicted")
         self.residual_plot = themed_plot("residualPlot", "Residuals", "predicted", "actual − predicted")
         self.histogram = themed_plot("residualHistogram", "Residual histogram", "actual − predicted", "rows")
+        for plot in (self.scatter, self.residual_plot):
+            units_axes(plot)
+        units_axes(self.histogram, ("bottom",))
         self.worst = QStandardItemModel(0, 4, self)
         self.worst_table = QTableView(objectName="worstRows")
         self.worst_table.setModel(self.worst)
@@ -71,16 +76,18 @@ class RegressionView(QWidget):
         split.addWidget(worst_box)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([600, 400])  # room for several worst rows, not only the plots' size hints
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(split, 1)
         self._sp: SplitPredictions | None = None
-        self._features: list[str] = []
+        self._columns: list = []  # Preprocessing.input_blocks()
         self.target_combo.currentIndexChanged.connect(lambda _: self._draw())
 
-    def set_predictions(self, sp: SplitPredictions, features: list[str]) -> None:
-        self._sp, self._features = sp, list(features)
+    def set_predictions(self, sp: SplitPredictions, columns: list) -> None:
+        """`columns`: the run's Preprocessing.input_blocks() (the worst rows show their values)."""
+        self._sp, self._columns = sp, list(columns)
         names = sp.target_names or ["target"]
         self.target_combo.blockSignals(True)
         self.target_combo.clear()
@@ -102,8 +109,8 @@ class RegressionView(QWidget):
         unit = sp.target_names[col] if sp.target_names else "target"
         mape = f"{100 * m.mape:.2f} %" if m.mape is not None else "– (a target is zero)"
         self.metrics_label.setText(
-            f"<b>{sp.split}</b>, {len(sp)} rows, in units of <b>{unit}</b>: MAE <b>{_num(m.mae)}</b> · RMSE "
-            f"<b>{_num(m.rmse)}</b> · R² <b>{_num(m.r2)}</b> · MAPE <b>{mape}</b>")
+            f"<b>{sp.split}</b>, {len(sp)} rows, in units of <b>{unit}</b>: MAE <b>{format_value(m.mae)}</b> · RMSE "
+            f"<b>{format_value(m.rmse)}</b> · R² <b>{format_value(m.r2)}</b> · MAPE <b>{mape}</b>")
         idx = np.arange(len(y))
         if len(idx) > MAX_POINTS:
             idx = np.sort(np.random.default_rng(0).choice(len(idx), MAX_POINTS, replace=False))
@@ -124,14 +131,14 @@ class RegressionView(QWidget):
     def _fill_worst(self, y: np.ndarray, p: np.ndarray, col: int) -> None:
         sp = self._sp
         show_features = sp.inputs is not None and sp.inputs.ndim == 2
-        features = self._features[:20] if show_features else []
+        columns = self._columns[:20] if show_features else []
         self.worst.clear()
-        self.worst.setHorizontalHeaderLabels(["where", "actual", "predicted", "residual", *features])
+        self.worst.setHorizontalHeaderLabels(["where", "actual", "predicted", "residual", *[c[0] for c in columns]])
         for i in worst_rows(sp.y_true, sp.predictions, WORST_ROWS, column=col):
-            where = str(sp.labels[i]) if sp.labels is not None else (
-                f"row {int(sp.rows[i]) + 1}" if sp.rows is not None else f"#{i + 1}")
-            cells = [where, _num(y[i]), _num(p[i]), _num(y[i] - p[i])]
-            cells += [_num(float(v)) for v in sp.inputs[i, :len(features)]] if features else []
+            cells = [sample_label(sp, int(i)), format_value(y[i]), format_value(p[i]), format_value(y[i] - p[i])]
+            for column in columns:
+                value = Preprocessing.block_value(column, sp.inputs[i])
+                cells.append(value if isinstance(value, str) else format_value(value))
             items = []
             for k, text in enumerate(cells):
                 it = QStandardItem(text)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.evaluation import SAMPLE_ORDERS, SplitPredictions, select_samples
+from workbench.core.evaluation import SAMPLE_ORDERS, Preprocessing, SplitPredictions, sample_label, select_samples
 from workbench.gui.widgets.sample_thumbnails import image_to_qimage
 
 __all__ = ["SamplesView", "SampleTableModel", "SampleGalleryModel", "SORT_ROLE"]
@@ -28,14 +28,6 @@ __all__ = ["SamplesView", "SampleTableModel", "SampleGalleryModel", "SORT_ROLE"]
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 TILE = 72
 MAX_FEATURE_COLUMNS = 64
-
-
-def _where(sp: SplitPredictions, i: int) -> str:
-    if sp.labels is not None:
-        return str(sp.labels[i])
-    if sp.rows is not None:
-        return f"row {int(sp.rows[i]) + 1}"
-    return f"#{i + 1}"
 
 
 class SampleTableModel(QAbstractTableModel):
@@ -49,29 +41,29 @@ class SampleTableModel(QAbstractTableModel):
         self.sp: SplitPredictions | None = None
         self.index_map = np.zeros(0, dtype=np.int64)
         self.predicted = np.zeros(0, dtype=np.int64)
-        self.features: list[str] = []
+        self.columns: list = []  # Preprocessing.input_blocks(): the input columns to show
 
     def set_samples(self, sp: SplitPredictions | None, index: np.ndarray, predicted: np.ndarray | None,
-                    features: list[str]) -> None:
+                    columns: list) -> None:
         self.beginResetModel()
         self.sp, self.index_map = sp, np.asarray(index, dtype=np.int64)
         self.predicted = predicted if predicted is not None else (sp.predicted if sp is not None else np.zeros(0))
         show = sp is not None and sp.inputs is not None and sp.inputs.ndim == 2
-        self.features = list(features[:MAX_FEATURE_COLUMNS]) if show else []
+        self.columns = list(columns[:MAX_FEATURE_COLUMNS]) if show else []
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.index_map)
 
     def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.FIXED) + len(self.features)
+        return 0 if parent.isValid() else len(self.FIXED) + len(self.columns)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Vertical:
             return str(section + 1)
-        return self.FIXED[section] if section < len(self.FIXED) else self.features[section - len(self.FIXED)]
+        return self.FIXED[section] if section < len(self.FIXED) else self.columns[section - len(self.FIXED)][0]
 
     def sample(self, row: int) -> int:
         """Index into the split of the sample on this row."""
@@ -83,12 +75,12 @@ class SampleTableModel(QAbstractTableModel):
         sp, i, col = self.sp, self.sample(index.row()), index.column()
         pred = int(self.predicted[i])
         true = int(sp.y_true[i])
-        values = (_where(sp, i), sp.class_names[true], sp.class_names[pred], float(sp.probabilities[i, pred]),
+        values = (sample_label(sp, i), sp.class_names[true], sp.class_names[pred], float(sp.probabilities[i, pred]),
                   float(sp.probabilities[i, true]), float(sp.sample_loss[i]))
         if col < len(values):
             value = values[col]
         else:
-            value = float(sp.inputs[i, col - len(values)])
+            value = Preprocessing.block_value(self.columns[col - len(values)], sp.inputs[i])
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{value:.4g}" if isinstance(value, float) else value
         if role == SORT_ROLE:
@@ -97,7 +89,7 @@ class SampleTableModel(QAbstractTableModel):
             return value
         if role == Qt.ItemDataRole.ForegroundRole and col == 2 and pred != true:
             return QColor(214, 39, 40)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col >= 3:
+        if role == Qt.ItemDataRole.TextAlignmentRole and col >= 3 and not isinstance(value, str):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -142,7 +134,7 @@ class SampleGalleryModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             return QColor(46, 140, 60) if pred == true else QColor(214, 39, 40)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return (f"{_where(sp, i)}\ntrue: {sp.class_names[true]}\npredicted: {sp.class_names[pred]} "
+            return (f"{sample_label(sp, i)}\ntrue: {sp.class_names[true]}\npredicted: {sp.class_names[pred]} "
                     f"(p = {sp.probabilities[i, pred]:.3f})\np(true) = {sp.probabilities[i, true]:.3f}, "
                     f"loss {sp.sample_loss[i]:.3f}")
         return None
@@ -196,15 +188,16 @@ class SamplesView(QWidget):
 
         self._sp: SplitPredictions | None = None
         self._predicted: np.ndarray | None = None
-        self._features: list[str] = []
+        self._columns: list = []
         self._filter: tuple = (None, None, "wrong", "All misclassified")
         self.order_combo.currentTextChanged.connect(lambda _: self._refresh())
         self.table.doubleClicked.connect(
             lambda idx: self.sample_activated.emit(self.table_model.sample(self.proxy.mapToSource(idx).row())))
         self.gallery.doubleClicked.connect(lambda idx: self.sample_activated.emit(self.gallery_model.sample(idx.row())))
 
-    def set_predictions(self, sp: SplitPredictions | None, predicted: np.ndarray | None, features: list[str]) -> None:
-        self._sp, self._predicted, self._features = sp, predicted, list(features)
+    def set_predictions(self, sp: SplitPredictions | None, predicted: np.ndarray | None, columns: list) -> None:
+        """`columns`: the run's Preprocessing.input_blocks() (a table's rows show their values)."""
+        self._sp, self._predicted, self._columns = sp, predicted, list(columns)
         self._refresh()
 
     def show_samples(self, true: int | None, pred: int | None, which: str, title: str) -> None:
@@ -231,6 +224,7 @@ class SamplesView(QWidget):
         if images:
             self.gallery_model.set_samples(sp, idx, self._predicted)
         else:
-            self.proxy.sort(-1)  # the chosen order, not a header's
-            self.table_model.set_samples(sp, idx, self._predicted, self._features)
+            self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the chosen order
+            self.proxy.sort(-1)  # …not a header's (a header click still re-sorts the shown rows)
+            self.table_model.set_samples(sp, idx, self._predicted, self._columns)
             self.table.resizeColumnsToContents()
