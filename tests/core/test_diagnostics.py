@@ -231,6 +231,27 @@ def test_range_test_restores_weights_and_optimizer_state():
     assert opt.param_groups[0]["lr"] == 0.123 and not opt.state
 
 
+def test_a_cancelled_range_test_and_find_lr_leave_the_weights_as_they_were():
+    from workbench.core.diagnostics import LRFinderCancelled, lr_range_steps
+
+    model = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    X, y = torch.randn(64, 3), torch.randn(64, 1)
+    sweep = lr_range_steps(model, torch.nn.functional.mse_loss, opt, lambda i: (X, y), steps=50)
+    for step, *_ in sweep:
+        if step == 20:
+            break
+    assert not all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # it did train
+    sweep.close()  # cancelled half-way
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert opt.param_groups[0]["lr"] == 0.5 and not opt.state
+    with pytest.raises(LRFinderCancelled):
+        lr_range_test(model, torch.nn.functional.mse_loss, opt, lambda i: (X, y), steps=50,
+                      progress=lambda step, *_: step < 10)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
 def test_suggestions_ignore_the_points_after_a_nan():
     lrs = [10 ** (-7 + i * 0.1) for i in range(60)]
     losses = [1.0 - 0.01 * i for i in range(40)] + [math.nan] * 20

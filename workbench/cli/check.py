@@ -49,6 +49,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add `workbench check` to the command parser."""
     p = sub.add_parser(
         "check", help="pre-flight check: seconds on the real model and data before a long run",
         description="Checks the data (rows shared between train and validation/test, a feature that alone "

@@ -86,6 +86,7 @@ def _cmd_lr_find(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add `workbench lr-find` to the command parser."""
     p = sub.add_parser(
         "lr-find", help="learning-rate range test: suggests optimizer.lr",
         description="Sweeps the learning rate exponentially (1e-7 to 10 over 100 steps by default) on the real "

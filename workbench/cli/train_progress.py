@@ -26,6 +26,7 @@ class Progress:
         self.data_notes: list[str] = []  # printed under the "Training ..." line
 
     def started(self, ev) -> None:
+        """The run began: print what trains, on what, with which options."""
         self.epochs = ev.epochs
         self.start_epoch = ev.start_epoch
         if self.enabled:
@@ -55,6 +56,7 @@ class Progress:
         return f" | {self._val_key} {fmt_num(self._val)}"
 
     def batch(self, ev) -> None:
+        """Update the progress line within an epoch (at most every `interval` seconds without a terminal)."""
         if not (self.enabled and self.tty):
             return
         self._line(
@@ -63,6 +65,7 @@ class Progress:
         )
 
     def epoch(self, ev) -> None:
+        """One epoch's line: losses, the validation figure, speed, elapsed time and ETA."""
         logs = ev.logs
         for key in ("val_accuracy", "val_r2", "val_loss"):
             if key in logs:
@@ -89,6 +92,7 @@ class Progress:
             self._line(f"  health: epoch {ev.epoch}, step {ev.step}: {ev.message}", permanent=True)
 
     def done(self) -> None:
+        """End the updating line (a newline on a terminal)."""
         if self.enabled and self.tty and self._width:
             self.stream.write("\n")
             self.stream.flush()

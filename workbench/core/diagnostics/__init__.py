@@ -12,8 +12,6 @@ the training package.
 
 from __future__ import annotations
 
-from typing import Any
-
 from workbench.core.diagnostics.results import (
     STATUSES,
     CheckResult,

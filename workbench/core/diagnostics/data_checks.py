@@ -81,6 +81,8 @@ def _conflicting_duplicates(X: np.ndarray, y: np.ndarray, hashes: np.ndarray) ->
 
 
 def duplicate_rows(data: Any) -> CheckResult:
+    """Rows of the validation or test split that also appear in training (leakage), and training rows with
+    identical inputs but different labels."""
     t0 = time.perf_counter()
     train = _rows(data.train)
     h = _row_hashes(train)
@@ -150,6 +152,8 @@ def _feature_scores(xtr, ytr, xva, yva, n_classes: int | None) -> tuple[float, f
 
 
 def target_leakage(data: Any) -> CheckResult:
+    """The feature that alone predicts the target best (a binned lookup fitted on training, scored on
+    training and validation); a warning naming it when that is almost perfect."""
     t0 = time.perf_counter()
     meta = data.meta
     title = "Target leakage"
@@ -191,6 +195,7 @@ def target_leakage(data: Any) -> CheckResult:
 
 # ---- constant columns ---------------------------------------------------------------------------
 def constant_columns(data: Any) -> CheckResult:
+    """Features that never change in the training rows, named."""
     t0 = time.perf_counter()
     meta = data.meta
     if meta.kind != "tabular":

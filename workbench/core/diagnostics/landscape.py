@@ -40,6 +40,8 @@ def filter_normalized_direction(params: dict[str, torch.Tensor], generator: torc
 
 
 class ModelSlice:
+    """A model's loss on the plane through its trained weights spanned by two filter-normalised random
+    directions, as a race surface."""
     key = "model"
     title = "Your model"
     log_scale = False
@@ -67,6 +69,8 @@ class ModelSlice:
         return {k: w + a * self.d1[k] + b * self.d2[k] for k, w in self.base.items()}
 
     def loss(self, p: torch.Tensor, batch: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The model's loss at p = (a, b) on the plane: on every row, or on `batch` rows drawn at
+        random (the mini-batch noise a racer with a batch size sees)."""
         p = p.to(next(iter(self.base.values())).dtype) if self.base else p
         X, y = self.X, self.y
         if batch is not None and batch < len(X):
@@ -76,6 +80,7 @@ class ModelSlice:
         return self.loss_fn(out, y)
 
     def grid(self, n: int = 31) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The loss on an n × n grid over the plotted box: (xs, ys, z)."""
         xs = np.linspace(*self.x_range, n)
         ys = np.linspace(*self.y_range, n)
         z = np.empty((n, n))

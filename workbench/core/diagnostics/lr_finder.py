@@ -35,11 +35,13 @@ class LRFinderError(ValueError):
 
 
 class LRFinderCancelled(Exception):
+    """The range test was stopped before its end (the weights are back as they were)."""
     pass
 
 
 @dataclass(frozen=True)
 class LRFinderResult:
+    """A finished range test: the curve (LRs, smoothed and raw losses) and the three suggestions."""
     lrs: list[float]
     losses: list[float]  # smoothed (what the plot shows)
     raw_losses: list[float]
@@ -50,6 +52,7 @@ class LRFinderResult:
     current_lr: float | None = None  # the spec's optimizer.lr, for comparison
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field, for JSON (`workbench lr-find --json`)."""
         return asdict(self)
 
     def sweep_range(self) -> tuple[float, float]:

@@ -18,7 +18,6 @@ from typing import Any
 
 import torch
 
-from workbench.core import catalog
 from workbench.core.diagnostics.probe import Probe, optimizer_step
 from workbench.core.diagnostics.results import CheckResult
 from workbench.core.spec import OptimizerSpec
@@ -66,6 +65,8 @@ def _accuracy(probe: Probe, out: torch.Tensor, y_raw: torch.Tensor) -> float | N
 
 # ---- initial loss -------------------------------------------------------------------------------
 def initial_loss(probe: Probe) -> CheckResult:
+    """The loss before any training against the loss of an all-zero output (ln K, about 1 for MSE on a
+    standardised target); far off names the likely cause."""
     t0 = time.perf_counter()
     X, y = probe.rows("train", 512)
     model = probe.fresh_model()
@@ -117,6 +118,8 @@ def initial_loss(probe: Probe) -> CheckResult:
 
 # ---- gradient flow ------------------------------------------------------------------------------
 def gradient_flow(probe: Probe) -> CheckResult:
+    """One backward pass: every trainable parameter must get a finite, non-zero gradient; the layers that
+    do not are named."""
     t0 = time.perf_counter()
     X, y = probe.rows("train", max(2, min(probe.batch_size, 256)))
     model = probe.fresh_model()
@@ -200,6 +203,8 @@ def _fit_batch(probe: Probe, X, y, optimizer_spec, steps: int) -> tuple[float, f
 
 
 def overfit_batch(probe: Probe, rows: int = OVERFIT_ROWS, steps: int = OVERFIT_STEPS) -> CheckResult:
+    """Fit `rows` training rows for up to `steps` steps with the spec's optimizer (then Adam at 3e-3 if
+    that fails) and say which of model, loss or optimizer is at fault."""
     t0 = time.perf_counter()
     X, y = probe.rows("train", max(2, rows))
     with torch.no_grad():
@@ -267,6 +272,8 @@ def _setup_problems(probe: Probe, X: torch.Tensor) -> list[str]:
 
 # ---- input-independent baseline ----------------------------------------------------------------
 def input_baseline(probe: Probe, steps: int = BASELINE_STEPS) -> CheckResult:
+    """Train one copy on the real inputs and one on zeroed inputs for a few steps; the real inputs must do
+    clearly better."""
     t0 = time.perf_counter()
     n = min(len(probe.data.train), BASELINE_ROWS)
     X, y = probe.rows("train", n)

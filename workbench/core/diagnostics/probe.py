@@ -56,6 +56,8 @@ def load_prepared(spec: ExperimentSpec, data: Any = None, base_dir: str | Path |
 
 @dataclass
 class Probe:
+    """The run's starting point, rebuilt: spec, prepared data on the device, model with the initial
+    weights, loss and batch size."""
     spec: ExperimentSpec
     data: Any  # PreparedData
     device: torch.device

@@ -34,6 +34,8 @@ class Racer:
 
 @dataclass
 class RacePath:
+    """One racer's path on a surface: positions and losses per step, and the step it diverged at (if it
+    did)."""
     name: str
     xy: np.ndarray  # (steps + 1, 2), the start first
     loss: np.ndarray  # (steps + 1,)

@@ -24,6 +24,7 @@ class CheckResult:
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field, for JSON."""
         return asdict(self)
 
 

@@ -21,6 +21,8 @@ __all__ = ["Surface", "SURFACES"]
 
 @dataclass(frozen=True)
 class Surface:
+    """A 2-D loss surface for the race: its function, where racers start, the plotted box and where its
+    minimum is."""
     key: str
     title: str
     description: str
@@ -33,9 +35,12 @@ class Surface:
     stochastic: bool = False  # mini-batches change the loss (model slices only)
 
     def loss(self, p: torch.Tensor, batch: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The loss at p = (x, y), a tensor torch.optim can step on (`batch` and `generator` matter
+        only on a model slice)."""
         return self.fn(p[0], p[1])
 
     def grid(self, n: int = 161) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The loss on an n × n grid over the plotted box: (xs, ys, z) for the contour lines."""
         xs = torch.linspace(*self.x_range, n, dtype=torch.float64)
         ys = torch.linspace(*self.y_range, n, dtype=torch.float64)
         yy, xx = torch.meshgrid(ys, xs, indexing="ij")

@@ -34,6 +34,7 @@ def sample_row(s: HealthSample) -> tuple[str, int, int, dict]:
 
 
 def alert_row(a: HealthAlert) -> tuple[str, int, int, dict]:
+    """(kind, epoch, step, data) of an alert for RunStore.log_events; NaN becomes null."""
     data = {k: v for k, v in asdict(a).items() if k not in ("epoch", "step")}
     data["value"] = _json_number(float(a.value))
     return ALERT_KIND, a.epoch, a.step, data

@@ -50,6 +50,8 @@ def layer_names(model: nn.Module) -> list[tuple[str, nn.Module]]:
 
 
 class HealthMonitor(Callback):
+    """The callback that samples per-layer health during training and turns samples and epochs into alerts
+    (see the module doc)."""
     def __init__(self, every: int | str = "auto", *, cost: float = DEFAULT_COST, min_gap: float = MIN_GAP_S,
                  alerts: bool = True) -> None:
         self.fixed = every if isinstance(every, int) else None

@@ -126,6 +126,7 @@ class HealthRules:
 
     # ---- per sample ---------------------------------------------------------------------------
     def on_sample(self, s: HealthSample) -> list[HealthAlert]:
+        """Alerts that one more sample calls for: exploding or vanishing gradients, dead units."""
         alerts = []
         alerts += self._exploding(s)
         alerts += self._vanishing(s)
@@ -193,10 +194,12 @@ class HealthRules:
 
     # ---- per epoch ------------------------------------------------------------------------------
     def on_lr_changed(self, epoch: int) -> None:
+        """A person changed the learning rate: the plateau rule starts counting afresh."""
         self.plateau_from_epoch = epoch
         self.raised.discard(("plateau", ""))
 
     def on_epoch(self, epoch: int, step: int, logs: dict[str, float], lr: float) -> list[HealthAlert]:
+        """Alerts that an epoch's logs call for: a plateau under a tiny learning rate, overfitting."""
         self.epochs.append(epoch)
         self.train_loss.append(float(logs.get("loss", math.nan)))
         self.val_loss.append(float(logs.get("val_loss", math.nan)))

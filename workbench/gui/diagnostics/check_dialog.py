@@ -116,6 +116,8 @@ class CheckDialog(QDialog):
 
     @Slot()
     def start(self) -> None:
+        """Run the pre-flight check on the session's current spec (off the GUI thread), each row as it
+        finishes."""
         for row in self.rows.values():
             self.body_layout.removeWidget(row)
             row.deleteLater()

@@ -10,6 +10,7 @@ from workbench.gui.diagnostics.health_view import HealthView
 
 
 class DiagnosePage(QWidget):
+    """The Diagnose page: Check and Find LR buttons over the health view."""
     def __init__(self, actions, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("diagnosePage")

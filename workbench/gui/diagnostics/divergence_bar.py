@@ -10,6 +10,7 @@ from workbench.core.training import HealthAlert
 
 
 class DivergenceBar(QFrame):
+    """The bar shown when a run paused on NaN/inf: resume with a lower learning rate, or stop."""
     resume_requested = Signal(float)  # the learning rate to resume with
     stop_requested = Signal()
 

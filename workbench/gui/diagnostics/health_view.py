@@ -37,6 +37,7 @@ REDRAW_MS = 250
 
 
 class HealthView(QWidget):
+    """Per-layer strips, gradient norm and loss over steps, and the alerts (see the module doc)."""
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("healthView")
@@ -117,6 +118,7 @@ class HealthView(QWidget):
 
     # ---- input ----------------------------------------------------------------------------------
     def handle_events(self, events) -> None:
+        """Take a batch of live run events (samples, alerts, epochs; a RunStarted starts afresh)."""
         for event in events:
             if isinstance(event, HealthSample):
                 self.samples.append(event)
@@ -145,6 +147,7 @@ class HealthView(QWidget):
         self.redraw()
 
     def reset(self, title: str = "") -> None:
+        """Forget everything shown; `title` heads the empty view."""
         self.samples, self.alerts, self.layers, self.epochs = [], [], [], []
         self.alert_list.clear()
         self._show_empty_alerts()
@@ -186,6 +189,7 @@ class HealthView(QWidget):
 
     # ---- drawing ----------------------------------------------------------------------------------
     def stat_key(self) -> str:
+        """The statistic the strips show (a key of STATS)."""
         return self.stat.currentData()
 
     def strip_matrix(self) -> tuple[np.ndarray, list[str], np.ndarray]:
@@ -216,6 +220,7 @@ class HealthView(QWidget):
 
     @Slot()
     def redraw(self) -> None:
+        """Draw the strips, the gradient-norm curve and the loss from what was received."""
         self._dirty = False
         matrix, names, grid = self.strip_matrix()
         self.layers = names

@@ -119,6 +119,7 @@ class LRFinderDialog(QDialog):
     # ---- running ----------------------------------------------------------------------------
     @Slot()
     def start(self) -> None:
+        """Run the range test on the session's current spec (off the GUI thread), plotting as it goes."""
         spec = self.session.spec
         self.result = None
         self._points = []
@@ -194,6 +195,7 @@ class LRFinderDialog(QDialog):
 
     # ---- choosing -----------------------------------------------------------------------------
     def chosen_lr(self) -> float | None:
+        """The suggestion picked by the radio buttons, to three significant digits (None before a result)."""
         if self.result is None:
             return None
         key = SUGGESTIONS[max(0, self.choice.checkedId())][0]
@@ -208,6 +210,7 @@ class LRFinderDialog(QDialog):
 
     @Slot()
     def apply(self) -> None:
+        """Set optimizer.lr to the chosen suggestion (an undoable edit)."""
         lr = self.chosen_lr()
         if lr is None:
             return

@@ -61,6 +61,8 @@ def _compute(surface, racers, steps, need_grid, report):
 
 
 class RaceView(QWidget):
+    """The Race page: a surface with contours, racer cards, and the animated paths with a step counter and
+    losses."""
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("raceView")
@@ -190,6 +192,7 @@ class RaceView(QWidget):
             self._surface_chosen()
 
     def current_surface(self):
+        """The surface chosen in the combo (None for 'Your model' before a run offered its slice)."""
         key = self.surface_combo.currentData()
         return self.model_surface if key == MODEL_KEY else self.surfaces[key]
 
@@ -281,6 +284,7 @@ class RaceView(QWidget):
     # ---- racing --------------------------------------------------------------------------------------
     @Slot()
     def start(self) -> None:
+        """Compute every racer's path off the GUI thread, then animate them side by side."""
         surface = self.current_surface()
         cards = self.racer_cards()
         if surface is None or not cards:
@@ -368,6 +372,7 @@ class RaceView(QWidget):
                 self.timer.start()
 
     def stop(self) -> None:
+        """Stop the animation and cancel a computation in progress."""
         self.timer.stop()
         self.task.cancel()
         self.start_button.setEnabled(True)

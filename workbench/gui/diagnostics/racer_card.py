@@ -24,6 +24,7 @@ FULL_BATCH = 0  # the batch spin box's "full" position
 
 
 class RacerCard(QFrame):
+    """One racer: name, optimizer type, its own parameter form (lr, momentum, ...), colour."""
     changed = Signal()
     remove_requested = Signal(object)
 
@@ -105,6 +106,7 @@ class RacerCard(QFrame):
         self.batch_row.setVisible(on)
 
     def racer(self, with_batch: bool):
+        """The Racer this card describes (with the batch size when racing on a model slice)."""
         from workbench.core.diagnostics import Racer
 
         batch = self.batch.value() if with_batch and self.batch.value() != FULL_BATCH else None

@@ -21,6 +21,7 @@ from workbench.gui.background import BackgroundCalls
 
 
 class DiagnosticTask(QObject):
+    """One background diagnostic at a time, cancellable, with progress as a signal (see the module doc)."""
     progress = Signal(object)
 
     def __init__(self, name: str, parent: QObject | None = None):
@@ -65,6 +66,8 @@ class DiagnosticTask(QObject):
         return item[0] == self._generation and not self._cancel.is_set()
 
     def cancel(self) -> None:
+        """Ask the running function to stop (its `report` returns False from now on); its result is
+        dropped."""
         self._cancel.set()
         self.running = False
 

@@ -41,6 +41,7 @@ def _load_slice(store_path: str, run_id: int):
 
 
 class DiagnosticsWiring:
+    """Connects the diagnostics to the main window and its session (see the module doc)."""
     def __init__(self, window) -> None:
         self.window = w = window
         self.session = s = window.session
@@ -107,6 +108,7 @@ class DiagnosticsWiring:
 
     # ---- dialogs -------------------------------------------------------------------------------
     def open_check(self) -> None:
+        """Open (or bring forward) the pre-flight check dialog and run the check on the current spec."""
         from workbench.gui.diagnostics.check_dialog import CheckDialog
 
         if self.check_dialog is None:
@@ -115,6 +117,7 @@ class DiagnosticsWiring:
         self.check_dialog.start()
 
     def open_lr_finder(self) -> None:
+        """Open (or bring forward) the LR finder dialog and start the range test on the current spec."""
         from workbench.gui.diagnostics.lr_finder_dialog import LRFinderDialog
 
         if self.lr_dialog is None:
@@ -205,6 +208,7 @@ class DiagnosticsWiring:
 
 
 def install(window) -> None:
+    """Add Check, Find LR, the Diagnose and Race pages and the divergence bar to `window`."""
     window.diagnostics = DiagnosticsWiring(window)
 
 

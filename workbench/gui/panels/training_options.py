@@ -62,6 +62,7 @@ class TrainingOptionsBox(QGroupBox):
         self._edit({"train.ema": {"decay": self.ema_decay.value()} if self.ema_check.isChecked() else None})
 
     def show_spec(self, spec: ExperimentSpec) -> None:
+        """Show `spec`'s options without sending edits back."""
         t = spec.train
         widgets = (self.accumulate, self.ema_check, self.ema_decay, self.health)
         blockers = [QSignalBlocker(w) for w in widgets]
