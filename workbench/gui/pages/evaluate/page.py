@@ -17,11 +17,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSlider,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -52,10 +50,10 @@ from workbench.gui.pages.evaluate.plots import restyle
 from workbench.gui.pages.evaluate.regression_view import RegressionView
 from workbench.gui.pages.evaluate.samples_view import SamplesView
 from workbench.gui.pages.evaluate.source import EvalSource, load_source, recent_sources
+from workbench.gui.pages.evaluate.threshold_bar import ThresholdBar
 
 __all__ = ["EvaluatePage"]
 
-THRESHOLD_STEPS = 1000
 SPLIT_LABELS = {"test": "Test", "val": "Validation", "train": "Train"}
 
 
@@ -111,21 +109,9 @@ class EvaluatePage(QWidget):
         top.addWidget(self.refresh_button)
         top.addWidget(self.status, 3)
 
-        self.threshold_bar = QWidget(objectName="thresholdBar")
-        self.threshold_label = QLabel()
-        self.threshold_slider = QSlider(Qt.Orientation.Horizontal, objectName="thresholdSlider")
-        self.threshold_slider.setRange(0, THRESHOLD_STEPS)
-        self.threshold_spin = QDoubleSpinBox(objectName="thresholdSpin")
-        self.threshold_spin.setRange(0.0, 1.0)
-        self.threshold_spin.setDecimals(3)
-        self.threshold_spin.setSingleStep(0.01)
-        self.threshold_reset = QPushButton("Use argmax", objectName="thresholdReset")
-        tb = QHBoxLayout(self.threshold_bar)
-        tb.setContentsMargins(0, 0, 0, 0)
-        tb.addWidget(self.threshold_label)
-        tb.addWidget(self.threshold_slider, 1)
-        tb.addWidget(self.threshold_spin)
-        tb.addWidget(self.threshold_reset)
+        self.threshold_bar = ThresholdBar()
+        self.threshold_slider, self.threshold_spin = self.threshold_bar.slider, self.threshold_bar.spin
+        self.threshold_reset = self.threshold_bar.reset
         self.threshold_bar.setVisible(False)
 
         # ---- views ----
@@ -168,9 +154,7 @@ class EvaluatePage(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.confusion.samples_requested.connect(self._samples_requested)
         self.samples.sample_activated.connect(self.model_views.open_in_playground)
-        self.threshold_slider.valueChanged.connect(lambda k: self.set_threshold(k / THRESHOLD_STEPS))
-        self.threshold_spin.valueChanged.connect(self.set_threshold)
-        self.threshold_reset.clicked.connect(lambda: self.set_threshold(None))
+        self.threshold_bar.threshold_changed.connect(self.set_threshold)
         self.curves.threshold_changed.connect(self.set_threshold)
         self.boundary.view_requested.connect(lambda *_: self.model_views.request_boundary())
         self.playground.predict_requested.connect(self.model_views.predict)
@@ -334,8 +318,8 @@ class EvaluatePage(QWidget):
         binary = cls and len(preds.class_names) == 2
         self.threshold_bar.setVisible(binary)
         if binary:
-            self.threshold_label.setText(f"Decision threshold: predict '{preds.class_names[1]}' when its probability ≥")
-            self._show_threshold(0.5)
+            self.threshold_bar.set_positive_class(preds.class_names[1])
+            self.threshold_bar.show_value(0.5)
         self.samples.show_samples(None, None, "wrong", "All misclassified")
         if has_prep:
             self.boundary.set_choices(prep.feature_names, prep.numeric_features() if prep.kind == "tabular" else [],
@@ -399,17 +383,9 @@ class EvaluatePage(QWidget):
         if value == self.threshold:
             return
         self.threshold = value
-        self._show_threshold(0.5 if value is None else value)
+        self.threshold_bar.show_value(0.5 if value is None else value)
         self._show_classification()
         self.curves.set_threshold(0.5 if value is None else value)
-
-    def _show_threshold(self, value: float) -> None:
-        for w in (self.threshold_slider, self.threshold_spin):
-            w.blockSignals(True)
-        self.threshold_slider.setValue(int(round(value * THRESHOLD_STEPS)))
-        self.threshold_spin.setValue(value)
-        for w in (self.threshold_slider, self.threshold_spin):
-            w.blockSignals(False)
 
     def _samples_requested(self, true, pred, which, title) -> None:
         self.samples.show_samples(true, pred, which, title)
