@@ -354,3 +354,12 @@ def test_a_softmax_before_cross_entropy_is_named_in_the_fix():
     r = _results(_spiral_spec(layers))
     assert r["overfit_batch"].status in ("warn", "fail")
     assert "layer 6 (Softmax) ends the model" in r["overfit_batch"].message + r["input_baseline"].message
+
+
+def test_a_linear_model_on_a_noisy_target_settles_and_is_not_called_broken():
+    # 2 weights cannot memorise 32 noisy targets; reaching the noise floor is all it can do
+    from workbench.core.locations import preset_path
+    from workbench.core.spec import load_spec
+
+    r = _results(load_spec(preset_path("linear")).with_value("train.device", "cpu"))["overfit_batch"]
+    assert r.status == "warn" and "2 trainable parameters for the 32 target values" in r.message

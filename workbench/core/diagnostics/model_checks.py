@@ -239,6 +239,18 @@ def overfit_batch(probe: Probe, rows: int = OVERFIT_ROWS, steps: int = OVERFIT_S
         return done("warn", f"With {opt_words} the model could not fit {len(X)} rows in {steps} steps ({fell}; "
                             f"{why}), but Adam at lr 3e-3 did (loss {_fmt(f_final)} in {f_used} steps): the model "
                             "can learn; the optimizer settings are the problem. Try Find LR.")
+    n_params = sum(p.numel() for p in probe.model.parameters() if p.requires_grad)
+    tail = curve[-20:]
+    settled = (len(curve) >= 40 and all(math.isfinite(v) for v in tail)
+               and max(tail) - min(tail) <= 0.02 * max(abs(min(tail)), 1e-12))
+    if n_params < y.numel() and settled and final <= 0.25 * ref:
+        # fewer weights than numbers to fit: zero loss is out of reach by counting alone (a linear
+        # model on a noisy target); what it can show is that it learned and settled
+        return done("warn", f"The model has {n_params} trainable parameters for the {y.numel()} target values of "
+                            f"{len(X)} rows, so it cannot memorise them: it settled at a loss of {_fmt(final)} "
+                            f"({final / ref:.0%} of the loss of predicting 0) and stopped improving. If the target "
+                            "is noisy that is the best a model this size can do; if not, give it more units or "
+                            "layers.")
     reg = []
     for layer in probe.spec.model.layers:
         if layer.type.startswith("Dropout") and layer.params.get("p", 0) >= 0.5:
