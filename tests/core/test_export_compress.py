@@ -157,3 +157,7 @@ def test_cli_compress_json(digits, tmp_path, capsys):
     assert "choose from int8, fp16, prune" in capsys.readouterr().err
     assert main(["compress", str(run_id), "--store", str(db), "--sparsity", "50"]) == 2
     assert "a fraction between 0 and 1" in capsys.readouterr().err
+    assert main(["compress", str(run_id), "--store", str(db), "--qat-epochs", "-1"]) == 2
+    assert "--qat-epochs -1: give a number of epochs" in capsys.readouterr().err
+    assert main(["compress", str(run_id), "--store", str(tmp_path / "typo.db")]) == 2
+    assert "no such run store" in capsys.readouterr().err and not (tmp_path / "typo.db").exists()

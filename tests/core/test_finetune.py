@@ -133,10 +133,14 @@ def test_init_from_safetensors_export_and_refusals(source_run, tmp_path):
     spec = parse_spec(digits_spec(None, finetune={"init_from": str(tmp_path / "other.safetensors")}))
     last = list(train(spec))[-1]
     assert isinstance(last, RunFailed) and "none of the layers of other.safetensors fit this model" in last.message
+    assert "Layer 1 (Linear): not in the file" in last.message  # which layers, and why
     # a pickle with code in it is never loaded
     torch.save({"model": {"0.weight": torch.zeros(1)}, "hook": Weights()}, tmp_path / "evil.pt")
-    with pytest.raises(CheckpointError, match="loads only plain tensors"):
+    with pytest.raises(CheckpointError, match="holds pickled Python objects"):
         read_weights(tmp_path / "evil.pt")
+    (tmp_path / "table.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(CheckpointError, match=r"not a PyTorch checkpoint.*\.safetensors file"):
+        read_weights(tmp_path / "table.csv")
     with pytest.raises(CheckpointError, match="not found"):
         read_weights(tmp_path / "missing.pt")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import torch
 from PySide6.QtCore import Qt
 
 from tests.gui.helpers import choose, save_screenshot, wait_ready
@@ -29,7 +30,7 @@ def _export_page(qtbot, window):
     return page
 
 
-def test_export_onnx_and_compress_from_the_page(qtbot, make_window, tmp_path):
+def test_export_onnx_and_compress_from_the_page(qtbot, make_window, tmp_path, monkeypatch):
     run_id = _trained_run(tmp_path)
     window = make_window()
     page = _export_page(qtbot, window)
@@ -45,11 +46,17 @@ def test_export_onnx_and_compress_from_the_page(qtbot, make_window, tmp_path):
 
     view = page.compress
     view.prune.setChecked(False)
+    assert view.qat.isEnabled() and not view.sparsity.isEnabled()
+    view.qat.setValue(2)
+    commands = []
+    start = view.job.start
+    monkeypatch.setattr(view.job, "start", lambda args: (commands.append(args), start(args)))
     qtbot.mouseClick(view.measure_button, Qt.MouseButton.LeftButton)
+    assert commands[0][commands[0].index("--qat-epochs") + 1] == "2" and "prune" not in commands[0]
     assert view.cancel_button.isEnabled() and not view.measure_button.isEnabled()
     qtbot.waitUntil(lambda: view.table.rowCount() == 3, timeout=180_000)
     assert [view.table.item(r, 0).text() for r in range(3)] == ["original", "fp16 weights", "int8 (dynamic)"]
-    assert view.table.horizontalHeaderItem(5).text() == "Test accuracy"
+    assert view.table.horizontalHeaderItem(5).text() == "Test\naccuracy"
     save_screenshot(window, "export_page")
     view.table.selectRow(2)
     files = view.save_selected(str(tmp_path / "chosen"))
@@ -66,6 +73,21 @@ def test_cancel_and_a_run_without_weights(qtbot, make_window, tmp_path):
     qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.result_label.text() == "Export cancelled.")
     assert page.export_button.isEnabled()
+    # a run trained with checkpoints off is listed, and says why it cannot be exported
+    import os
+
+    from tests.gui.conftest import TINY_SPEC
+    from workbench.cli import main
+
+    (tmp_path / "nockpt.json").write_text(json.dumps(TINY_SPEC))  # train.checkpoint: false
+    assert main(["train", str(tmp_path / "nockpt.json"), "-q", "--store", os.environ["WORKBENCH_STORE"]]) == 0
+    page.refresh()
+    qtbot.waitUntil(lambda: page.run_combo.findData(2) >= 0)
+    page.select_run(2)
+    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.export_button.isEnabled() and "has no checkpoint" in page.result_label.text(),
+                    timeout=120_000)
+    assert "Save checkpoints" in page.result_label.text() and "#d93025" in page.result_label.text()
 
 
 def test_start_a_new_run_from_the_weights(qtbot, make_window, tmp_path):
@@ -112,3 +134,46 @@ def test_lock_column_and_learning_rate_multiplier(qtbot, make_window):
     session.undo_stack.undo()
     session.undo_stack.undo()
     assert session.spec.model.layers[0].frozen is None
+
+
+def test_a_fine_tuning_run_lists_what_it_loaded(qtbot, make_window, tmp_path):
+    """Start from a run's weights on the Export page, press Train: the Train page's Fine-tuning
+    box (and the status bar) say which layers were loaded and which start afresh."""
+    import os
+
+    from tests.gui.conftest import TINY_SPEC
+    from workbench.cli import main
+
+    source = {**TINY_SPEC, "train": {**TINY_SPEC["train"], "checkpoint": True}}
+    (tmp_path / "source.json").write_text(json.dumps(source))
+    assert main(["train", str(tmp_path / "source.json"), "-q", "--store", os.environ["WORKBENCH_STORE"]]) == 0
+    window = make_window()
+    wait_ready(qtbot, window.session)
+    page = _export_page(qtbot, window)
+    qtbot.mouseClick(page.finetune_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.session.spec.finetune is not None)
+    box = window.training_panel.finetune
+    loaded = ("loaded 1 of 2 layers from run #1 (final.pt); Layer 3 (Linear) re-initialised: a new head "
+              "(finetune.reset_head)")
+    qtbot.waitUntil(lambda: box.report.text() == f"Next run: {loaded}")  # said before Train is pressed
+    window.pages.show_page("train")
+    window.training_panel.ensureWidgetVisible(box)
+    save_screenshot(window, "finetune_box")
+    messages = []
+    window.statusBar().messageChanged.connect(messages.append)
+    wait_ready(qtbot, window.session)
+    window.train_action.trigger()
+    qtbot.waitUntil(lambda: box.report.text() == f"Last run: {loaded}")
+    assert any("parameters · loaded 1 of 2 layers from run #1" in m for m in messages), messages
+    qtbot.waitUntil(lambda: window.session.state == "idle")
+    # weights that fit nothing: the box says why, in red, before a run could fail on them
+    from safetensors.torch import save_file
+
+    save_file({"0.weight": torch.zeros(5, 7)}, str(tmp_path / "other.safetensors"))
+    window.session.edit({"finetune": {"init_from": str(tmp_path / "other.safetensors")}}, text="Weights file")
+    qtbot.waitUntil(lambda: box.message.isVisible())
+    assert "none of the layers of other.safetensors fit this model" in box.message.text()
+    assert "Layer 1 (Linear): weight (5, 7) → (16, 2)" in box.message.text() and not box.report.isVisible()
+    qtbot.mouseClick(box.clear_button, Qt.MouseButton.LeftButton)
+    assert not box.message.isVisible() and not box.report.isVisible()
+

@@ -68,9 +68,14 @@ def fmt_duration(seconds: float | None) -> str:
     return f"{h}h{m:02d}m"
 
 
-def open_store(path: str | None):
+def open_store(path: str | None, must_exist: bool = False):
+    """The run store at `path` (or the default one). With must_exist, a path that is not there is
+    a UsageError (opening it would create an empty store and hide the typo)."""
     from workbench.core.runs import RunStore, StoreError
 
+    if must_exist and path and not Path(path).expanduser().exists():
+        raise UsageError(f"--store {path}: no such run store; give the file your runs were recorded in, or leave "
+                         "--store out for the default one")
     try:
         return RunStore(path) if path else RunStore()
     except StoreError as exc:

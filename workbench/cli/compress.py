@@ -54,7 +54,10 @@ def _cmd_compress(args: argparse.Namespace) -> int:
     methods = _methods(args.method)
     if not 0.0 < args.sparsity < 1.0:
         raise UsageError(f"--sparsity {args.sparsity:g}: give a fraction between 0 and 1 (0.5 = half the weights)")
-    store = open_store(args.store)
+    for flag, value in (("--finetune-epochs", args.finetune_epochs), ("--qat-epochs", args.qat_epochs)):
+        if value < 0:
+            raise UsageError(f"{flag} {value}: give a number of epochs, 0 or more")
+    store = open_store(args.store, must_exist=True)
     with store:
         restored = restore_for_cli(store, args.run, args.data)
     progress = (lambda text: None) if args.json or args.quiet else (lambda text: err(f"  {text}..."))

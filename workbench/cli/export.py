@@ -30,7 +30,7 @@ def restore_for_cli(store, run_id: int, data: str | None):
 def _cmd_export(args: argparse.Namespace) -> int:
     from workbench.core.export import ExportError, export_model
 
-    store = open_store(args.store)
+    store = open_store(args.store, must_exist=True)
     with store:
         restored = restore_for_cli(store, args.run, args.data)
     try:

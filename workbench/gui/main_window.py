@@ -273,8 +273,9 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         if isinstance(event, RunStarted):
             self._last_started = event
+            fine_tuning = "".join(f" · {note}" for note in event.notes)  # "loaded 4 of 5 layers from run #3 ..."
             bar.showMessage(f"Training on {event.device_name}: {event.n_train} samples, "
-                            f"{event.total_params:,} parameters", 5000)
+                            f"{event.total_params:,} parameters{fine_tuning}", 12000 if fine_tuning else 5000)
         elif isinstance(event, RunFinished):
             bar.showMessage(f"Finished in {clock(event.duration)}{self._headline(event.metrics)}", 15000)
         elif isinstance(event, RunStopped):

@@ -73,9 +73,38 @@ def _prepare_evaluate(window, scene: Scene):
     return lambda: page.sp is not None and (page.sp.task != "classification" or page.ovr is not None)
 
 
+def _prepare_export(window, scene: Scene):
+    """The scene's run exported as ONNX (the parity sentence shown), then its compressed variants
+    measured (the table and the sparsity curve filled): one step per check, done once."""
+    page = window.pages.page("export")
+    done = scene.extra.setdefault("export", set())
+
+    def step() -> bool:
+        if scene.run_id is None:
+            return True
+        if page.selected_run_id() != scene.run_id:
+            page.select_run(scene.run_id)  # the list fills in the background
+            return False
+        if page.job.running or page.compress.job.running:
+            return False
+        if "onnx" not in done:
+            done.add("onnx")
+            page.folder_edit.setText(str(scene.folder / "exported"))
+            page.start_export()
+            return False
+        if "compress" not in done:
+            done.add("compress")
+            page.compress.start()
+            return False
+        return True
+
+    return step
+
+
 PREPARE["runs"] = _prepare_runs
 PREPARE["sweeps"] = _prepare_sweeps
 PREPARE["evaluate"] = _prepare_evaluate
+PREPARE["export"] = _prepare_export
 
 
 def write_sample_csv(path: Path, rows: int = 240, seed: int = 0) -> Path:

@@ -73,8 +73,12 @@ def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - not a torch file, or one that needs code to load
-        raise CheckpointError(f"finetune.init_from: cannot read {path} as weights ({str(exc).splitlines()[0]}); "
-                              "Workbench loads only plain tensors (a checkpoint or safetensors)") from None
+        text = str(exc)
+        what = ("it holds pickled Python objects, which could run code when loaded" if "weights only" in text.lower()
+                else "it is not a PyTorch checkpoint" + (f" ({text.splitlines()[0]})" if text.strip() else ""))
+        raise CheckpointError(f"finetune.init_from: cannot read {path} as weights: {what}. Give a run id, a run's "
+                              "checkpoint (.pt) or a .safetensors file (`workbench export RUN --format "
+                              "safetensors` writes one)") from None
     state = data.get("model") if isinstance(data, dict) and isinstance(data.get("model"), dict) else data
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"finetune.init_from: {path} holds no model weights (a dict of tensors)")
@@ -90,14 +94,17 @@ def _why_not(i: int, own: dict[str, torch.Tensor], given: dict[str, torch.Tensor
     missing = [k for k in own if f"{i}.{k}" not in given]
     if missing and len(missing) == len(own):
         return "not in the file"
+    weight, other_weight = own.get("weight"), given.get(f"{i}.weight")
+    # a head for another number of outputs: the same inputs (weight shape past the first dim), other rows
+    new_head = (is_last and weight is not None and other_weight is not None
+                and other_weight.shape[1:] == weight.shape[1:] and other_weight.shape[0] != weight.shape[0])
     for k, tensor in own.items():
         other = given.get(f"{i}.{k}")
         if other is None or other.shape == tensor.shape:
             continue
-        if is_last and meta is not None and meta.task == "classification" and k in ("weight", "bias"):
-            return f"{other.shape[0]} → {tensor.shape[0]} classes"
-        if is_last and k in ("weight", "bias"):
-            return f"{other.shape[0]} → {tensor.shape[0]} outputs"
+        if new_head and k in ("weight", "bias"):
+            unit = "classes" if meta is not None and meta.task == "classification" else "outputs"
+            return f"{other.shape[0]} → {tensor.shape[0]} {unit}"
         return f"{k} {tuple(other.shape)} → {tuple(tensor.shape)}"
     return f"{', '.join(missing)} not in the file"
 
@@ -125,10 +132,12 @@ def load_initial_weights(model: nn.Sequential, state: dict[str, torch.Tensor], s
         module.load_state_dict({k: state[f"{i}.{k}"].to(v.dtype) for k, v in own.items()})
         report.loaded.append(i)
     if not report.loaded and weighted and not (reset_head and len(weighted) == 1):
-        names = ", ".join(list(state)[:4]) + (", ..." if len(state) > 4 else "")
+        why = "; ".join(r.replace(" re-initialised:", ":") for r in report.reinitialised[:3])
+        more = f"; and {len(report.reinitialised) - 3} more" if len(report.reinitialised) > 3 else ""
         raise CheckpointError(
-            f"finetune.init_from: none of the layers of {source} fit this model (its tensors: {names}); start from a "
-            "run or file whose layers match this model's, at least in part")
+            f"finetune.init_from: none of the layers of {source} fit this model ({why}{more}; shapes are the file's "
+            "→ this model's). Start from a run or file of a model with the same layers, at least in part, or "
+            "change the model's layers to match")
     return report
 
 

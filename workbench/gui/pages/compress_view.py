@@ -20,7 +20,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDoubleSpinBox, QFi
 
 from workbench.gui.cli_job import CliJob
 
-HEADERS = ["Variant", "Size", "Non-zero params", "CPU ms (batch 1)", "CPU ms (batch 64)", "Test metric"]
+QAT_EPOCHS = 3  # `workbench compress --qat-epochs`'s default (core.export is not imported here: it loads torch)
+IDLE_TEXT = ("Tick the variants and press Measure variants: each becomes an ONNX file measured beside the original "
+             "(file size, non-zero parameters, CPU latency at batch 1 and 64, test metric); then save the one you "
+             "pick.")
+HEADERS = ["Variant", "Size", "Non-zero\nparams", "CPU ms\nbatch 1", "CPU ms\nbatch 64", "Test\nmetric"]
 
 
 def size_text(n: int) -> str:
@@ -59,6 +63,12 @@ class CompressView(QGroupBox):
         self.sparsity.setToolTip("Fraction of weights (masks) or of neurons/channels (structured) removed")
         self.finetune = QSpinBox(objectName="pruneFinetune", minimum=0, maximum=100, value=0, suffix=" epochs")
         self.finetune.setToolTip("Epochs of fine-tuning after pruning")
+        self.qat = QSpinBox(objectName="qatEpochs", minimum=0, maximum=100, value=QAT_EPOCHS, suffix=" epochs",
+                            specialValueText="never")
+        self.qat.setToolTip("Quantisation-aware fine-tuning: when post-training int8 loses more than a point of the "
+                            "test metric, train this many epochs with fake int8 weights and inputs, quantise again "
+                            "and add that variant to the table")
+        self.int8.toggled.connect(self.qat.setEnabled)
         self.curve_box = QCheckBox("sparsity curve", objectName="sparsityCurve", checked=True)
         self.curve_box.setToolTip("Test metric after magnitude pruning at 0-95 % (no fine-tuning)")
         self.prune.toggled.connect(self.sparsity.setEnabled)
@@ -68,14 +78,14 @@ class CompressView(QGroupBox):
         self.cancel_button = QPushButton("Cancel", objectName="cancelCompressButton", enabled=False)
         self.cancel_button.clicked.connect(self.job.cancel)
         controls = QHBoxLayout()
-        for widget in (self.int8, self.fp16, self.prune, QLabel("sparsity"), self.sparsity, QLabel("fine-tune"),
-                       self.finetune, self.curve_box):
+        for widget in (self.int8, QLabel("QAT"), self.qat, self.fp16, self.prune, QLabel("sparsity"), self.sparsity,
+                       QLabel("fine-tune"), self.finetune, self.curve_box):
             controls.addWidget(widget)
         controls.addStretch(1)
         controls.addWidget(self.measure_button)
         controls.addWidget(self.cancel_button)
 
-        self.progress_label = QLabel(objectName="compressProgress", wordWrap=True)
+        self.progress_label = QLabel(IDLE_TEXT, objectName="compressProgress", wordWrap=True)
         self.table = QTableWidget(0, len(HEADERS), objectName="variantsTable")
         self.table.setHorizontalHeaderLabels(HEADERS)
         self.table.verticalHeader().hide()
@@ -94,6 +104,7 @@ class CompressView(QGroupBox):
         self.plot.setLabel("bottom", "sparsity (share of weights zeroed)")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setMouseEnabled(False, False)
+        self.plot.getAxis("left").enableAutoSIPrefix(False)  # accuracies, not "×0.001" of them
         self.plot.hide()
         self.save_button = QPushButton("Save selected variant…", objectName="saveVariantButton", enabled=False)
         self.save_button.setToolTip("Copy the selected variant's ONNX file, its JSON and predict.py into a folder")
@@ -128,7 +139,7 @@ class CompressView(QGroupBox):
         out = Path(self._work_dir.name) / str(run_id)
         shutil.rmtree(out, ignore_errors=True)
         args = ["compress", str(run_id), "--json", "--out", str(out), "--sparsity", f"{self.sparsity.value():g}",
-                "--finetune-epochs", str(self.finetune.value())]
+                "--finetune-epochs", str(self.finetune.value()), "--qat-epochs", str(self.qat.value())]
         for m in self.methods():
             args += ["--method", m]
         if self.curve_box.isChecked() and self.prune.isChecked():
@@ -164,7 +175,7 @@ class CompressView(QGroupBox):
     def show_results(self) -> None:
         metric = self.variants[0].get("metric", "accuracy") if self.variants else "accuracy"
         name = "R²" if metric == "r2" else metric
-        self.table.setHorizontalHeaderItem(len(HEADERS) - 1, QTableWidgetItem(f"Test {name}"))
+        self.table.setHorizontalHeaderItem(len(HEADERS) - 1, QTableWidgetItem(f"Test\n{name}"))
         self.table.setRowCount(len(self.variants))
         base = self.variants[0] if self.variants else {}
         for row, v in enumerate(self.variants):
@@ -175,7 +186,7 @@ class CompressView(QGroupBox):
                 item = QTableWidgetItem(text)
                 if col:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                item.setToolTip("\n".join(v.get("notes") or []))
+                item.setToolTip("\n".join([v["variant"], *(v.get("notes") or [])]))
                 self.table.setItem(row, col, item)
             for col, key in ((3, "latency_min_ms_b1"), (4, "latency_min_ms_b64")):
                 if v.get(key) is not None:
@@ -192,7 +203,8 @@ class CompressView(QGroupBox):
             self.plot.setLabel("bottom", "sparsity (% of weights zeroed, no fine-tuning)")
             chosen = pg.InfiniteLine(pos=self._measured_sparsity * 100, angle=90,
                                      pen=pg.mkPen("#d62728", width=1, style=Qt.PenStyle.DashLine),
-                                     label=f"{self._measured_sparsity:.0%}", labelOpts={"position": 0.1})
+                                     label=f"{self._measured_sparsity:.0%}",
+                                     labelOpts={"position": 0.1, "color": "#d62728"})
             self.plot.addItem(chosen)
             self.plot.show()
         if self.variants:

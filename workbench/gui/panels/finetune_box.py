@@ -1,7 +1,12 @@
 """Fine-tuning settings on the Train page: what the next run starts from (fresh weights, a run's
 weights, or a weights file), whether the last layer gets a new head, and the epoch at which
 locked layers are unlocked (with the learning-rate factor then). Layers are locked in the
-model stack (its Lock column)."""
+model stack (its Lock column).
+
+Before a run, the box says which layers the weights will fill ("Next run: loaded 4 of 5 layers
+...; Layer 5 (Linear) re-initialised: 10 → 5 classes"), worked out off the GUI thread whenever
+the weights, the model or the data change, or why they cannot be used; once a run has started,
+what it did."""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QFileDialog, QGroupBox
                                QSpinBox, QVBoxLayout, QWidget)
 
 from workbench.core.spec import FineTuneSpec
+from workbench.core.training import RunStarted
+from workbench.gui.background import BackgroundCalls
 
 
 class FineTuneBox(QGroupBox):
@@ -41,6 +48,13 @@ class FineTuneBox(QGroupBox):
         self.message = QLabel(objectName="fineTuneMessage", wordWrap=True)
         self.message.setStyleSheet("QLabel { color: #d93025; }")
         self.message.hide()
+        # what the last run's start did with the weights ("loaded 4 of 5 layers from run #3 ...;
+        # Layer 5 (Linear) re-initialised: 10 → 5 classes"), as the command line prints it
+        self.report = QLabel(objectName="fineTuneReport", wordWrap=True)
+        self.report.setStyleSheet("QLabel { color: palette(placeholder-text); }")
+        self.report.hide()
+        self._checks = BackgroundCalls("finetune-check", self)
+        self._checked: tuple | None = None  # what the preview in `report` was worked out for
 
         top = QHBoxLayout()
         top.addWidget(self.source_label, 1)
@@ -57,7 +71,10 @@ class FineTuneBox(QGroupBox):
         layout.addWidget(self.reset_head)
         layout.addLayout(unlock)
         layout.addWidget(self.message)
+        layout.addWidget(self.report)
         session.spec_changed.connect(self.show_spec)
+        session.run_event.connect(self._on_run_event)
+        session.summary_changed.connect(lambda _summary: self._preview())  # data, model or engine changed
         self.show_spec(session.spec)
 
     def show_spec(self, spec: Any) -> None:
@@ -71,6 +88,9 @@ class FineTuneBox(QGroupBox):
         if frozen:
             text += f" Locked in the model stack: layer{'s' if len(frozen) > 1 else ''} " + ", ".join(map(str, frozen))
         self.source_label.setText(text)
+        if not (ft is not None and ft.init_from) and self.report.text().startswith("Next run"):
+            self._checked = None
+            self._show_report("")
         self.source_label.setToolTip(ft.init_from if ft is not None and ft.init_from else "")
         self.clear_button.setEnabled(ft is not None and bool(ft.init_from))
         for widget, value in ((self.reset_head, ft.reset_head if ft is not None else True),
@@ -85,6 +105,48 @@ class FineTuneBox(QGroupBox):
         self.unfreeze.setEnabled(bool(frozen))
         self.factor.setEnabled(bool(frozen))
 
+    def _on_run_event(self, event: Any) -> None:
+        if isinstance(event, RunStarted):
+            self._checked = None
+            self._show_report("Last run: " + "; ".join(event.notes) if event.notes else "")
+
+    def _show_report(self, text: str) -> None:
+        self.report.setText(text)
+        self.report.setVisible(bool(text))
+
+    def _preview(self) -> None:
+        """Work out (in the background) what the next run will load from finetune.init_from."""
+        session = self.session
+        spec, meta = session.spec, session.meta
+        ft = spec.finetune
+        if ft is None or not ft.init_from or meta is None or session.summary is None or session.is_running:
+            return
+        key = (ft.model_dump_json(), spec.model.model_dump_json(), id(meta), str(session.base_dir))
+        if key == self._checked:
+            return
+        self._checked = key
+
+        def check() -> list[str]:
+            from workbench.core.training import check_initial_weights
+
+            return check_initial_weights(spec, meta, session.base_dir)
+
+        def done(notes: list[str]) -> None:
+            if self._checked == key:
+                self._show_error("")
+                self._show_report("Next run: " + "; ".join(notes) if notes else "")
+
+        def failed(exc: BaseException, _details: str) -> None:
+            if self._checked == key:
+                self._show_report("")
+                self._show_error(str(exc))
+
+        self._checks.submit(check, on_done=done, on_error=failed)
+
+    def _show_error(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
     def _current(self) -> dict:
         ft = self.session.spec.finetune
         return ft.model_dump() if ft is not None else {}
@@ -96,8 +158,7 @@ class FineTuneBox(QGroupBox):
         if finetune is not None and finetune == FineTuneSpec().model_dump():
             finetune = None  # nothing but defaults: no fine-tuning section in the spec
         error = self.session.edit({"finetune": finetune}, text="Fine-tuning")
-        self.message.setText(error or "")
-        self.message.setVisible(bool(error))
+        self._show_error(error or "")
         if error:
             self.show_spec(self.session.spec)
 
