@@ -328,3 +328,23 @@ def test_macro_pr_curve_averages_each_class_interpolated_precision():
     assert at(0.0) == at(0.33) == 1.0  # the best precision at this recall or more
     assert at(0.5) == pytest.approx(2 / 3) and at(1.0) == pytest.approx(0.5)
     assert np.allclose(mean, (one + macro_pr([other])[1]) / 2)
+
+
+def test_a_table_of_pixels_shows_its_samples_as_pictures(qtbot):
+    from workbench.core.evaluation import SplitPredictions
+    from workbench.gui.pages.evaluate.samples_view import SamplesView
+
+    rng = np.random.default_rng(0)
+    inputs = rng.integers(0, 17, (6, 64)).astype(np.float32)  # the 8x8 digits: 64 pixel columns
+    sp = SplitPredictions("test", "classification", ["0", "1"], np.array([0, 1, 0, 1, 0, 1]),
+                          rng.normal(size=(6, 2)).astype(np.float32), inputs=inputs)
+    view = SamplesView()
+    qtbot.addWidget(view)
+    view.set_predictions(sp, None, [(f"pixel_{k}", k, None) for k in range(64)])
+    view.show_samples(None, None, "all", "All samples")
+    assert view.stack.currentWidget() is view.gallery and view.gallery_model.rowCount() == 6
+    assert view.gallery_model.images.shape == (6, 1, 8, 8)
+    assert view.gallery_model.data(view.gallery_model.index(0), Qt.ItemDataRole.DecorationRole) is not None
+    sp5 = SplitPredictions("test", "classification", ["0", "1"], sp.y_true, sp.outputs, inputs=inputs[:, :5])
+    view.set_predictions(sp5, None, [(f"f{k}", k, None) for k in range(5)])
+    assert view.stack.currentWidget() is view.table and view.table_model.columnCount() == 6 + 5

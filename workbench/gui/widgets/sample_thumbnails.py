@@ -27,6 +27,13 @@ def as_images(dataset: Any) -> np.ndarray | None:
     X = np.asarray(dataset.X)
     if dataset.meta.kind == "image" and X.ndim == 4:
         return X
+    return square_pixels(X)
+
+
+def square_pixels(X: np.ndarray) -> np.ndarray | None:
+    """Rows of a table that are a square of at least 6x6 pixels (the 8x8 digits) as (N, 1, H, W)
+    images; None for any other array."""
+    X = np.asarray(X)
     if X.ndim == 2 and X.shape[1] >= 36:
         side = int(round(math.sqrt(X.shape[1])))
         if side * side == X.shape[1]:

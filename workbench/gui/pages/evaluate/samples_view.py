@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.evaluation import SAMPLE_ORDERS, Preprocessing, SplitPredictions, sample_label, select_samples
-from workbench.gui.widgets.sample_thumbnails import image_to_qimage
+from workbench.gui.widgets.sample_thumbnails import image_to_qimage, square_pixels
 
 __all__ = ["SamplesView", "SampleTableModel", "SampleGalleryModel", "SORT_ROLE"]
 
@@ -103,10 +103,12 @@ class SampleGalleryModel(QAbstractListModel):
         self.index_map = np.zeros(0, dtype=np.int64)
         self.predicted = np.zeros(0, dtype=np.int64)
         self._pixmaps: dict[int, QPixmap] = {}
+        self.images: np.ndarray | None = None  # (N, C, H, W): the split's images, or its pixel rows as images
 
-    def set_samples(self, sp, index, predicted) -> None:
+    def set_samples(self, sp, index, predicted, images: np.ndarray | None = None) -> None:
         self.beginResetModel()
         self.sp, self.index_map = sp, np.asarray(index, dtype=np.int64)
+        self.images = images if images is not None else (sp.inputs if sp is not None else None)
         self.predicted = predicted if predicted is not None else (sp.predicted if sp is not None else np.zeros(0))
         self._pixmaps = {}
         self.endResetModel()
@@ -125,7 +127,7 @@ class SampleGalleryModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DecorationRole:
             pix = self._pixmaps.get(i)
             if pix is None:
-                pix = QPixmap.fromImage(image_to_qimage(sp.inputs[i])).scaled(
+                pix = QPixmap.fromImage(image_to_qimage(self.images[i])).scaled(
                     TILE, TILE, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
                 self._pixmaps[i] = pix
             return pix
@@ -219,10 +221,11 @@ class SamplesView(QWidget):
                              predicted=self._predicted)
         self.title.setText(f"<b>{title}</b>: {len(idx)} sample{'s' if len(idx) != 1 else ''}"
                            + (" — double-click one to open it in the playground" if len(idx) else ""))
-        images = sp.inputs is not None and sp.inputs.ndim >= 3
-        self.stack.setCurrentWidget(self.gallery if images else self.table)
-        if images:
-            self.gallery_model.set_samples(sp, idx, self._predicted)
+        # images, or a table whose rows are a square of pixels (the 8x8 digits): a gallery
+        pictures = None if sp.inputs is None else sp.inputs if sp.inputs.ndim >= 3 else square_pixels(sp.inputs)
+        self.stack.setCurrentWidget(self.gallery if pictures is not None else self.table)
+        if pictures is not None:
+            self.gallery_model.set_samples(sp, idx, self._predicted, pictures)
         else:
             self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the chosen order
             self.proxy.sort(-1)  # …not a header's (a header click still re-sorts the shown rows)
