@@ -136,6 +136,14 @@ def test_binary_threshold_moves_matrix_curves_and_samples(qtbot, tmp_path, page)
     p.tabs.setCurrentIndex(p.tab_index["calibration"])
     assert "Expected calibration error" in p.calibration.caption.text()
     assert "ROC AUC" in p.curves.caption.text()
+    # the playground predicts by the same threshold
+    with qtbot.waitSignal(p.prediction_ready, timeout=20000):
+        p.tabs.setCurrentIndex(p.tab_index["playground"])
+    with qtbot.waitSignal(p.prediction_ready, timeout=20000):
+        p.threshold_spin.setValue(0.999)
+    text = p.playground.output_title.text()
+    assert "threshold 0.999 for '1'" in text
+    assert ("Predicted <b>1</b>" in text) == (p.playground.bars.getPlotItem().items[0].opts["height"][1] >= 0.999)
 
 
 def test_regression_errors_boundary_line_and_playground(qtbot, tmp_path, page):

@@ -184,7 +184,7 @@ class ModelViews:
             if ticket != self._predict_generation:
                 return  # a newer input is on its way
             if sp.task == "classification":
-                self.page.playground.set_output(probabilities=sp.probabilities[0])
+                self.page.playground.set_output(probabilities=sp.probabilities[0], threshold=self.page.threshold)
             else:
                 self.page.playground.set_output(value=sp.predictions[0])
             self.page.prediction_ready.emit()

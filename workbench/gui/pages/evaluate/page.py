@@ -386,6 +386,8 @@ class EvaluatePage(QWidget):
         self.threshold_bar.show_value(0.5 if value is None else value)
         self._show_classification()
         self.curves.set_threshold(0.5 if value is None else value)
+        if self.tabs.currentIndex() == self.tab_index["playground"]:
+            self.playground.request()  # its prediction follows the threshold too
 
     def _samples_requested(self, true, pred, which, title) -> None:
         self.samples.show_samples(true, pred, which, title)

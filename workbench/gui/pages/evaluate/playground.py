@@ -104,6 +104,7 @@ class PlaygroundView(QWidget):
         self.output_title = QLabel(objectName="playgroundOutput")
         self.output_title.setTextFormat(Qt.TextFormat.RichText)
         self.output_title.setWordWrap(True)
+        self.output_title.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)  # no bars: stay on top
         self.bars = themed_plot("playgroundBars", y="probability", still=True, grid=False)
         self.bars.getPlotItem().setYRange(0, 1, padding=0.02)
 
@@ -258,7 +259,10 @@ class PlaygroundView(QWidget):
 
     # ---- outputs -------------------------------------------------------------------------------
     def set_output(self, probabilities: np.ndarray | None = None, value: np.ndarray | None = None,
-                   problem: str = "") -> None:
+                   problem: str = "", threshold: float | None = None) -> None:
+        """Show class probabilities (with two classes and a `threshold`, the second class is
+        predicted when its probability reaches it, as on the rest of the page), a predicted value
+        in the target's units, or a problem."""
         plot = self.bars.getPlotItem()
         plot.clear()
         prep = self.prep
@@ -267,18 +271,23 @@ class PlaygroundView(QWidget):
             return
         if probabilities is not None:
             p = np.asarray(probabilities, dtype=np.float64).reshape(-1)
-            best = int(np.argmax(p))
+            binary = threshold is not None and len(p) == 2
+            best = int(p[1] >= threshold) if binary else int(np.argmax(p))
             names = prep.class_names
-            self.output_title.setText(f"Predicted <b>{names[best]}</b> with probability <b>{p[best]:.3f}</b>")
+            rule = f" (threshold {threshold:.3f} for '{names[1]}')" if binary else ""
+            self.output_title.setText(f"Predicted <b>{names[best]}</b> with probability <b>{p[best]:.3f}</b>{rule}")
             x = np.arange(len(p))
             plot.addItem(pg.BarGraphItem(x=x, height=p, width=0.7, brushes=[pg.mkBrush(class_color(i)) for i in x]))
             plot.getAxis("bottom").setTicks([[(i, names[i]) for i in x]])
+            if binary:  # the bar of the second class must reach this line
+                plot.addItem(pg.InfiniteLine(threshold, angle=0, pen=pg.mkPen((120, 120, 120), width=1,
+                                                                              style=Qt.PenStyle.DashLine)))
             plot.setYRange(0, 1, padding=0.02)
             self.bars.setVisible(True)
         elif value is not None:
             v = np.asarray(value, dtype=np.float64).reshape(-1)
-            parts = [f"{n}: <b>{format_value(x, 5)}</b>" for n, x in zip(prep.target_names, v)]
-            self.output_title.setText("Predicted " + ", ".join(parts) + " (in the target's own units)")
+            parts = [f"{n}: <b style='font-size:x-large'>{format_value(x, 5)}</b>" for n, x in zip(prep.target_names, v)]
+            self.output_title.setText("Predicted " + ", ".join(parts) + "<br>in the target's own units")
             self.bars.setVisible(False)
 
     def image_path(self) -> str:
