@@ -176,6 +176,8 @@ def test_pt2_and_safetensors(runs, tmp_path):
     assert json.loads(meta["workbench_inputs"])["class_names"] == r.meta.class_names
     want = r.model.state_dict()
     assert set(state) == set(want) and all(torch.equal(state[k], want[k]) for k in want)
+    # readable by whoever may read the JSON beside it (safetensors itself writes owner-only files)
+    assert st.files[0].stat().st_mode & 0o777 == st.files[1].stat().st_mode & 0o777
 
 
 def test_cli_export(runs, tmp_path, capsys):

@@ -103,6 +103,7 @@ def _export_safetensors(restored, out_dir: Path, stem: str) -> ExportResult:
     path = out_dir / f"{stem}.safetensors"
     save_file(state, str(path), metadata=metadata)
     sidecar = write_sidecar(restored, out_dir / f"{stem}.json")
+    path.chmod(sidecar.stat().st_mode & 0o777)  # safetensors writes 0600; share it as the JSON beside it is
     n = sum(int(np.prod(v.shape)) for v in state.values())
     msg = (f"{len(state)} tensors ({n:,} values) of the bare model (it takes standardised inputs; the "
            "standardisation, the spec and the class names are in the file's metadata). Start a new run from it "
