@@ -177,3 +177,38 @@ def test_a_fine_tuning_run_lists_what_it_loaded(qtbot, make_window, tmp_path):
     qtbot.mouseClick(box.clear_button, Qt.MouseButton.LeftButton)
     assert not box.message.isVisible() and not box.report.isVisible()
 
+
+
+def test_a_run_whose_data_moved(qtbot, make_window, tmp_path, monkeypatch):
+    """The run's CSV moved since it trained: the page says so, offers to locate it, and then
+    exports (and measures) with the file where it is now."""
+    import os
+    import shutil
+
+    from PySide6.QtWidgets import QFileDialog
+
+    from workbench.cli import main
+
+    csv = tmp_path / "flowers.csv"
+    from workbench.core.locations import sample_data_dir
+
+    shutil.copy(sample_data_dir() / "iris.csv", csv)
+    spec = {"name": "flowers", "data": {"source": str(csv)}, "model": {"layers": [
+        {"type": "Linear", "out_features": "auto"}]}, "train": {"epochs": 2, "device": "cpu"}}
+    (tmp_path / "flowers.json").write_text(json.dumps(spec))
+    assert main(["train", str(tmp_path / "flowers.json"), "-q", "--store", os.environ["WORKBENCH_STORE"]]) == 0
+    moved = tmp_path / "elsewhere" / "flowers.csv"
+    moved.parent.mkdir()
+    csv.rename(moved)
+    window = make_window()
+    page = _export_page(qtbot, window)
+    page.folder_edit.setText(str(tmp_path / "out"))
+    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.locate_button.isVisible(), timeout=120_000)
+    assert "data cannot be loaded" in page.result_label.text() and "--data" not in page.result_label.text()
+    save_screenshot(window, "export_data_moved")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(moved), "*.csv"))
+    qtbot.mouseClick(page.locate_button, Qt.MouseButton.LeftButton)
+    assert not page.locate_button.isVisible() and page.command_options()[-2:] == ["--data", str(moved)]
+    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "ONNX matches PyTorch" in page.result_label.text(), timeout=120_000)

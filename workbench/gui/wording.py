@@ -144,7 +144,7 @@ _FIXES: list[tuple[str, str]] = [
     (r"data\.target \('([^']*)'\) does not apply", r"the Target ('\1') does not apply"),
     (r"the run used data\.missing = '(\w+)'", r"the run used Missing values: \1"),
 ]
-_CLI_FLAGS = re.compile(r"\s*(?:/\s*|\()--[a-z][a-z-]*\)?")
+_CLI_FLAGS = re.compile(r"\s*(?:/\s*|\()--[a-z][a-z-]*(?:\s+[A-Z]+)?\)?")  # "(--data PATH)" too
 _SPEC_PATH = re.compile(r"(?<![\w/\\.-])(data|train|optimizer|loss|schedule|model)\.[a-z_]+(?:\.[a-z0-9_]+)*")
 _FILE_ENDINGS = {"csv", "tsv", "txt", "json", "npy", "npz", "pt", "pt2", "onnx", "png", "jpg", "db", "py"}
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDoubleSpinBox, QFi
                                QVBoxLayout, QWidget)
 
 from workbench.gui.cli_job import CliJob
+from workbench.gui.wording import for_the_app
 
 QAT_EPOCHS = 3  # `workbench compress --qat-epochs`'s default (core.export is not imported here: it loads torch)
 IDLE_TEXT = ("Tick the variants and press Measure variants: each becomes an ONNX file measured beside the original "
@@ -32,15 +33,17 @@ def size_text(n: int) -> str:
 
 
 class CompressView(QGroupBox):
-    """Controls, table and curve. `run_id()` and `store_path()` say which run to compress."""
+    """Controls, table and curve. `run_id()` says which run to compress; `options()` adds the
+    command's --store (and --data) arguments."""
 
     status = Signal(str)
+    failed = Signal(str)  # the command's message, when it could not measure
 
-    def __init__(self, run_id: Callable[[], int | None], store_path: Callable[[], str | None],
+    def __init__(self, run_id: Callable[[], int | None], options: Callable[[], list[str]],
                  parent: QWidget | None = None):
         super().__init__("Compress: smaller and faster variants, measured", parent)
         self.setObjectName("compressBox")
-        self._run_id, self._store_path = run_id, store_path
+        self._run_id, self._options = run_id, options  # options: --store/--data arguments for the command
         self.job = CliJob(self)
         self.job.progress.connect(lambda text: self.progress_label.setText(text))
         self.job.finished.connect(self._finished)
@@ -144,8 +147,7 @@ class CompressView(QGroupBox):
             args += ["--method", m]
         if self.curve_box.isChecked() and self.prune.isChecked():
             args.append("--curve")
-        if self._store_path():
-            args += ["--store", str(self._store_path())]
+        args += self._options()
         self._measured_sparsity = self.sparsity.value()
         self.table.setRowCount(0)
         self.variants, self.curve = [], []
@@ -162,7 +164,10 @@ class CompressView(QGroupBox):
         self.cancel_button.setEnabled(False)
         if code != 0:
             message = (objects[-1].get("message") if objects and "message" in objects[-1] else error) or "failed"
+            message = for_the_app(message)
             self.progress_label.setText("Stopped." if error == "cancelled" else f"Compression failed: {message}")
+            if error != "cancelled":
+                self.failed.emit(message)
             return
         self.variants = [o for o in objects if "variant" in o]
         self.curve = [(o["curve_sparsity"], o["test_metric"]) for o in objects if "curve_sparsity" in o]

@@ -13,6 +13,7 @@ stays responsive and Cancel ends them at once.
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, Q
 from workbench.gui.background import BackgroundCalls
 from workbench.gui.cli_job import CliJob
 from workbench.gui.pages.compress_view import CompressView
+from workbench.gui.wording import for_the_app
 
 FORMATS = [
     ("onnx", "ONNX + predict.py (checked with onnxruntime)"),
@@ -31,6 +33,7 @@ FORMATS = [
     ("script", "standalone training script (plain PyTorch + NumPy)"),
 ]
 EXPORTABLE = ("finished", "stopped")
+DATA_MISSING = "data cannot be loaded"  # core.runs' words when a run's data file moved or is gone
 
 
 def _run_label(record: Any) -> str:
@@ -48,6 +51,7 @@ class ExportPage(QWidget):
         self.setObjectName("exportPage")
         self.session = session
         self._records: list[Any] = []
+        self._data_paths: dict[int, str] = {}  # run id -> where its data is now (it moved since the run)
         self._background = BackgroundCalls("export-page", self)
         self.job = CliJob(self)
         self.job.progress.connect(lambda text: self.result_label.setText(html.escape(text)))
@@ -89,11 +93,20 @@ class ExportPage(QWidget):
         self.result_label = QLabel(objectName="exportResult", wordWrap=True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.result_label.setTextFormat(Qt.TextFormat.RichText)
+        self.locate_button = QPushButton("Locate the run's data…", objectName="exportLocateData")
+        self.locate_button.setToolTip("The run's data file or folder moved: show where it is now (used for this "
+                                      "run's exports and compression)")
+        self.locate_button.clicked.connect(self.locate_data)
+        self.locate_button.hide()
+        result_row = QHBoxLayout()
+        result_row.addWidget(self.result_label, 1)
+        result_row.addWidget(self.locate_button, 0, Qt.AlignmentFlag.AlignTop)
         box_layout = QVBoxLayout(export_box)
         box_layout.addLayout(row)
-        box_layout.addWidget(self.result_label)
+        box_layout.addLayout(result_row)
 
-        self.compress = CompressView(self.selected_run_id, lambda: self.session.store_path)
+        self.compress = CompressView(self.selected_run_id, self.command_options)
+        self.compress.failed.connect(self._offer_locate)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(picker)
@@ -147,6 +160,7 @@ class ExportPage(QWidget):
         has = run_id is not None
         for widget in (self.export_button, self.finetune_button, self.compress.measure_button):
             widget.setEnabled(has and not self.job.running)
+        self.locate_button.hide()
         if has:
             docs = (QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
                     or str(Path.home()))
@@ -165,9 +179,8 @@ class ExportPage(QWidget):
             self.result_label.setText("Choose a run and a folder first.")
             return
         fmt = self.format_combo.currentData()
-        args = ["export", str(run_id), "--format", fmt, "--out", folder, "--json"]
-        if self.session.store_path:
-            args += ["--store", str(self.session.store_path)]
+        args = ["export", str(run_id), "--format", fmt, "--out", folder, "--json", *self.command_options()]
+        self.locate_button.hide()
         self.export_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.result_label.setText(f"Exporting run {run_id} as {fmt} in a separate process…")
@@ -181,8 +194,9 @@ class ExportPage(QWidget):
             self.result_label.setText("Export cancelled.")
             return
         if "files" not in result:
-            message = result.get("message") or error or "the export failed"
+            message = for_the_app(result.get("message") or error or "the export failed")
             self.result_label.setText(f"<span style='color:#d93025'>{html.escape(message)}</span>")
+            self._offer_locate(message)
             return
         lines = [html.escape(m) for m in result.get("messages", [])]
         parity = result.get("parity") or {}
@@ -191,6 +205,33 @@ class ExportPage(QWidget):
             lines[0] = f"<b style='color:{color}'>{'✓' if parity.get('matches') else '✗'} {lines[0]}</b>"
         files = "<br>".join(html.escape(f) for f in result["files"])
         self.result_label.setText("<br>".join(lines) + f"<br><span style='color:gray'>{files}</span>")
+
+    def command_options(self) -> list[str]:
+        """--store (the app's run store) and --data (where the selected run's data is now, if it moved)."""
+        options = ["--store", str(self.session.store_path)] if self.session.store_path else []
+        moved = self._data_paths.get(self.selected_run_id())
+        return options + (["--data", moved] if moved else [])
+
+    def _offer_locate(self, message: str) -> None:
+        self.locate_button.setVisible(DATA_MISSING in message)
+
+    def locate_data(self) -> None:
+        """Ask where the selected run's data is now (a file, or a folder of images)."""
+        run_id = self.selected_run_id()
+        record = next((r for r in self._records if r.id == run_id), None)
+        if record is None:
+            return
+
+        source = str(json.loads(record.spec_json).get("data", {}).get("source", ""))
+        if Path(source).suffix:
+            path, _ = QFileDialog.getOpenFileName(self, f"Where is {Path(source).name} now?", "",
+                                                  f"*{Path(source).suffix};;All files (*)")
+        else:
+            path = QFileDialog.getExistingDirectory(self, f"Where is the folder {Path(source).name} now?")
+        if path:
+            self._data_paths[run_id] = path
+            self.locate_button.hide()
+            self.result_label.setText(html.escape(f"Run #{run_id}'s data: {path}. Export or measure again."))
 
     # ---- fine-tuning ------------------------------------------------------------------------------
     def fine_tune_from_selected(self) -> None:
