@@ -71,7 +71,7 @@ class HealthView(QWidget):
         self.strips.invertY(True)
         self.colorbar = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), interactive=False, width=12)
         self.colorbar.setImageItem(self.image, insert_in=self.strips)
-        self.norms = self.glw.addPlot(row=1, col=0)
+        self.norms = self.glw.addPlot(row=1, col=0, axisItems={"left": DecadeAxis("left")})
         self.norms.setLogMode(x=False, y=True)
         self.norms.setLabel("left", "total ‖g‖")
         self.norms.setXLink(self.strips)
@@ -271,6 +271,21 @@ class HealthView(QWidget):
         super().changeEvent(event)
         if event.type() == event.Type.PaletteChange:
             self._apply_colors()
+
+
+class DecadeAxis(pg.AxisItem):
+    """A log axis with ticks at 1, 2 and 5 times each power of ten (or decades only, when it spans
+    several): at a strip's height pyqtgraph's every-integer minor labels (0.02, 0.03, ... 0.9)
+    print over each other."""
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802, N803 (pyqtgraph's names)
+        ticks = super().logTickValues(minVal, maxVal, size, stdTicks)
+        decades = [(spacing, values) for spacing, values in ticks if spacing is not None and len(values)]
+        if decades:
+            return decades
+        kept = [(spacing, [v for v in values if round(10 ** (v - math.floor(v))) in (1, 2, 5)])
+                for spacing, values in ticks]
+        return kept if any(values for _s, values in kept) else ticks
 
 
 def epoch_point(step: float, logs: dict) -> tuple[float, float, float]:
