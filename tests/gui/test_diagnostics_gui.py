@@ -146,7 +146,8 @@ def test_live_run_fills_the_health_dock_and_a_past_run_shows_its_stored_health(q
 
 # ---- optimizer race -------------------------------------------------------------------------------
 def test_race_animates_every_racer_to_the_last_step(qtbot):
-    from workbench.gui.diagnostics.race_view import RaceView, final_losses
+    from workbench.gui.diagnostics.race_paths import final_losses
+    from workbench.gui.diagnostics.race_view import RaceView
 
     view = RaceView()
     qtbot.addWidget(view)

@@ -11,8 +11,6 @@ a few steps per frame.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Slot
@@ -30,34 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.gui.diagnostics.race_paths import MODEL_KEY, compute_race, contour_levels
 from workbench.gui.diagnostics.racer_card import RacerCard
 from workbench.gui.diagnostics.task import DiagnosticTask
 from workbench.gui.plots.palette import PlotColors, style_axes
 
-CONTOURS = 18
 FRAME_MS = 30
-MODEL_KEY = "model"
-
-
-def _levels(z: np.ndarray, log: bool) -> tuple[np.ndarray, list[float]]:
-    """The values the image and contour lines use (log-compressed for steep valleys) and the
-    contour levels, evenly spread over the finite range."""
-    lo = float(np.nanmin(z))
-    shown = np.log10(z - lo + 1e-3) if log else z
-    finite = shown[np.isfinite(shown)]
-    qs = np.quantile(finite, np.linspace(0.02, 0.98, CONTOURS)) if finite.size else []
-    return shown, sorted(set(float(q) for q in qs))
-
-
-def _compute(surface, racers, steps, need_grid, report):
-    from workbench.core.diagnostics import race
-
-    grid = None
-    if need_grid:
-        report("grid")
-        grid = surface.grid(25 if surface.key == MODEL_KEY else 161)
-    report("race")
-    return grid, race(surface, racers, steps=steps)
 
 
 class RaceView(QWidget):
@@ -229,7 +205,7 @@ class RaceView(QWidget):
         self._clear_contours()
         xs, ys, z = grid
         self._grid_for = self.surface
-        shown, levels = _levels(z, self.surface.log_scale)
+        shown, levels = contour_levels(z, self.surface.log_scale)
         fill = float(np.nanmax(shown[np.isfinite(shown)])) if np.isfinite(shown).any() else 0.0
         data = np.nan_to_num(shown, nan=fill, posinf=fill, neginf=float(np.nanmin(shown[np.isfinite(shown)])))
         self.image.setImage(data, autoLevels=True)
@@ -304,7 +280,7 @@ class RaceView(QWidget):
         self.step_label.setText("Computing the paths…")
         colors = [c.color for c in cards]
         need_grid = self._grid_for is not surface
-        self.task.run(lambda report: _compute(surface, racers, self.steps.value(), need_grid, report),
+        self.task.run(lambda report: compute_race(surface, racers, self.steps.value(), need_grid, report),
                       on_done=lambda result: self._on_computed(result, colors),
                       on_error=self._on_error)
 
@@ -398,7 +374,3 @@ class RaceView(QWidget):
         self.timer.stop()
         self.task.shutdown()
 
-
-def final_losses(paths) -> dict[str, float]:
-    """name -> last loss (inf when it diverged)."""
-    return {p.name: (math.inf if p.diverged_at is not None else float(p.loss[-1])) for p in paths}
