@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from workbench.gui.diagnostics.task import DiagnosticTask
 from workbench.gui.plots.palette import PlotColors, style_axes
 
+REDRAW_MS = 100  # the growing curve redraws at most this often while the test runs
 SUGGESTIONS = (  # key, words, role colour, pen style
     ("suggestion", "valley (suggested)", "train", Qt.PenStyle.SolidLine),
     ("steepest", "steepest descent", "val", Qt.PenStyle.DashLine),
@@ -60,6 +61,10 @@ class LRFinderDialog(QDialog):
         self._points: list[tuple[float, float]] = []
         self.task = DiagnosticTask("lr-finder", self)
         self.task.progress.connect(self._on_step)
+        # the curve redraws on a timer, not per step: a repaint per step (100 in a fraction of a
+        # second) kept the window from answering for 60-160 ms at a time
+        self._redraw = QTimer(self, interval=REDRAW_MS, singleShot=True)
+        self._redraw.timeout.connect(self._draw_points)
 
         self.header = QLabel(objectName="lrFinderHeader")
         self.header.setWordWrap(True)
@@ -151,10 +156,16 @@ class LRFinderDialog(QDialog):
         self.progress.setValue(i)
         if math.isfinite(loss):
             self._points.append((lr, loss))
+            if not self._redraw.isActive():
+                self._redraw.start()
+
+    def _draw_points(self) -> None:
+        if self._points and self.result is None:
             xs, ys = zip(*self._points)
             self.curve.setData(np.asarray(xs), np.asarray(ys))
 
     def _on_done(self, result) -> None:
+        self._redraw.stop()
         self.result = result
         self.progress.hide()
         self.again_button.setEnabled(True)
