@@ -4,6 +4,8 @@ that make a few-shot task (data.classes, data.train_per_class) and the Unflatten
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -167,7 +169,10 @@ def test_cli_init_from(source_run, tmp_path, capsys):
     spec_path.write_text(parse_spec(digits_spec(["5", "6", "7", "8", "9"], epochs=1)).to_json())
     code = main(["train", str(spec_path), "--store", str(db), "--init-from", str(run_id), "--json"])
     assert code == 0
-    assert f"fine-tuning: loaded 1 of 2 layers from run #{run_id} (final.pt)" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert f"fine-tuning: loaded 1 of 2 layers from run #{run_id} (final.pt)" in captured.err
+    final = json.loads(captured.out.splitlines()[-1])
+    assert final["fine_tuning"][0].startswith(f"loaded 1 of 2 layers from run #{run_id} (final.pt); Layer ")
     with RunStore(db) as store:
         newest = store.list_runs(limit=1)[0]
     assert newest.spec.finetune.init_run == run_id

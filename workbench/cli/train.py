@@ -198,6 +198,7 @@ def _run_training(args, spec, base_dir: Path, prepared, store, data_notes: Seque
 
     previous = signal.signal(signal.SIGINT, on_sigint) if _in_main_thread() else None
     terminal = None
+    fine_tuning: list[str] = []  # what --init-from loaded and which layers are frozen (RunStarted.notes)
     try:
         # the run's folder: runs/<id>/ beside the store unless --run-dir says otherwise
         events = recorded_run(spec, store=store, run_dir=args.run_dir, name=experiment_name(spec, prepared.meta),
@@ -214,6 +215,7 @@ def _run_training(args, spec, base_dir: Path, prepared, store, data_notes: Seque
                     pass
             elif isinstance(ev, RunStarted):
                 progress.started(ev)
+                fine_tuning = list(ev.notes)
             elif isinstance(ev, BatchProgress):
                 progress.batch(ev)
             elif isinstance(ev, EpochEnd):
@@ -262,7 +264,7 @@ def _run_training(args, spec, base_dir: Path, prepared, store, data_notes: Seque
         scaler = getattr(prepared.meta, "target_scaler", None)
         final = {"status": status, "run_id": run_id, "epochs": epochs, "metrics": json_metrics(metrics),
                  "duration": duration, "run_dir": str(run_dir), "message": message, "notes": data_notes,
-                 "warnings": warnings, "target_scaler": scaler.to_dict() if scaler is not None else None}
+                 "fine_tuning": fine_tuning, "warnings": warnings, "target_scaler": scaler.to_dict() if scaler is not None else None}
         emit_json(final)
     out = sys.stderr if args.json else sys.stdout
     if status == "failed":
