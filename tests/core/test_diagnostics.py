@@ -363,3 +363,32 @@ def test_a_linear_model_on_a_noisy_target_settles_and_is_not_called_broken():
 
     r = _results(load_spec(preset_path("linear")).with_value("train.device", "cpu"))["overfit_batch"]
     assert r.status == "warn" and "2 trainable parameters for the 32 target values" in r.message
+
+
+def test_range_test_accumulating_k_batches_matches_one_batch_of_k_times_b():
+    torch.manual_seed(0)
+    X, y = torch.randn(256, 3), torch.randn(256, 1)
+
+    def curve(batch, accumulate):
+        torch.manual_seed(1)
+        model = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def batches(i):
+            a = (i * batch) % 256
+            return X[a:a + batch], y[a:a + batch]
+
+        return lr_range_test(model, torch.nn.functional.mse_loss, opt, batches, steps=40, end_lr=1.0,
+                             accumulate=accumulate)
+
+    one, four = curve(32, 1), curve(8, 4)
+    assert one[0] == four[0]
+    np.testing.assert_allclose(four[2], one[2], rtol=1e-4, atol=1e-6)
+
+
+def test_find_lr_sweeps_with_the_runs_effective_batch():
+    # the same rows in the same order: 4 accumulated batches of 8 step like one batch of 32
+    accumulated = find_lr(_spiral_spec(MLP).with_values({"train.batch_size": 8, "train.accumulate_batches": 4}),
+                          steps=30)
+    whole = find_lr(_spiral_spec(MLP).with_values({"train.batch_size": 32}), steps=30)
+    np.testing.assert_allclose(accumulated.raw_losses[:10], whole.raw_losses[:10], rtol=1e-4, atol=1e-6)

@@ -3,7 +3,9 @@
 The learning rate grows exponentially from `start_lr` (1e-7) to `end_lr` (10) over `steps` (100)
 mini-batch steps of the real model, data, loss and optimizer; the loss is smoothed with an
 exponential moving average (β = 0.98, debiased) and the test stops once the smoothed loss
-exceeds 4× its best. The weights and optimizer state are put back afterwards.
+exceeds 4× its best. The weights and optimizer state are put back afterwards. With
+train.accumulate_batches k, each step accumulates k batches, so the suggestions are for the
+effective batch the run will train with.
 
 Suggestions, on the curve without its first tenth and last five points (as fastai):
   suggestion (valley)  fastai's default: about two thirds down the longest descending stretch
@@ -108,11 +110,14 @@ def suggestions(lrs: Sequence[float], losses: Sequence[float]) -> tuple[float, f
 def lr_range_steps(model: torch.nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
                    batches: Callable[[int], tuple[torch.Tensor, torch.Tensor]], *, start_lr: float = START_LR,
                    end_lr: float = END_LR, steps: int = STEPS, beta: float = BETA, diverge: float = DIVERGE,
-                   grad_clip: float | None = None) -> Generator[tuple[int, int, float, float], None, tuple]:
+                   grad_clip: float | None = None, accumulate: int = 1,
+                   ) -> Generator[tuple[int, int, float, float], None, tuple]:
     """The sweep on `model` as a generator: yields (step, steps, lr, smoothed loss) after every
     step and returns (lrs, smoothed losses, raw losses, stopped early). `batches(i)` gives the
-    i-th (inputs, targets). The weights and optimizer state are put back when it ends, also when
-    it is closed half-way (a cancelled test)."""
+    i-th (inputs, targets); with `accumulate` k, each step takes batches k·i .. k·i + k - 1 as one
+    (gradients accumulated, each batch's loss weighted by its share of the rows), as training with
+    train.accumulate_batches does. The weights and optimizer state are put back when it ends,
+    also when it is closed half-way (a cancelled test)."""
     if not (0 < start_lr < end_lr) or steps < 2:
         raise LRFinderError(f"need 0 < start_lr < end_lr and at least 2 steps (got {start_lr}, {end_lr}, {steps})")
     saved_model = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -130,10 +135,14 @@ def lr_range_steps(model: torch.nn.Module, loss_fn: Callable, optimizer: torch.o
             lr = start_lr * (end_lr / start_lr) ** (i / (steps - 1))
             for g, s in zip(optimizer.param_groups, scale):
                 g["lr"] = lr * s
-            X, y = batches(i)
-            loss = optimizer_step(optimizer, lambda: loss_fn(model(X), y), clip=grad_clip,  # noqa: B023
-                                  params=model.parameters())
-            value = float(loss.detach())
+            if accumulate > 1:
+                value = _accumulated_step(model, loss_fn, optimizer, [batches(accumulate * i + j)
+                                                                      for j in range(accumulate)], grad_clip)
+            else:
+                X, y = batches(i)
+                loss = optimizer_step(optimizer, lambda: loss_fn(model(X), y), clip=grad_clip,  # noqa: B023
+                                      params=model.parameters())
+                value = float(loss.detach())
             avg = beta * avg + (1 - beta) * value
             smooth = avg / (1 - beta ** (i + 1))
             lrs.append(lr)
@@ -151,6 +160,22 @@ def lr_range_steps(model: torch.nn.Module, loss_fn: Callable, optimizer: torch.o
             g["lr"] = b
         model.train(was_training)
     return lrs, smoothed, raw, stopped
+
+
+def _accumulated_step(model, loss_fn, optimizer, parts, grad_clip) -> float:
+    """One optimizer step over several batches (one backward each, as in training); the loss of
+    the rows together."""
+    rows = sum(len(X) for X, _y in parts)
+    optimizer.zero_grad(set_to_none=True)
+    total = 0.0
+    for X, y in parts:
+        loss = loss_fn(model(X), y) * (len(X) / rows)
+        loss.backward()
+        total = total + loss.detach()  # one read-back (a device sync) per step, below
+    if grad_clip:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
+    return float(total)
 
 
 def lr_range_test(model: torch.nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimizer,
@@ -201,7 +226,7 @@ def find_lr_steps(spec: ExperimentSpec, *, data: Any = None, base_dir: str | Pat
 
     lrs, smoothed, raw, stopped = yield from lr_range_steps(
         probe.model, probe.loss_fn, optimizer, batches, start_lr=start_lr, end_lr=end_lr, steps=steps,
-        grad_clip=spec.train.grad_clip)
+        grad_clip=spec.train.grad_clip, accumulate=spec.train.accumulate_batches)
     v, steep, low = suggestions(lrs, smoothed)
     current = spec.optimizer.params.get("lr")
     yield LRFinderResult(lrs=lrs, losses=smoothed, raw_losses=raw, suggestion=v, steepest=steep, minimum=low,
