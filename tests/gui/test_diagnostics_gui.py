@@ -235,3 +235,21 @@ def test_optimization_options_edit_the_spec(qtbot, make_window):
     assert window.session.spec.train.health is None
     window.session.undo_stack.undo()
     assert window.session.spec.train.health is not None and box.health.isChecked()
+
+
+def test_a_run_trained_on_the_command_line_shows_its_health_in_the_app(qtbot, make_window):
+    from workbench.cli.main import main
+
+    window = make_window()
+    wait_ready(qtbot, window.session)
+    store = str(window.session.store_path)
+    assert main(["train", "xor", "--epochs", "3", "--store", store, "--quiet"]) == 0
+    window.runs_panel.refresh()
+    qtbot.waitUntil(lambda: window.runs_panel.proxy.rowCount() == 1, timeout=10_000)
+    window.show_page("diagnose")
+    window.runs_panel.select_ids([window.runs_panel.model.records()[0].id])
+    view = window.health_view
+    qtbot.waitUntil(lambda: len(view.samples) >= 2, timeout=10_000)
+    view.redraw()
+    assert view.title.text().startswith("Run #") and view.samples[0].layers[0] == "1 Linear"
+    assert len(view.train_curve.getData()[0]) == 3 and view.norm_curve.getData()[0] is not None
