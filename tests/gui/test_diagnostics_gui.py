@@ -253,3 +253,22 @@ def test_a_run_trained_on_the_command_line_shows_its_health_in_the_app(qtbot, ma
     view.redraw()
     assert view.title.text().startswith("Run #") and view.samples[0].layers[0] == "1 Linear"
     assert len(view.train_curve.getData()[0]) == 3 and view.norm_curve.getData()[0] is not None
+
+
+def test_a_check_that_blames_the_learning_rate_opens_the_lr_finder(qtbot, make_window):
+    window = make_window()
+    wait_ready(qtbot, window.session)
+    window.session.edit({"optimizer": {"type": "SGD", "lr": 1e-6}})
+    qtbot.mouseClick(window.check_button, Qt.MouseButton.LeftButton)
+    dialog = window.diagnostics.check_dialog
+    qtbot.waitUntil(lambda: not dialog.running and len(dialog.results) == 8, timeout=60_000)
+    row = dialog.rows["input_baseline"]
+    assert "learned nothing" in row.message.text() and row.find_lr_button is not None
+    assert dialog.rows["initial_loss"].find_lr_button is None
+    qtbot.mouseClick(row.find_lr_button, Qt.MouseButton.LeftButton)
+    lr_dialog = window.diagnostics.lr_dialog
+    assert lr_dialog is not None and lr_dialog.isVisible()
+    qtbot.waitUntil(lambda: lr_dialog.result is not None, timeout=60_000)
+    assert lr_dialog.result.current_lr == pytest.approx(1e-6) and lr_dialog.result.suggestion > 1e-6
+    lr_dialog.close()
+    dialog.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -59,6 +59,11 @@ class CheckRow(QFrame):
         seconds.setEnabled(False)
         head.addWidget(status)
         head.addWidget(title, 1)
+        self.find_lr_button = None
+        if result.status != "pass" and "Find LR" in result.message:  # the fix is one click away
+            self.find_lr_button = QPushButton("Find LR…", objectName="rowFindLr")
+            self.find_lr_button.setToolTip("Run the learning-rate range test on this spec")
+            head.addWidget(self.find_lr_button)
         head.addWidget(seconds)
         self.message = QLabel(result.message)
         self.message.setObjectName("message")
@@ -73,7 +78,10 @@ class CheckRow(QFrame):
 
 class CheckDialog(QDialog):
     """Runs the pre-flight check of the session's spec on open (`start()`); `results` holds
-    the CheckResults so far."""
+    the CheckResults so far. A row whose fix is the LR finder gets a button for it
+    (`find_lr_requested`)."""
+
+    find_lr_requested = Signal()
 
     def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
@@ -139,6 +147,8 @@ class CheckDialog(QDialog):
         result = item[1]
         self.results.append(result)
         row = CheckRow(result, self.body)
+        if row.find_lr_button is not None:
+            row.find_lr_button.clicked.connect(self.find_lr_requested)
         self.rows[result.check] = row
         self.body_layout.insertWidget(self.body_layout.count() - 1, row)
         self.summary.setText(f"{len(self.results)} done, running…")

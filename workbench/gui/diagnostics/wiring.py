@@ -113,6 +113,7 @@ class DiagnosticsWiring:
 
         if self.check_dialog is None:
             self.check_dialog = CheckDialog(self.session, self.window)
+            self.check_dialog.find_lr_requested.connect(self.open_lr_finder)
         _bring_to_front(self.check_dialog)
         self.check_dialog.start()
 
