@@ -161,3 +161,18 @@ def test_cli_compress_json(digits, tmp_path, capsys):
     assert "--qat-epochs -1: give a number of epochs" in capsys.readouterr().err
     assert main(["compress", str(run_id), "--store", str(tmp_path / "typo.db")]) == 2
     assert "no such run store" in capsys.readouterr().err and not (tmp_path / "typo.db").exists()
+
+
+def test_a_run_without_a_test_split_is_measured_on_validation(tmp_path, capsys):
+    spec = {"name": "notest", "data": {"source": "sample:gauss", "split": {"val": 0.2, "test": 0.0}},
+            "model": {"layers": [{"type": "Linear", "out_features": "auto"}]}, "train": {"epochs": 1}}
+    db, run_id = train_run(tmp_path, spec, epochs=1)
+    r = restored(db, run_id)
+    report = compress(r, ["fp16"], tmp_path / "work", repeats=20)
+    assert report.split == "validation" and any("no test split" in m for m in report.messages)
+    assert np.isfinite(report.variants[0].test_metric)
+    assert report.variants[0].test_metric == pytest.approx(r.recorded_metrics["val_accuracy"], abs=1e-6)
+    assert sparsity_curve(r, (0.0,))[1][0][1] == pytest.approx(report.variants[0].test_metric, abs=1e-6)
+    capsys.readouterr()  # the training's own output
+    assert main(["compress", str(run_id), "--store", str(db), "-m", "fp16", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[0])["split"] == "validation"

@@ -41,7 +41,7 @@ def _print_table(report, out) -> None:
         out.write(f"  {m}\n")
     if report.curve:
         metric = "R²" if report.metric == "r2" else report.metric
-        out.write(f"\nSparsity against test {metric} (global magnitude pruning, no fine-tuning):\n")
+        out.write(f"\nSparsity against {report.split} {metric} (global magnitude pruning, no fine-tuning):\n")
         out.write("  " + "  ".join(f"{s:>5.0%}" for s, _ in report.curve) + "\n")
         out.write("  " + "  ".join(f"{v:>5.3f}" for _, v in report.curve) + "\n")
     out.flush()
@@ -72,7 +72,7 @@ def _cmd_compress(args: argparse.Namespace) -> int:
                 v.path = save_variant(v, restored, args.out)[0]
     if args.json:
         for v in report.variants:
-            emit_json({**v.to_dict(), "file": str(v.path) if args.out else None})
+            emit_json({**v.to_dict(), "file": str(v.path) if args.out else None, "split": report.split})
         for s, value in report.curve:
             emit_json({"curve_sparsity": s, "test_metric": value, "metric": report.metric})
         return EXIT_OK

@@ -9,7 +9,8 @@ page is saved as `<page>-<width>x<height>.png`.
 
 A page gets a screenshot as soon as it is added to the window. To show it at its best, add a
 function to PREPARE: it gets the window and the Scene before the page is captured, and may
-return a condition the script waits for (at most WAIT_S) before it grabs the page:
+return a condition the script waits for (at most WAIT_S, or the condition's `timeout`
+attribute) before it grabs the page:
 
     def _prepare_evaluate(window, scene):
         window.pages.page("evaluate").show_run(scene.run_id)
@@ -98,6 +99,7 @@ def _prepare_export(window, scene: Scene):
             return False
         return True
 
+    step.timeout = WAIT_S * 4  # an export and a compression (every method, the curve) in child processes
     return step
 
 
@@ -205,7 +207,7 @@ def capture(app, window, scene: Scene, out: Path, sizes, pages) -> list[Path]:
             prepare = PREPARE.get(key)
             condition = prepare(window, scene) if prepare else None
             if condition is not None:
-                _wait(app, condition, f"the {key} page")
+                _wait(app, condition, f"the {key} page", getattr(condition, "timeout", WAIT_S))
             _settle(app, 0.4)
             path = out / f"{key}-{width}x{height}.png"
             window.grab().save(str(path))

@@ -36,7 +36,7 @@ from workbench.core.export.quantize import CALIBRATION_ROWS, fp16_weights, has_c
 from workbench.core.export.raw_model import raw_input_model
 from workbench.core.export.results import ExportError, file_stem
 
-__all__ = ["METHODS", "CompressionReport", "compress", "sparsity_curve", "save_variant", "table_rows", "QAT_TRIGGER"]
+__all__ = ["METHODS", "CompressionReport", "measured_split", "compress", "sparsity_curve", "save_variant", "table_rows", "QAT_TRIGGER"]
 
 METHODS = ("int8", "fp16", "prune")
 QAT_TRIGGER = 0.01  # int8 losing more than one point of accuracy (or of R²) gets a QAT fine-tune
@@ -49,6 +49,16 @@ class CompressionReport:
     metric: str
     curve: list[tuple[float, float]] = field(default_factory=list)  # (sparsity, test metric), no fine-tuning
     messages: list[str] = field(default_factory=list)
+    split: str = "test"  # where the metric was measured: "validation" or "training" for a run without a test split
+
+
+def measured_split(raw) -> tuple[str, Any]:
+    """The split the metric is measured on: test, or validation (then training) for a run trained
+    without a test split."""
+    for name, split in (("test", raw.test), ("validation", raw.val), ("training", raw.train)):
+        if len(split):
+            return name, split
+    return "test", raw.test
 
     def to_dicts(self) -> list[dict[str, Any]]:
         return [v.to_dict() for v in self.variants]
@@ -66,9 +76,9 @@ class _Work:
         self.should_stop = should_stop or (lambda: False)
         self.repeats = repeats
         raw = restored.raw
-        self.test_X, self.test_y = raw.test.X, raw.test.y
-        source = raw.test if len(raw.test) else raw.train
-        self.sample_rows = source.X[:64].numpy()
+        self.split, measured = measured_split(raw)
+        self.test_X, self.test_y = measured.X, measured.y
+        self.sample_rows = measured.X[:64].numpy()
         self.calibration = raw.train.X.numpy()
 
     def path(self, suffix: str) -> Path:
@@ -148,9 +158,8 @@ def _prune(work: _Work, sparsity: float, finetune_epochs: int) -> list[Variant]:
 def sparsity_curve(restored, sparsities: Sequence[float] = CURVE_SPARSITIES) -> tuple[str, list[tuple[float, float]]]:
     """The test metric after global magnitude pruning at each sparsity (no fine-tuning)."""
     module_of = lambda m: raw_input_model(m, restored.meta, restored.preprocessing)  # noqa: E731
-    X, y = restored.raw.test.X, restored.raw.test.y
-    if not len(X):
-        X, y = restored.raw.train.X, restored.raw.train.y
+    split = measured_split(restored.raw)[1]
+    X, y = split.X, split.y
     name, points = "accuracy", []
     for s in sparsities:
         pruned = make_permanent(magnitude_prune(restored.model, s)).eval()
@@ -191,7 +200,9 @@ def compress(restored, methods: Sequence[str], work_dir: str | Path, *, sparsity
         variants += _prune(work, sparsity, finetune_epochs)
     work.progress(f"timing {len(variants)} variants side by side")
     time_variants(variants, work.sample_rows, work.repeats)
-    report = CompressionReport(variants, original.metric)
+    report = CompressionReport(variants, original.metric, split=work.split)
+    if work.split != "test":
+        report.messages.append(f"the run has no test split: the metric is measured on its {work.split} split")
     if curve:
         work.progress("sparsity curve")
         report.curve = sparsity_curve(restored)[1]
@@ -216,7 +227,7 @@ def save_variant(variant: Variant, restored, out_dir: str | Path) -> list[Path]:
 def table_rows(report: CompressionReport) -> list[list[str]]:
     """The table as text cells (for the command line)."""
     metric = "R²" if report.metric == "r2" else report.metric
-    rows = [["variant", "size", "non-zero params", "CPU ms (b=1)", "CPU ms (b=64)", f"test {metric}"]]
+    rows = [["variant", "size", "non-zero params", "CPU ms (b=1)", "CPU ms (b=64)", f"{report.split} {metric}"]]
     for v in report.variants:
         rows.append([v.name, _size(v.size_bytes), f"{v.nonzero_params:,}", f"{v.latency_ms_b1:.3f}",
                      f"{v.latency_ms_b64:.3f}", f"{v.test_metric:.4f}" if np.isfinite(v.test_metric) else "-"])

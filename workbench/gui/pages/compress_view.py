@@ -179,8 +179,9 @@ class CompressView(QGroupBox):
     # ---- showing ------------------------------------------------------------------------------
     def show_results(self) -> None:
         metric = self.variants[0].get("metric", "accuracy") if self.variants else "accuracy"
+        split = self.variants[0].get("split", "test") if self.variants else "test"  # a run without a test split
         name = "R²" if metric == "r2" else metric
-        self.table.setHorizontalHeaderItem(len(HEADERS) - 1, QTableWidgetItem(f"Test\n{name}"))
+        self.table.setHorizontalHeaderItem(len(HEADERS) - 1, QTableWidgetItem(f"{split.capitalize()}\n{name}"))
         self.table.setRowCount(len(self.variants))
         base = self.variants[0] if self.variants else {}
         for row, v in enumerate(self.variants):
@@ -200,7 +201,7 @@ class CompressView(QGroupBox):
                 self.table.item(row, 1).setToolTip(f"{v['size_bytes'] / base['size_bytes']:.0%} of the original")
         if self.curve:
             self.plot.clear()
-            self.plot.setLabel("left", f"test {name}")
+            self.plot.setLabel("left", f"{split} {name}")
             xs, ys = zip(*self.curve)
             self.plot.plot([x * 100 for x in xs], [y if y is not None and math.isfinite(y) else float("nan")
                                                    for y in ys], pen=pg.mkPen("#1f77b4", width=2), symbol="o",
