@@ -17,6 +17,9 @@ def test_check_text_and_exit_code(capsys):
     assert rc == 0
     assert "Pre-flight check of Iris MLP" in out and "PASS  Overfit one batch" in out
     assert "8 checks: 8 passed" in out
+    # a preset on other data is named after that data and model, as `train` names it
+    assert main(["check", "spiral", "--data", "sample:moons", "--device", "cpu"]) == 0
+    assert "Pre-flight check of moons · MLP" in capsys.readouterr().out
 
 
 def test_check_json_is_a_list_of_check_status_message(capsys):

@@ -19,11 +19,13 @@ MARKS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from workbench.core.diagnostics import preflight, worst_status
+    from workbench.core.spec import experiment_name
 
     spec, base_dir, prepared = load_spec_and_data(args)
     out = sys.stdout
     if not args.json:
-        out.write(f"Pre-flight check of {spec.name} ({prepared.meta.source}: {len(prepared.train)} train / "
+        name = experiment_name(spec, prepared.meta)
+        out.write(f"Pre-flight check of {name} ({prepared.meta.source}: {len(prepared.train)} train / "
                   f"{len(prepared.val)} val / {len(prepared.test)} test rows)\n")
         out.flush()
     t0 = time.perf_counter()

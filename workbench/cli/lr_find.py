@@ -69,7 +69,10 @@ def _cmd_lr_find(args: argparse.Namespace) -> int:
         return EXIT_OK
     out = sys.stdout
     low, high = result.sweep_range()
-    out.write(f"Learning-rate range test of {spec.name} ({spec.optimizer.type}): {len(result.lrs)} steps"
+    from workbench.core.spec import experiment_name
+
+    name = experiment_name(spec, prepared.meta)
+    out.write(f"Learning-rate range test of {name} ({spec.optimizer.type}): {len(result.lrs)} steps"
               f"{', stopped when the loss diverged' if result.stopped_early else ''}\n")
     for line in _curve_text(result.lrs, result.losses):
         out.write(line + "\n")

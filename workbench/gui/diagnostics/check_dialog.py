@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.spec import experiment_name
 from workbench.gui.diagnostics.task import DiagnosticTask
 
 STATUS_STYLE = {  # status -> (word, colour)
@@ -132,7 +133,8 @@ class CheckDialog(QDialog):
         self.rows.clear()
         self.results = []
         spec = self.session.spec
-        self.header.setText(f"Checking <b>{spec.name}</b> on its data and a fresh copy of its model "
+        name = experiment_name(spec, self.session.meta)
+        self.header.setText(f"Checking <b>{name}</b> on its data and a fresh copy of its model "
                             "(the weights a run would start from)…")
         self.summary.setText("Running…")
         self.again_button.setEnabled(False)
@@ -157,7 +159,7 @@ class CheckDialog(QDialog):
         self.again_button.setEnabled(True)
         counts = {s: sum(r.status == s for r in self.results) for s in STATUS_STYLE}
         spent = time.perf_counter() - self._t0
-        self.header.setText(f"Pre-flight check of <b>{self.session.spec.name}</b>")
+        self.header.setText(f"Pre-flight check of <b>{experiment_name(self.session.spec, self.session.meta)}</b>")
         self.summary.setText(f"{len(self.results)} checks: {counts['pass']} passed, {counts['warn']} "
                              f"warning{'s' if counts['warn'] != 1 else ''}, {counts['fail']} failed "
                              f"in {spent:.1f} s")

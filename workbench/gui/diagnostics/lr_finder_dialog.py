@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.spec import experiment_name
 from workbench.gui.diagnostics.task import DiagnosticTask
 from workbench.gui.plots.palette import PlotColors, style_axes
 
@@ -140,7 +141,8 @@ class LRFinderDialog(QDialog):
         self.progress.setValue(0)
         self.progress.show()
         lr = spec.optimizer.params.get("lr")
-        self.header.setText(f"Training <b>{spec.name}</b> for up to 100 steps while the learning rate grows from "
+        name = experiment_name(spec, self.session.meta)
+        self.header.setText(f"Training <b>{name}</b> for up to 100 steps while the learning rate grows from "
                             "1e-7 to 10, from the initial weights (nothing is kept); the test stops once the "
                             f"loss has run away. {spec.optimizer.type}, lr now {_fmt(lr) if lr else 'default'}.")
         self.note.setText("")
