@@ -272,3 +272,27 @@ def test_a_check_that_blames_the_learning_rate_opens_the_lr_finder(qtbot, make_w
     assert lr_dialog.result.current_lr == pytest.approx(1e-6) and lr_dialog.result.suggestion > 1e-6
     lr_dialog.close()
     dialog.close()
+
+
+def test_double_clicking_a_plateau_alert_uses_its_learning_rate(qtbot, make_window):
+    window = make_window()
+    wait_ready(qtbot, window.session)
+    view = window.health_view
+    window.show_page("diagnose")
+    plateau = HealthAlert(kind="plateau", epoch=6, step=60, value=1e-7, suggested_lr=0.0123,
+                          message="Loss plateau: the learning rate is tiny. Raise it, to about 0.0123.")
+    dead = HealthAlert(kind="dead_units", epoch=6, step=60, layer="2 ReLU", value=0.8, message="Dead units")
+    view.handle_events([_started(), plateau, dead])
+    before = window.session.spec.optimizer.params.get("lr")
+    dead_item, plateau_item = view.alert_list.item(1), view.alert_list.item(0)
+    assert "Double-click to use lr = 0.0123" in plateau_item.toolTip()
+    for item in (dead_item, plateau_item):
+        rect = view.alert_list.visualItemRect(item)
+        assert rect.isValid()
+        # a person's double-click: press, release, then the second press (Qt 6 needs the first)
+        qtbot.mouseClick(view.alert_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(view.alert_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        if item is dead_item:
+            assert window.session.spec.optimizer.params.get("lr") == before  # nothing to use
+    assert window.session.spec.optimizer.params["lr"] == pytest.approx(0.0123)
+    assert window.training_panel.optimizer.form.values()["lr"] == pytest.approx(0.0123)

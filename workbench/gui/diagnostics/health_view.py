@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -37,7 +37,10 @@ REDRAW_MS = 250
 
 
 class HealthView(QWidget):
-    """Per-layer strips, gradient norm and loss over steps, and the alerts (see the module doc)."""
+    """Per-layer strips, gradient norm and loss over steps, and the alerts (see the module doc).
+    Double-clicking an alert that suggests a learning rate (a plateau) emits `lr_chosen`."""
+
+    lr_chosen = Signal(float)
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("healthView")
@@ -101,6 +104,7 @@ class HealthView(QWidget):
         self.alert_list.setWordWrap(True)
         self.alert_list.setAlternatingRowColors(True)
         self.alert_list.setMinimumWidth(120)
+        self.alert_list.itemDoubleClicked.connect(self._alert_chosen)
         split = QSplitter()
         split.setChildrenCollapsible(False)
         split.addWidget(self.glw)
@@ -174,6 +178,9 @@ class HealthView(QWidget):
         item = QListWidgetItem(f"Epoch {alert.epoch}, step {alert.step}: {alert.message}")
         item.setData(32, alert.kind)
         item.setToolTip(alert.message)
+        if alert.kind == "plateau" and alert.suggested_lr > 0:
+            item.setData(33, float(alert.suggested_lr))
+            item.setToolTip(f"{alert.message}\n\nDouble-click to use lr = {alert.suggested_lr:.3g}.")
         self.alert_list.addItem(item)
         for plot in (self.norms, self.losses):
             line = pg.InfiniteLine(pos=alert.step, angle=90, movable=False)
@@ -181,6 +188,11 @@ class HealthView(QWidget):
             line.setToolTip(alert.message)
             plot.addItem(line, ignoreBounds=True)
             self.alert_lines.append(line)
+
+    def _alert_chosen(self, item: QListWidgetItem) -> None:
+        lr = item.data(33)
+        if lr:
+            self.lr_chosen.emit(float(lr))
 
     def _request(self) -> None:
         self._dirty = True

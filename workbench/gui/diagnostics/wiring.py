@@ -85,6 +85,7 @@ class DiagnosticsWiring:
         holder.hide()
         self.divergence_holder = holder
         self.divergence.resume_requested.connect(self._resume_lower)
+        self.health.lr_chosen.connect(self._use_suggested_lr)
         self.divergence.stop_requested.connect(self._stop)
 
         s.run_events.connect(self._on_events)
@@ -165,6 +166,15 @@ class DiagnosticsWiring:
         if error:
             self.window.statusBar().showMessage(error, 8000)
         self.session.resume()
+
+    def _use_suggested_lr(self, lr: float) -> None:
+        """An alert's suggested learning rate: for the live run now (as the Train page's live LR
+        control would set it), and for the spec either way."""
+        s = self.session
+        if s.state != "idle":
+            s.set_lr(lr)
+        error = s.edit({"optimizer.lr": float(f"{lr:.3g}")}, text="Use the health monitor's learning rate")
+        self.window.statusBar().showMessage(error or f"optimizer.lr is now {lr:.3g}.", 8000)
 
     def _stop(self) -> None:
         self.divergence_holder.hide()
