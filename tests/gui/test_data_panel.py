@@ -236,3 +236,35 @@ def test_a_slow_load_shows_rows_per_second_and_cancel_says_so(qtbot, tmp_path, s
     wait_idle(qtbot, session)
     assert session.dataset is not None and session.dataset.meta.n_samples == n
     assert not panel.error_label.isVisible()
+
+
+def test_keep_some_classes_and_few_training_rows_per_class(qtbot, session, panel):
+    """Digits 5-9 with 20 training images each (the fine-tuning example), typed on the Data page."""
+    subset = panel.class_subset
+    assert not subset.classes_edit.isVisible()  # spiral: two classes, nothing to keep apart
+    choose(qtbot, panel.sample_combo, "digits")
+    wait_idle(qtbot, session)
+    qtbot.waitUntil(lambda: subset.classes_edit.isVisible() and subset.per_class.isVisible())
+    edit = subset.classes_edit
+    edit.setFocus()
+    qtbot.keyClicks(edit, "5, 6, 7,8, 9")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert session.spec.data.classes == ["5", "6", "7", "8", "9"]
+    spin = subset.per_class
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, "20")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert session.spec.data.train_per_class == 20
+    wait_idle(qtbot, session)
+    assert session.meta.class_names == ["5", "6", "7", "8", "9"]
+    edit.selectAll()
+    qtbot.keyClicks(edit, "7")  # one class: not a classification
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert subset.message.isVisible() and "at least two" in subset.message.text()
+    assert session.spec.data.classes == ["5", "6", "7", "8", "9"] and edit.text() == "5, 6, 7, 8, 9"
+    save_shot(panel, "data_panel_class_subset")
+    spin.selectAll()
+    qtbot.keyClicks(spin, "0")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert session.spec.data.train_per_class is None and spin.text() == "all"

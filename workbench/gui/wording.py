@@ -31,6 +31,8 @@ FIELD_NAMES: dict[str, str] = {
     "data.color_mode": "Colour mode",
     "data.x_key": "Inputs array (x)",
     "data.y_key": "Targets array (y)",
+    "data.classes": "Keep classes",
+    "data.train_per_class": "Rows per class",
     "data.augment": "Augmentation",
     "data.augment.hflip": "Augmentation: horizontal flip",
     "data.augment.vflip": "Augmentation: vertical flip",

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.gui.panels.class_subset import ClassSubset
 from workbench.gui.panels.preview_table import PreviewTableModel
 from workbench.gui.plots.palette import PlotColors, style_axes
 from workbench.gui.widgets.class_balance import ClassBalance
@@ -286,6 +287,11 @@ class DataPanel(QWidget):
         self.missing_combo.setToolTip("What to do with empty cells in the table")
         self.missing_combo.activated.connect(self._missing_picked)
         form.addRow("Missing values", self.missing_combo)
+        self.class_subset = ClassSubset(self.session, self._set_row_visible, self)  # data.classes, train_per_class
+        form.addRow("Keep classes", self.class_subset.classes_edit)
+        form.addRow("Rows per class", self.class_subset.per_class)
+        form.addRow(self.class_subset.message)
+        self.class_subset.show_spec()
 
         self.noise_slider = _percent_slider(100)
         self.noise_slider.setToolTip("Noise in the generated points (0 – 1; TensorFlow Playground's 0 – 50 % is 0 – 0.5)")
