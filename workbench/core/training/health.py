@@ -13,8 +13,8 @@ epochs into HealthAlert events.
 It observes the run through the optimizer's step hooks and, on a sampled step only, forward
 hooks it adds for that one forward pass, so the training loop is not changed. Between samples
 each step costs two Python calls that compare a counter. Samples are spaced so that their measured
-cost stays near `cost` (1 %) of the training time ("auto"; what is not measured here, handing the
-sample on and storing it, costs about as much again: benchmarks/health_monitor_cost.py), at most 1/`min_gap` (50) a second, and thinner
+cost stays near `cost` (1 %) of the training time ("auto"; the first samples, the hooks between
+samples and handing samples on come on top: benchmarks/health_monitor_cost.py measures it all), at most 1/`min_gap` (50) a second, and thinner
 as a long run goes on (at most about `MAX_SAMPLES_PER_LOG` per e-fold of elapsed time), so the
 store stays small. A fixed `every` samples every N optimizer steps.
 """
