@@ -173,3 +173,18 @@ def test_checkpoint_callback_skips_nan(tmp_path):
     cp = Checkpoint(tmp_path)
     cp.on_epoch_end(run, 1, {"loss": float("nan"), "val_loss": float("nan")})
     assert not list(tmp_path.iterdir())
+
+
+def test_two_run_stores_in_one_folder_keep_their_own_checkpoints(tmp_path):
+    from workbench.core.runs import RunStore
+
+    first = RunRecorder.begin(RunStore(tmp_path / "runs.db"), ts.mlp_spec(epochs=1), name="a")
+    (first.run_dir).mkdir(parents=True)
+    (first.run_dir / "final.pt").write_bytes(b"first store's weights")
+    second = RunRecorder.begin(RunStore(tmp_path / "other.db"), ts.mlp_spec(epochs=1), name="b")
+    assert first.run_id == second.run_id == 1
+    assert second.run_dir == tmp_path / "runs" / "1-other"  # not runs/1/, which holds the first one's files
+    (second.run_dir).mkdir(parents=True)
+    (second.run_dir / "x").write_bytes(b"")
+    third = RunRecorder.begin(RunStore(tmp_path / "other2.db"), ts.mlp_spec(epochs=1), name="c")
+    assert third.run_dir == tmp_path / "runs" / "1-other2"

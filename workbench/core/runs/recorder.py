@@ -32,6 +32,16 @@ if TYPE_CHECKING:
 __all__ = ["RunRecorder", "finish_record"]
 
 
+def _unclaimed(folder: Path, store_path: str | os.PathLike) -> Path:
+    """`folder`, or runs/<id>-<store name>[-n]/ when it already holds files: two run stores in one
+    folder both have a run 1, and the second must not write over the first one's checkpoints."""
+    candidate, n = folder, 1
+    while candidate.is_dir() and any(candidate.iterdir()):
+        n += 1
+        candidate = folder.with_name(f"{folder.name}-{Path(store_path).stem}" + (f"-{n - 1}" if n > 2 else ""))
+    return candidate
+
+
 class RunRecorder(Callback):
     """Writes one run into a RunStore as it goes. `RunRecorder.begin` records the run first (status
     running, owned by this process) and gives it its folder; the trainer then calls the hooks:
@@ -60,7 +70,8 @@ class RunRecorder(Callback):
         again once its data is loaded (an "auto" output width is known then)."""
         run_id = store.create_run(spec, name=name or experiment_name(spec), parent_id=parent_id,
                                   sweep_id=sweep_id, tags=tuple(tags), device=spec.train.device)
-        folder = Path(run_dir).expanduser().resolve() if run_dir else run_folder(store.path, run_id)
+        folder = Path(run_dir).expanduser().resolve() if run_dir else _unclaimed(run_folder(store.path, run_id),
+                                                                                 store.path)
         store.update_run(run_id, run_dir=folder)
         recorder = cls(store, run_id, folder)
         recorder.named = bool(name)
