@@ -3,8 +3,8 @@ against the same run with it off (train.health = null), interleaved, medians rep
 
 Each case prints the ratio on/off of the median wall-clock speeds, and the median of the paired
 ratios of CPU time (process time; each "on" run against the "off" run right after it). On a
-shared, busy machine the wall-clock figure moves by 10-30 % from run to run with the load;
-CPU time of a one-thread run (OMP_NUM_THREADS=1) counts the work itself and is the steadier one.
+shared, busy machine the wall-clock figure moves by 10-30 % from run to run with the load, and
+CPU time less so but still by several per cent (it counts every thread of the process).
 The third figure does not compare two runs at all: inside each "on" run it times every call into
 the monitor (its optimizer-step hooks, forward hooks, epoch and event callbacks, the samples and
 alerts it makes) against the whole run; "own share" is the median of that fraction, so
