@@ -112,6 +112,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--store", metavar="DB", help="run store file (default: $WORKBENCH_STORE or the user data folder)")
     p.add_argument("--json", action="store_true",
                    help="one JSON object per variant (the original first): variant, size_bytes, nonzero_params, "
-                        "latency_ms_b1, latency_ms_b64, test_metric")
+                        "latency_ms_b1, latency_ms_b64, test_metric; with --curve, then one object per sparsity "
+                        "point (curve_sparsity, test_metric)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
     p.set_defaults(func=_cmd_compress)
