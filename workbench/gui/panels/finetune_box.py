@@ -121,7 +121,9 @@ class FineTuneBox(QGroupBox):
         ft = spec.finetune
         if ft is None or not ft.init_from or meta is None or session.summary is None or session.is_running:
             return
-        key = (ft.model_dump_json(), spec.model.model_dump_json(), id(meta), str(session.base_dir))
+        # session.meta is made anew per call when data.classes is set: key on the dataset and the classes
+        key = (ft.model_dump_json(), spec.model.model_dump_json(), id(session.dataset), tuple(spec.data.classes or ()),
+               str(session.base_dir))
         if key == self._checked:
             return
         self._checked = key
