@@ -11,6 +11,12 @@ each of its ticks is (p50/p99/max), from RunStarted to the terminal event: anyth
 the GUI thread (event handling, every widget's paint, the live plots) shows up there. The
 longest paint of the live plots is reported too.
 
+On a busy box a tick can also be late because the GUI thread was not scheduled at all. Each
+tick therefore also notes the GUI thread's own CPU time since the previous one (thread_time):
+"busy" is the share of the lateness the thread spent working (what the app can change), the
+rest is waiting for a core. For the longest stalls a watchdog thread samples the GUI thread's
+Python stack (innermost workbench/pyqtgraph frame) while the stall lasts, to say what held it.
+
 Training speed (median EpochEnd.samples_per_s, first epoch left out) is compared with headless
 train() on the same spec, measured in the same run, alternating: headless, GUI, headless, GUI,
 ..., headless; the ratio is of the medians. The box's load average is printed before and after:
@@ -25,7 +31,9 @@ import sqlite3
 import statistics
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,6 +79,39 @@ def fill_history(store_path: Path, spec, n: int) -> None:
     db.close()
 
 
+class StallSampler:
+    """A watchdog thread: while the GUI thread has not ticked for more than `after_ms`, sample
+    its Python stack every few ms and count the innermost app/pyqtgraph frame."""
+
+    def __init__(self, after_ms: float = 20.0):
+        self.after_s = after_ms / 1e3
+        self.last_tick = time.perf_counter()
+        self.active = False
+        self.counts: dict[str, int] = {}
+        self._main = threading.main_thread().ident
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.003):
+            if not self.active or time.perf_counter() - self.last_tick < self.after_s:
+                continue
+            frame = sys._current_frames().get(self._main)
+            if frame is None:
+                continue
+            where = "(in Qt, no Python frame)"
+            for entry in reversed(traceback.extract_stack(frame)):
+                if "/workbench/" in entry.filename or "/pyqtgraph/" in entry.filename:
+                    name = entry.filename.split("/site-packages/")[-1].split("/workbench/")[-1]
+                    where = f"{name}:{entry.lineno} {entry.name}"
+                    break
+            self.counts[where] = self.counts.get(where, 0) + 1
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
 def with_gui(app, window, spec, lateness: list[float], own: dict) -> float:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 
@@ -109,13 +150,19 @@ def with_gui(app, window, spec, lateness: list[float], own: dict) -> float:
     glw.on_paint = timed_paint
     session.run_event.connect(on_event)
     clock = QElapsedTimer()
-    last = [None]
+    last = [None, time.thread_time()]
+    sampler = own["sampler"]
 
     def tick():
         now = clock.nsecsElapsed() / 1e6
+        cpu = time.thread_time()
         if last[0] is not None and training[0]:  # from RunStarted to the terminal event
-            lateness.append(max(0.0, now - last[0] - 5.0))
-        last[0] = now
+            late = max(0.0, now - last[0] - 5.0)
+            lateness.append(late)
+            own.setdefault("busy", []).append(min(late, max(0.0, (cpu - last[1]) * 1e3)))
+        last[0], last[1] = now, cpu
+        sampler.last_tick = time.perf_counter()
+        sampler.active = training[0]
 
     probe = QTimer()
     probe.setTimerType(Qt.TimerType.PreciseTimer)
@@ -127,6 +174,7 @@ def with_gui(app, window, spec, lateness: list[float], own: dict) -> float:
     window.train_action.trigger()  # as a click on Train
     loop.exec()
     probe.stop()
+    sampler.active = False
     own["cpu"] = own.get("cpu", 0.0) + time.process_time() - cpu0
     own["wall"] = own.get("wall", 0.0) + time.perf_counter() - wall0
     session.run_event.disconnect(on_event)
@@ -147,6 +195,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=2, help="GUI runs (headless runs: rounds + 1)")
     ap.add_argument("--history", type=int, default=10_000, help="runs already in the run store")
     ap.add_argument("--size", default="1600x1000", help="the screen (the window is maximised on it)")
+    ap.add_argument("--no-freeze", action="store_true", help="leave out app.main()'s gc.freeze (before/after)")
     args = ap.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
 
@@ -164,6 +213,7 @@ def main(argv=None) -> int:
     from PySide6.QtCore import QCoreApplication, QSettings
 
     from workbench.core.spec import load_spec
+    from workbench.gui import app as app_module
     from workbench.gui.app import create_app
 
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
@@ -176,9 +226,12 @@ def main(argv=None) -> int:
     fill_history(folder / "runs.db", spec, args.history)
     window = MainWindow()
     window.show_first()
+    freeze = getattr(app_module, "freeze_long_lived", None)  # (absent in checkouts before it)
+    if freeze is not None and not args.no_freeze:
+        freeze(window)  # as app.main() does
     window.show_page("train")
     window.session.warm_engine()
-    head, gui, lateness, own = [], [], [], {}
+    head, gui, lateness, own = [], [], [], {"sampler": StallSampler()}
     print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print(f"window {window.width()}x{window.height()}, Train page, {args.history} runs in the history")
     try:
@@ -191,8 +244,11 @@ def main(argv=None) -> int:
                 gui.append(with_gui(app, window, spec, lateness, own))
                 print(f"  GUI run:      {gui[-1]:10.0f} samples/s  ({time.perf_counter() - t0:.1f} s)")
     finally:
+        own["sampler"].stop()
+        t0 = time.perf_counter()
         window.shutdown()
         window.close()
+        close_ms = (time.perf_counter() - t0) * 1e3
     late = np.asarray(lateness)
     p50, p99, mx = np.percentile(late, 50), np.percentile(late, 99), late.max()
     ratio = statistics.median(gui) / statistics.median(head)
@@ -201,11 +257,20 @@ def main(argv=None) -> int:
           f"during {len(gui)} GUI runs")
     print(f"timer lateness  p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   max {mx:6.2f} ms   "
           f"(goals: p99 <= 10, max <= 50)")
+    busy = np.asarray(own.get("busy", [0.0]))
+    print(f"of which the GUI thread was working (the rest it waited for a core): p99 {np.percentile(busy, 99):6.2f} ms"
+          f"   max {busy.max():6.2f} ms")
+    stalls = sorted(own["sampler"].counts.items(), key=lambda kv: -kv[1])[:6]
+    if stalls:
+        print("what held the GUI thread during stalls > 20 ms (samples every 3 ms):")
+        for where, count in stalls:
+            print(f"  {count:5d}  {where}")
     print(f"samples/s       headless {statistics.median(head):.0f}   GUI {statistics.median(gui):.0f}"
           f"   ratio {ratio:.3f}   (goal >= 0.90)")
     print(f"live plots: {paints.size} paints, median {np.median(paints):.1f} ms, p99 {np.percentile(paints, 99):.1f} ms, "
           f"longest {own.get('paint_max', 0.0):.1f} ms; the GUI process used {own['cpu']:.1f} s CPU over "
           f"{own['wall']:.1f} s ({100 * own['cpu'] / own['wall']:.0f} % of one core)")
+    print(f"closing the window (shutdown + close): {close_ms:.0f} ms")
     print(f"load average at end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     met = p99 <= 10 and mx <= 50 and ratio >= 0.90
     print("goals:", "met" if met else "NOT met")

@@ -176,8 +176,9 @@ def drive_run(qtbot, session, rng: random.Random, tally: Tally, long_spec, short
         tally.real_runs += real
         qtbot.waitUntil(lambda: any(isinstance(e, (RunStarted, TerminalEvent)) for e in events),
                         timeout=60000 if real else 15000)
-        if real:
-            pid = session._worker._run.pid
+        worker = session._worker  # None already when a short run has ended
+        if real and worker is not None and worker._run is not None:
+            pid = worker._run.pid
             assert pid is not None and pid != os.getpid()
         if action != "finish":
             qtbot.wait(int(rng.uniform(1.0, 5.0) * 1000))

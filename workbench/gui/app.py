@@ -9,12 +9,18 @@ Nothing before the window imports torch (seconds on a small machine): the spec, 
 the data loaders do without it. It is imported on a background thread once the window is up
 (Session.warm_engine); the model summary and the device list fill in when it is there.
 
+The objects those imports leave (Qt, pyqtgraph, numpy, torch: ~300 000) live as long as the
+app, so they are moved out of the garbage collector's sight (`freeze_long_lived`): a full
+collection scanning them held the GUI thread ~350 ms, and loading a 10 000-run history set one
+off at every run's start and end (benchmarks/gui_latency.py).
+
 How long all this takes is measured from outside: benchmarks/startup_time.py runs `main()`
 through benchmarks/startup_probe.py.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Sequence
@@ -25,6 +31,7 @@ from PySide6.QtWidgets import QApplication
 import workbench
 
 ORGANIZATION = "Workbench"
+STOP_AT_EXIT_S = 5.0  # after the window closed during a run: the longest the process stays for it
 APPLICATION = "workbench"
 
 
@@ -57,6 +64,15 @@ def create_window(project: str | None = None):
     else:
         window.project.restore_autosave()
     return window
+
+
+def freeze_long_lived(window) -> None:
+    """gc.freeze() now and once torch has been imported: what exists then (modules, classes, the
+    window) is never collected as a cycle, so full collections scan only what came later. The
+    app's own window lives as long as the process; objects that die are still freed by their
+    reference counts. Only for the app's one window (tests open and close many)."""
+    gc.freeze()
+    window.session.engine_ready.connect(gc.freeze)
 
 
 def _splash():
@@ -96,13 +112,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.show_first()
     if splash is not None:
         splash.finish(window)
+    freeze_long_lived(window)
     # torch is imported on a background thread (the summary asks for it once the data is shown;
     # at the latest a second after the window) while the person looks at the window; then the
     # spare child imports its own. One after the other: on two busy cores, importing both at once
     # made each take twice as long (Train enabled ~2x later), and the child is not ready sooner.
     QTimer.singleShot(1000, window, window.session.warm_engine)
     window.session.engine_ready.connect(lambda: QTimer.singleShot(300, window, window.session.warm_pool))
-    return app.exec()
+    code = app.exec()
+    # The window is gone; a run it left stopping gets a moment to record itself as stopped
+    # (its thread kills the child after the stop grace).
+    window.session.wait_runs_ended(STOP_AT_EXIT_S)
+    return code
 
 
 if __name__ == "__main__":

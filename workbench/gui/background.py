@@ -95,16 +95,18 @@ class BackgroundCalls(QObject):
         """Deliver what is waiting now, on the GUI thread (instead of at the next event loop turn)."""
         self._deliver()
 
-    def shutdown(self, wait: bool | float = False) -> bool:
-        """Drop pending work and undelivered results; stop a generator at its next yield. With
-        `wait` (seconds, or True for as long as it takes) join the thread. True if it has ended."""
+    def shutdown(self, wait: bool | float = False, *, finish_current: bool = False) -> bool:
+        """Drop pending work and undelivered results; stop a generator at its next yield (with
+        `finish_current`, let the work in progress run to its end, unheard: a run that must
+        stop tidily). With `wait` (seconds, or True for as long as it takes) join the thread.
+        True if it has ended."""
         with self._lock:
             self._closed = True
             for job in self._jobs:
                 job.cancel()
             self._jobs.clear()
             self._results.clear()
-            if self._current is not None:
+            if self._current is not None and not finish_current:
                 self._current.cancel()
             self._has_work.notify_all()
             thread = self._thread

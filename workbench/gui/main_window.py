@@ -442,11 +442,13 @@ class MainWindow(QMainWindow):
         if not self.project.maybe_save():
             event.ignore()
             return
-        self.shutdown()
+        self.shutdown(wait=False)
         event.accept()
 
-    def shutdown(self) -> None:
-        """Save the layout, stop the run (killing it if it will not stop) and join every thread."""
+    def shutdown(self, wait: bool = True) -> None:
+        """Save the layout, stop the run and close every thread. `wait` (tests, scripts): wait
+        for the run to stop (killing it if it will not). Closing the window never waits: the
+        run stops on its own thread (app.main gives it a moment after the window is gone)."""
         if self._closed:
             return
         self._closed = True
@@ -454,8 +456,8 @@ class MainWindow(QMainWindow):
         self.project.flush_autosave()
         if self.error_dialog is not None:
             self.error_dialog.close()
-        self.session.shutdown()
-        experiments.shutdown(self)
+        self.session.shutdown(5.0 if wait else None)
+        experiments.shutdown(self, wait)
         diagnostics.shutdown(self)
         self.runs_panel.shutdown()
         self.training_panel.shutdown()

@@ -103,6 +103,13 @@ def _prepare_export(window, scene: Scene):
     return step
 
 
+def _prepare_model(window, scene: Scene):
+    stack = window.model_panel.stack
+    stack.setCurrentItem(stack.topLevelItem(0))  # the parameter form beside the stack is filled
+    return lambda: bool(stack.selectedItems())
+
+
+PREPARE["model"] = _prepare_model
 PREPARE["runs"] = _prepare_runs
 PREPARE["sweeps"] = _prepare_sweeps
 PREPARE["evaluate"] = _prepare_evaluate

@@ -108,6 +108,7 @@ class Session(QObject):
         self._state = "idle"
         self._worker: RunWorker | None = None
         self._ending: set[RunWorker] = set()  # workers past their terminal event, reaping their child
+        self._stopping: RunWorker | None = None  # the run shutdown(None) left stopping on its own
         self._pool = None
         self._pool_lock = threading.Lock()
         self._run_factory = run_factory
@@ -594,8 +595,12 @@ class Session(QObject):
             self.run_state_changed.emit(state)
 
     # ---- shutdown -----------------------------------------------------------------------
-    def shutdown(self, timeout: float = 5.0) -> None:
-        """Stop any run, join every thread and close the warm pool. Safe to call twice."""
+    def shutdown(self, timeout: float | None = 5.0) -> None:
+        """Stop any run and close the threads and the warm pool. Safe to call twice.
+
+        timeout: seconds to wait for a run to stop (then its child is killed); None never
+        waits (closing the window): the run's own thread stops it, and `wait_runs_ended` lets
+        the app's exit give it a moment."""
         if self._closed:
             return
         self._closed = True
@@ -606,9 +611,10 @@ class Session(QObject):
             worker.events_ready.disconnect(self._on_events)
             worker.done.disconnect(self._on_worker_done)
             worker.shutdown(timeout)
+            self._stopping = worker
         for ending in list(self._ending):  # their runs are over and recorded: do not wait for a tidy exit
             ending.done.disconnect(self._on_worker_done)
-            ending.shutdown(0.5)
+            ending.shutdown(None if timeout is None else 0.5)
         self._ending.clear()
         self._load_cancel.set()  # a big load in progress stops at its next block instead of finishing
         self._background.shutdown()  # a load still going is dropped, never waited for
@@ -622,6 +628,12 @@ class Session(QObject):
             except Exception:
                 pass
         self._set_state("idle")
+
+
+    def wait_runs_ended(self, timeout: float) -> bool:
+        """After shutdown(None): block up to `timeout` s for the run being stopped to end
+        (the app's exit, once the window is gone). True if none is left."""
+        return self._stopping is None or self._stopping.wait_ended(timeout)
 
 
 def _accepted_options(factory) -> set[str] | None:

@@ -80,9 +80,23 @@ class RunWorker(QObject):
     def is_alive(self) -> bool:
         return not self._ended.is_set()
 
-    def shutdown(self, timeout: float = 5.0) -> bool:
+    def wait_ended(self, timeout: float) -> bool:
+        """Block up to `timeout` s until the run's thread is done (the app's exit; never the
+        GUI's event handling). True if it is."""
+        return self._ended.wait(timeout)
+
+    def shutdown(self, timeout: float | None = 5.0) -> bool:
         """Stop the run and wait for it up to `timeout` s; kill the child if it has not ended
-        by then. Nothing more is delivered. True if the thread's work has ended."""
+        by then. Nothing more is delivered. True if the thread's work has ended.
+
+        timeout None: never wait (closing the window). The stop is sent and the worker's own
+        thread sees the run to its end: the child records it as stopped, or is killed after
+        the stop grace, as when the person presses Stop."""
+        if timeout is None:
+            if not self._ended.is_set():
+                self.send("stop")
+            self._calls.shutdown(finish_current=True)
+            return self._ended.is_set()
         if not self._ended.is_set():
             self.send("stop")
             if not self._ended.wait(timeout) and self._run is not None:

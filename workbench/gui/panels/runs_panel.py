@@ -23,7 +23,7 @@ from workbench.gui.plots.band_curves import BandCurves
 from workbench.gui.plots.palette import PlotColors
 from workbench.gui.runs.branching import BranchController
 from workbench.gui.runs.coloring import FIXED_CHOICES, colors_by
-from workbench.gui.runs.columns import fit_widths, install_column_menu
+from workbench.gui.runs.columns import fit_widths, install_column_menu, spread_spare_width
 from workbench.gui.runs.compare_dialog import CompareDialog
 from workbench.gui.runs.deletion import SoftDeletes, confirm_delete
 from workbench.gui.runs.details import RunDetails
@@ -31,12 +31,13 @@ from workbench.gui.runs.filter_bar import FilterBar
 from workbench.gui.runs.overlays import fetch_groups, fetch_overlays
 from workbench.gui.runs.repeats import RepeatRunner, SeedsDialog
 from workbench.gui.runs.stores import ThreadStores
-from workbench.gui.runs.table_model import COL, RUN_ID, RunFilterProxy, RunTableModel
+from workbench.gui.runs.table_model import COL, RUN_ID, RunFilterProxy, RunTableModel, sorted_records
 from workbench.gui.session import Session
 
 WIDTHS = {"#": 44, "Name": 150, "Date": 124, "Status": 72, "Dataset": 70, "Model": 140, "Optimizer": 72,
           "LR": 56, "Batch": 46, "Epochs": 54, "Best val": 104, "Test": 104, "Duration": 60, "Device": 48,
           "Parent": 50}
+GROW = {"Name": 0.3, "Model": 0.25, "Dataset": 0.1, "LR": 0.05, "Best val": 0.1, "Test": 0.1}  # where a wide table's spare room goes
 LIVE_REFRESH_MS = 2000
 
 
@@ -151,6 +152,7 @@ class RunsPanel(QWidget):
         self.delete_action = QAction("Delete…\tDel", self)
         self.delete_action.triggered.connect(self.delete_selected)
         self.table.installEventFilter(self)
+        self.table.viewport().installEventFilter(self)  # its width: spare room to the Name column
 
         self.filter_bar.changed.connect(self.proxy.set_filter_text)
         self.proxy.filter_error.connect(self.filter_bar.show_error)
@@ -190,7 +192,9 @@ class RunsPanel(QWidget):
 
     @Slot()
     def _refresh_now(self) -> None:
-        self._background.submit(lambda: load_runs(self._get_store()), on_done=self._show_records,
+        sort = self.model.sort_state  # sorted there too: 10 000 runs take a while in Python
+        self._background.submit(lambda: sorted_records(load_runs(self._get_store()), sort),
+                                on_done=lambda records: self._show_records(records, sort),
                                 on_error=self._store_failed)
 
     @Slot()
@@ -207,9 +211,9 @@ class RunsPanel(QWidget):
         self.count_label.setText("run history unavailable")
         self.count_label.setToolTip(str(err))
 
-    def _show_records(self, records: list) -> None:
+    def _show_records(self, records: list, sorted_by=None) -> None:
         selected = self.selected_ids()
-        self.model.set_records(records)
+        self.model.set_records(records, sorted_by)
         self._loaded = True
         self._update_count()
         if self._select_group:
@@ -440,6 +444,8 @@ class RunsPanel(QWidget):
                               f"epoch {plan.from_epoch} as a child run")
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
+        if obj is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            spread_spare_width(self.table, WIDTHS, COL, GROW)
         if obj is self.table and event.type() == QEvent.Type.KeyPress:
             if event.matches(QKeySequence.StandardKey.Delete) or event.key() == Qt.Key.Key_Backspace:
                 self.delete_selected()

@@ -18,11 +18,14 @@ from .buffers import RowBuffer
 from .decimate import MonotonicCheck, PeakPyramid, visible_slice
 from .smoothing import Ema
 
-SYMBOLS_UP_TO = 200  # epoch-level curves show dots while they are short (a lone point is visible)
+# Epoch-level curves show dots while they are short (a lone point is visible). Dots cost more
+# than the line (a scatter item: bounds, masks, pixmap fragments): past a few dozen they only
+# thicken it, and four dotted 200-point curves made the window's paint ~1.5x slower.
+SYMBOLS_UP_TO = 60
 # Qt's raster engine strokes a 2 px pen ~10x slower than a 1 px (cosmetic, unstroked) one: a
 # noisy curve of ~1600 min/max vertices took ~35 ms at 2 px and ~1 ms at 1 px
 # (benchmarks/plot_redraw.py). Long curves therefore draw at 1 px.
-WIDE_UP_TO = 5000
+WIDE_UP_TO = 1000
 # Up to this many points a curve gets all of them whatever the view (cheap, and exact).
 RAW_UP_TO = 4000
 

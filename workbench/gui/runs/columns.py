@@ -18,6 +18,21 @@ def fit_widths(table: QTableView, widths: dict[str, int], columns: dict[str, int
         header.resizeSection(columns[name], max(width, metrics.horizontalAdvance(name) + HEADER_PADDING))
 
 
+def spread_spare_width(table: QTableView, widths: dict[str, int], columns: dict[str, int],
+                       grow: dict[str, float], keep_last: int = 120) -> None:
+    """A wide table gives its room to the columns that clip first (names, models), not all to
+    the last one: each column in `grow` gets its share of the width beyond `widths` (leaving
+    `keep_last` px to the last column). Never narrower than `widths`."""
+    header = table.horizontalHeader()
+    metrics = header.fontMetrics()
+    base = {name: max(w, metrics.horizontalAdvance(name) + HEADER_PADDING) for name, w in widths.items()}
+    shown = [name for name in widths if not header.isSectionHidden(columns[name])]
+    spare = table.viewport().width() - sum(base[name] for name in shown) - keep_last
+    for name, share in grow.items():
+        if name in shown:
+            header.resizeSection(columns[name], base[name] + max(0, int(spare * share)))
+
+
 def install_column_menu(table: QTableView, columns: dict[str, int], default_hidden: tuple[str, ...] = (),
                         settings: QSettings | None = None) -> None:
     """Right-click on the header: a checkable list of the columns. Hidden columns are remembered."""

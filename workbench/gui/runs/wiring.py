@@ -51,7 +51,9 @@ def install(window) -> None:
     runs.status.connect(lambda text: text and window.statusBar().showMessage(text, 8000))
 
 
-def shutdown(window) -> None:
+def shutdown(window, wait: bool = True) -> None:
+    """Stop a running sweep; `wait`: give it up to 2 s to close its workers (else it closes
+    them on its own thread)."""
     panel = getattr(window, "sweep_panel", None)
     if panel is not None:
-        panel.shutdown()
+        panel.shutdown(2.0 if wait else 0.0)
