@@ -45,8 +45,13 @@ def install(window) -> None:
     state: dict = {}
 
     def drawn_points() -> int:
-        x, _y = window.plots.series["batch_loss"].curve.getOriginalDataset()
-        return 0 if x is None else len(x)
+        """Points on any live curve (a short epoch sends no batch losses: its first point is
+        the epoch's)."""
+        total = 0
+        for series in window.plots.series.values():
+            x, _y = series.curve.getOriginalDataset()
+            total += 0 if x is None else len(x)
+        return total
 
     painted = [0]
     paint = window.plots._glw.on_paint
@@ -90,7 +95,7 @@ def install(window) -> None:
         if (drawn_points() > 0 and painted[0] > state["paints"]) or waited > 120:
             poll.stop()
             print(f"startup first_point={waited:.3f} spare_ready={state['spare']}", flush=True)
-            window.session.stop()
+            window.shutdown(wait=False)  # the run is stopped by its own thread; no "stop the run?" box
             window.close()
 
     poll.timeout.connect(check)
