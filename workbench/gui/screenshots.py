@@ -109,15 +109,7 @@ def _prepare_model(window, scene: Scene):
     return lambda: bool(stack.selectedItems())
 
 
-def _prepare_evaluate(window, scene: Scene):
-    page = window.pages.page("evaluate")  # the model trained on the CSV, not the last sweep trial
-    if scene.run_id is not None:
-        page.show_run(scene.run_id)
-    return lambda: page.current_source() is not None and page.current_source().run_id == scene.run_id
-
-
 PREPARE["model"] = _prepare_model
-PREPARE["evaluate"] = _prepare_evaluate
 PREPARE["runs"] = _prepare_runs
 PREPARE["sweeps"] = _prepare_sweeps
 PREPARE["evaluate"] = _prepare_evaluate
