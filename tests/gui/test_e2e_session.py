@@ -235,9 +235,10 @@ def test_close_during_a_run_asks_then_stops_cleanly(qtbot, make_window, tiny_spe
 
     answer_modal(qtbot, "stopButton")
     worker = session._worker
-    assert window.close()
-    assert not window.isVisible()
-    assert not worker.is_alive() and not session.is_running
+    assert window.close()  # at once: the run stops on its own thread (tests/gui/test_closing.py)
+    assert not window.isVisible() and not session.is_running
+    assert session.wait_runs_ended(30)
+    assert not worker.is_alive()
 
 
 def test_project_save_and_open_round_trip(qtbot, make_window, tmp_path, monkeypatch):
