@@ -141,8 +141,14 @@ def test_init_from_safetensors_export_and_refusals(source_run, tmp_path):
     with pytest.raises(CheckpointError, match="holds pickled Python objects"):
         read_weights(tmp_path / "evil.pt")
     (tmp_path / "table.csv").write_text("a,b\n1,2\n")
-    with pytest.raises(CheckpointError, match=r"not a PyTorch checkpoint.*\.safetensors file"):
+    with pytest.raises(CheckpointError, match=r"not a PyTorch checkpoint\. Give a run id.*\.safetensors file"):
         read_weights(tmp_path / "table.csv")
+    (tmp_path / "model.onnx").write_bytes(b"\x08\x07")
+    with pytest.raises(CheckpointError, match="model.onnx is an ONNX model, not a weights file"):
+        read_weights(tmp_path / "model.onnx")
+    (tmp_path / "other.pt").write_bytes(b"\x08\x07 not a checkpoint")
+    with pytest.raises(CheckpointError, match="other.pt as weights: it is not a PyTorch checkpoint"):
+        read_weights(tmp_path / "other.pt")
     with pytest.raises(CheckpointError, match="not found"):
         read_weights(tmp_path / "missing.pt")
 

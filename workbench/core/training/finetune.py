@@ -32,6 +32,10 @@ __all__ = ["InitReport", "read_weights", "load_initial_weights", "freeze_layers"
            "init_weights_path", "prepare_fine_tuning", "check_initial_weights"]
 
 
+# exports that hold a model as a program: their weights are not read back (a safetensors export is)
+PROGRAM_SUFFIXES = {".onnx": "an ONNX model", ".pt2": "a torch.export program"}
+
+
 @dataclass
 class InitReport:
     loaded: list[int] = field(default_factory=list)             # 0-based layer indices loaded from the file
@@ -70,15 +74,18 @@ def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
             return load_file(str(path))
         except Exception as exc:  # noqa: BLE001 - a corrupt or foreign file
             raise CheckpointError(f"finetune.init_from: {path} is not a readable safetensors file ({exc})") from None
+    fix = ("Give a run id, a run's checkpoint (.pt) or a .safetensors file (`workbench export RUN --format "
+           "safetensors` writes one)")
+    if path.suffix in PROGRAM_SUFFIXES:
+        raise CheckpointError(f"finetune.init_from: {path.name} is {PROGRAM_SUFFIXES[path.suffix]}, not a weights "
+                              f"file. {fix}")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - not a torch file, or one that needs code to load
-        text = str(exc)
-        what = ("it holds pickled Python objects, which could run code when loaded" if "weights only" in text.lower()
-                else "it is not a PyTorch checkpoint" + (f" ({text.splitlines()[0]})" if text.strip() else ""))
-        raise CheckpointError(f"finetune.init_from: cannot read {path} as weights: {what}. Give a run id, a run's "
-                              "checkpoint (.pt) or a .safetensors file (`workbench export RUN --format "
-                              "safetensors` writes one)") from None
+        # torch names the class a pickle would have to import ("Unsupported global: GLOBAL x.Y")
+        what = ("it holds pickled Python objects, which could run code when loaded"
+                if "Unsupported global" in str(exc) else "it is not a PyTorch checkpoint")
+        raise CheckpointError(f"finetune.init_from: cannot read {path} as weights: {what}. {fix}") from None
     state = data.get("model") if isinstance(data, dict) and isinstance(data.get("model"), dict) else data
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"finetune.init_from: {path} holds no model weights (a dict of tensors)")
