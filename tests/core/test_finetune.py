@@ -140,15 +140,12 @@ def test_init_from_safetensors_export_and_refusals(source_run, tmp_path):
     torch.save({"model": {"0.weight": torch.zeros(1)}, "hook": Weights()}, tmp_path / "evil.pt")
     with pytest.raises(CheckpointError, match="holds pickled Python objects"):
         read_weights(tmp_path / "evil.pt")
-    (tmp_path / "table.csv").write_text("a,b\n1,2\n")
-    with pytest.raises(CheckpointError, match=r"not a PyTorch checkpoint\. Give a run id.*\.safetensors file"):
-        read_weights(tmp_path / "table.csv")
-    (tmp_path / "model.onnx").write_bytes(b"\x08\x07")
-    with pytest.raises(CheckpointError, match="model.onnx is an ONNX model, not a weights file"):
-        read_weights(tmp_path / "model.onnx")
-    (tmp_path / "other.pt").write_bytes(b"\x08\x07 not a checkpoint")
-    with pytest.raises(CheckpointError, match="other.pt as weights: it is not a PyTorch checkpoint"):
-        read_weights(tmp_path / "other.pt")
+    for name, said in (("table.csv", r"not a PyTorch checkpoint\. Give a run id.*\.safetensors file"),
+                       ("model.onnx", "model.onnx is an ONNX model, not a weights file"),
+                       ("other.pt", "other.pt as weights: it is not a PyTorch checkpoint")):
+        (tmp_path / name).write_bytes(b"\x08\x07 a,b\n1,2\n")  # not a checkpoint, whatever its name says
+        with pytest.raises(CheckpointError, match=said):
+            read_weights(tmp_path / name)
     with pytest.raises(CheckpointError, match="not found"):
         read_weights(tmp_path / "missing.pt")
 
