@@ -145,6 +145,7 @@ _FIXES: list[tuple[str, str]] = [
     (r"[Ss]et data\.task to", "set Task {where} to"),
     (r"data\.target \('([^']*)'\) does not apply", r"the Target ('\1') does not apply"),
     (r"the run used data\.missing = '(\w+)'", r"the run used Missing values: \1"),
+    (r"\(a classifier needs two\), or null for all", "(a classifier needs two), or leave it empty for all"),
 ]
 _CLI_FLAGS = re.compile(r"\s*(?:/\s*|\()--[a-z][a-z-]*(?:\s+[A-Z]+)?\)?")  # "(--data PATH)" too
 _SPEC_PATH = re.compile(r"(?<![\w/\\.-])(data|train|optimizer|loss|schedule|model)\.[a-z_]+(?:\.[a-z0-9_]+)*")
