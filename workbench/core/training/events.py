@@ -144,9 +144,9 @@ class HealthSample(Event):
     layers: list[str]
     grad_norm: list[float]
     update_ratio: list[float]
-    act_mean: list[float]
+    act_mean: list[float]  # of the layer's output, over the first 32 samples of the batch
     act_std: list[float]
-    dead_fraction: list[float]
+    dead_fraction: list[float]  # units that output 0 for every sample of the whole batch
     total_grad_norm: float  # over every parameter, before clipping when train.grad_clip is set
     lr: float
 
