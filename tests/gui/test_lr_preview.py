@@ -72,3 +72,26 @@ def test_the_training_panel_previews_with_the_catalog_and_shows_its_errors(qtbot
     window.session.edit({"train.epochs": spec.train.epochs + 1})
     qtbot.waitUntil(lambda: "step_size must be at least 1" in panel.lr_preview.pending_text.toPlainText())
     assert panel.lr_preview.pending_text.isVisible() and len(panel.lr_preview.values) == 0
+
+
+def test_a_chosen_schedule_never_shows_a_flat_stand_in(qtbot, make_window):
+    """Issue 8, item 11: right after a schedule is chosen the preview says it is working the curve
+    out (nothing drawn, no numbers on its axis) until the real curve is there; never a flat line."""
+    from helpers import choose
+
+    window = make_window()
+    window.show_page("train")
+    preview = window.training_panel.lr_preview
+    seen = []
+
+    def note(*_args):
+        x, y = preview.curve.getData()
+        seen.append((preview.pending, 0 if y is None else len(y), None if y is None or not len(y) else float(np.ptp(y))))
+
+    preview.curve.sigPlotChanged.connect(note)
+    choose(qtbot, window.training_panel.schedule.combo, "CosineAnnealingLR")
+    assert preview.pending or len(preview.values) == window.session.spec.train.epochs
+    qtbot.waitUntil(lambda: not preview.pending)
+    assert len(preview.values) == window.session.spec.train.epochs and np.ptp(preview.values) > 0
+    drawn = [s for s in seen if s[1] > 0]
+    assert drawn and all(spread > 0 for _, _, spread in drawn)  # every curve drawn was the real one
