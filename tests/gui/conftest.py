@@ -74,6 +74,21 @@ def _themed_app(qapp):
     yield qapp
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _garbage_collected_on_the_gui_thread(qapp):
+    """As in the app: cyclic garbage is collected on the GUI thread only (a collection set off
+    by a background thread destroyed Qt objects there: "Timers cannot be started from another
+    thread")."""
+    import gc
+
+    from workbench.gui.app import collect_garbage_on_gui_thread
+
+    collector = collect_garbage_on_gui_thread()
+    yield collector
+    collector.timer.stop()
+    gc.enable()
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Every test gets its own QSettings file, run store and app data folder."""

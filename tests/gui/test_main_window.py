@@ -261,11 +261,19 @@ def test_main_opens_the_window_and_quits_cleanly(qtbot, monkeypatch):
     def spy(project=None):
         window = real_create(project)
         shown.append(window)
+        QTimer.singleShot(400, window, lambda: gc_state.append((gc.isenabled(), gc.get_freeze_count() > 0)))
         QTimer.singleShot(800, window, window.close)  # the person closes it
         return window
 
+    import gc
+
+    gc_state = []
+    enabled = gc.isenabled()
     monkeypatch.setattr(app_module, "create_window", spy)
     assert app_module.main([]) == 0
+    # while it ran, what the start left was frozen and garbage was collected on the GUI's timer;
+    # afterwards the process is as before
+    assert gc_state == [(False, True)] and gc.isenabled() == enabled and gc.get_freeze_count() == 0
     window = shown[0]
     assert window.session.spec.data.source == "sample:spiral"
     assert not window.isVisible() and window.session.state == "idle"

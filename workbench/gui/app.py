@@ -12,7 +12,9 @@ the data loaders do without it. It is imported on a background thread once the w
 The objects those imports leave (Qt, pyqtgraph, numpy, torch: ~300 000) live as long as the
 app, so they are moved out of the garbage collector's sight (`freeze_long_lived`): a full
 collection scanning them held the GUI thread ~350 ms, and loading a 10 000-run history set one
-off at every run's start and end (benchmarks/gui_latency.py).
+off at every run's start and end (benchmarks/gui_latency.py). Collections also run on the GUI
+thread only (pyqtgraph's GarbageCollector, on a timer): one set off by a background thread's
+allocations destroyed Qt objects on that thread ("Timers cannot be stopped from another thread").
 
 How long all this takes is measured from outside: benchmarks/startup_time.py runs `main()`
 through benchmarks/startup_probe.py.
@@ -66,13 +68,38 @@ def create_window(project: str | None = None):
     return window
 
 
+def collect_garbage_on_gui_thread():
+    """gc.disable(), and collect on a GUI-thread timer each second instead (pyqtgraph's
+    GarbageCollector): a collection set off by a background thread's allocations would destroy
+    Qt objects caught in cycles on that thread. Keep the returned object; `.timer.stop()` and
+    gc.enable() undo it."""
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    return GarbageCollector(interval=1.0)
+
+
 def freeze_long_lived(window) -> None:
     """gc.freeze() now and once torch has been imported: what exists then (modules, classes, the
     window) is never collected as a cycle, so full collections scan only what came later. The
     app's own window lives as long as the process; objects that die are still freed by their
-    reference counts. Only for the app's one window (tests open and close many)."""
+    reference counts. Cyclic garbage is collected on the GUI thread, each second. Only for the
+    app's one window (tests open and close many)."""
+    window.gc_was_enabled = gc.isenabled()
     gc.freeze()
     window.session.engine_ready.connect(gc.freeze)
+    window.garbage_collector = collect_garbage_on_gui_thread()
+
+
+def release_long_lived(window) -> None:
+    """Undo freeze_long_lived once the window is gone (main() returning inside a longer-lived
+    process, as in tests): automatic collection again, every object in its sight."""
+    collector = getattr(window, "garbage_collector", None)
+    if collector is not None:
+        collector.timer.stop()
+        window.garbage_collector = None
+    if getattr(window, "gc_was_enabled", True):
+        gc.enable()
+    gc.unfreeze()
 
 
 def _splash():
@@ -120,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     QTimer.singleShot(1000, window, window.session.warm_engine)
     window.session.engine_ready.connect(lambda: QTimer.singleShot(300, window, window.session.warm_pool))
     code = app.exec()
+    release_long_lived(window)
     # The window is gone; a run it left stopping gets a moment to record itself as stopped
     # (its thread kills the child after the stop grace).
     window.session.wait_runs_ended(STOP_AT_EXIT_S)

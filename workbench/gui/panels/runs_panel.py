@@ -31,7 +31,8 @@ from workbench.gui.runs.filter_bar import FilterBar
 from workbench.gui.runs.overlays import fetch_groups, fetch_overlays
 from workbench.gui.runs.repeats import RepeatRunner, SeedsDialog
 from workbench.gui.runs.stores import ThreadStores
-from workbench.gui.runs.table_model import COL, RUN_ID, RunFilterProxy, RunTableModel, sorted_records
+from workbench.gui.runs.table_model import (COL, RUN_ID, RunFilterProxy, RunTableModel, plan_update,
+                                            sorted_records)
 from workbench.gui.session import Session
 
 WIDTHS = {"#": 44, "Name": 150, "Date": 124, "Status": 72, "Dataset": 70, "Model": 140, "Optimizer": 72,
@@ -192,9 +193,15 @@ class RunsPanel(QWidget):
 
     @Slot()
     def _refresh_now(self) -> None:
-        sort = self.model.sort_state  # sorted there too: 10 000 runs take a while in Python
-        self._background.submit(lambda: sorted_records(load_runs(self._get_store()), sort),
-                                on_done=lambda records: self._show_records(records, sort),
+        # Sorted and compared with the rows shown there too: 10 000 runs take a while in Python.
+        sort = self.model.sort_state
+        version, shown = self.model.snapshot()
+
+        def load():
+            records = sorted_records(load_runs(self._get_store()), sort)
+            return records, plan_update(shown, records)
+
+        self._background.submit(load, on_done=lambda result: self._show_records(result[0], sort, (version, result[1])),
                                 on_error=self._store_failed)
 
     @Slot()
@@ -211,9 +218,9 @@ class RunsPanel(QWidget):
         self.count_label.setText("run history unavailable")
         self.count_label.setToolTip(str(err))
 
-    def _show_records(self, records: list, sorted_by=None) -> None:
+    def _show_records(self, records: list, sorted_by=None, plan=None) -> None:
         selected = self.selected_ids()
-        self.model.set_records(records, sorted_by)
+        self.model.set_records(records, sorted_by, plan)
         self._loaded = True
         self._update_count()
         if self._select_group:
