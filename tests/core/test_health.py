@@ -211,6 +211,16 @@ def test_exploding_gradient_alert_on_spike_over_ten_times_median():
     assert "grad_clip" in alerts[0].message
 
 
+def test_no_exploding_alert_when_the_norm_stays_small():
+    """A healthy run's small norms wander tenfold (0.05 → 4.6, as a walkthrough's CNN did):
+    under the absolute floor that is not an explosion, whatever the ratio to the median."""
+    rules = HealthRules()
+    quiet = [a for s in range(1, 30) for a in rules.on_sample(_sample(s, [0.1], total=0.05 + 0.01 * (s % 3)))]
+    spikes = [a for s in range(30, 40) for a in rules.on_sample(_sample(s, [0.1], total=4.6, epoch=s))]
+    assert quiet == [] and spikes == []
+    assert rules.on_sample(_sample(40, [0.1], total=60.0, epoch=40))[0].kind == "exploding"
+
+
 def test_vanishing_gradient_alert_needs_a_persistent_ratio():
     rules = HealthRules()
     assert rules.on_sample(_sample(1, [1e-7, 1e-2])) == []

@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtTest import QTest
 
-from workbench.core.training import (BatchProgress, EpochEnd, LRChanged, RunFinished, RunStarted)
+from workbench.core.training import (BatchProgress, EpochEnd, HealthAlert, LRChanged, RunFinished, RunStarted)
 from workbench.gui.plots.decimate import PeakPyramid
 from workbench.gui.plots.live_curves import LiveCurves
 from workbench.gui.plots.redraw import BASE_MS, MAX_MS
@@ -539,3 +539,31 @@ def test_low_panels_use_short_labels_and_a_wider_legend(curves, qtbot):
     shot(curves, "short")
     curves.resize(900, 640)
     qtbot.waitUntil(lambda: curves.lr_plot.getAxis("left").labelText == "learning rate", timeout=2000)
+
+
+def test_alerts_are_numbered_tags_that_never_cover_each_other(curves):
+    """Alerts close together (five within a few steps) each get one dotted line and a numbered
+    tag; the tags never overlap, and the words (naming the app's controls, not spec fields) are
+    the tooltip."""
+    curves.handle_events(run_events(FALLING, FALLING))
+    message = ("Exploding gradients: the gradient norm jumped to 40, 27× its recent median (1.5). Enable "
+               "gradient clipping (train.grad_clip, e.g. 1.0), or lower the learning rate (now 0.01).")
+    for k, step in enumerate((31, 32, 33, 34, 35, 60)):
+        curves.handle_event(HealthAlert(kind="exploding" if k % 2 else "dead_units", epoch=4, step=step,
+                                        message=message, layer="" if k % 2 else "2 ReLU"))
+    curves.flush()
+    curves.grab()  # paint: the tags take their places
+    lines = [lines[0] for _, lines in curves.alert_markers.items]
+    assert len(lines) == 6 and [line.label.toPlainText() for line in lines] == ["1", "2", "3", "4", "5", "6"]
+    assert curves.alert_markers.texts()[:2] == ["1: dead units (2 ReLU)", "2: exploding gradients"]
+    shown = [line.label for line in lines if line.label.isVisible()]
+    assert len(shown) >= 4  # (stacked in rows; the one at step 60 has room of its own)
+    assert lines[-1].label.isVisible()
+    rects = [label.sceneBoundingRect() for label in shown]
+    for i, a in enumerate(rects):
+        for b in rects[i + 1:]:
+            assert not a.intersects(b), (a, b)
+    tip = lines[1].toolTip()
+    assert tip.startswith("Alert 2: Exploding gradients") and "Gradient clip on the Train page" in tip
+    assert "train.grad_clip" not in tip and lines[1].label.toolTip() == tip
+    shot(curves, "alerts")

@@ -146,6 +146,14 @@ _FIXES: list[tuple[str, str]] = [
     (r"data\.target \('([^']*)'\) does not apply", r"the Target ('\1') does not apply"),
     (r"the run used data\.missing = '(\w+)'", r"the run used Missing values: \1"),
     (r"\(a classifier needs two\), or null for all", "(a classifier needs two), or leave it empty for all"),
+    # the health monitor's fixes (core names the spec fields)
+    (r"Enable gradient clipping \(train\.grad_clip, e\.g\. ([\d.]+)\)",
+     r"Tick Gradient clip on the Train page (about \1)"),
+    (r"enable gradient clipping \(train\.grad_clip, e\.g\. ([\d.]+)\)",
+     r"tick Gradient clip on the Train page (about \1)"),
+    (r"lower the gradient clipping \(now", "lower Gradient clip on the Train page (now"),
+    (r"early stopping with train\.early_stopping\.restore_best",
+     "tick Early stopping and Restore the best weights on the Train page"),
 ]
 _CLI_FLAGS = re.compile(r"\s*(?:/\s*|\()--[a-z][a-z-]*(?:\s+[A-Z]+)?\)?")  # "(--data PATH)" too
 _SPEC_PATH = re.compile(r"(?<![\w/\\.-])(data|train|optimizer|loss|schedule|model)\.[a-z_]+(?:\.[a-z0-9_]+)*")

@@ -19,10 +19,13 @@ from workbench.core.training.events import HealthAlert, HealthSample
 
 __all__ = [
     "HealthRules", "Overfitting", "judge_overfitting", "smooth",
-    "EXPLODE_FACTOR", "VANISH_RATIO", "DEAD_FRACTION", "HEALTHY_UPDATE_RATIO",
+    "EXPLODE_FACTOR", "EXPLODE_MIN_NORM", "VANISH_RATIO", "DEAD_FRACTION", "HEALTHY_UPDATE_RATIO",
 ]
 
 EXPLODE_FACTOR = 10.0  # total gradient norm above this many times its running median
+# ... and above this absolute size: a healthy run whose norm wanders between 0.05 and 4 jumps ten
+# times its median now and then, and clipping at 1.0 (the usual advice) would not change that
+EXPLODE_MIN_NORM = 10.0
 EXPLODE_MIN_SAMPLES = 5  # samples needed before a median means anything
 VANISH_RATIO = 1e-3  # first layer's gradient norm below this share of the last layer's
 DEAD_FRACTION = 0.5  # a ReLU layer with more than this share of units dead
@@ -141,7 +144,8 @@ class HealthRules:
         out = []
         if len(self.norms) >= EXPLODE_MIN_SAMPLES and math.isfinite(norm):
             median = statistics.median(self.norms)
-            if median > 0 and norm > EXPLODE_FACTOR * median and self.exploded_in_epoch != s.epoch:
+            if (median > 0 and norm > max(EXPLODE_FACTOR * median, EXPLODE_MIN_NORM)
+                    and self.exploded_in_epoch != s.epoch):
                 self.exploded_in_epoch = s.epoch
                 clip = (f"Gradient clipping at {_fmt(self.grad_clip)} is limiting the step"
                         if self.grad_clip else "Enable gradient clipping (train.grad_clip, e.g. 1.0)")
@@ -242,6 +246,6 @@ class HealthRules:
             kind="overfitting", epoch=epoch, step=step, best_epoch=found.best_epoch, value=found.since_epoch,
             message=(f"Overfitting: the validation loss has stayed above its best (epoch {found.best_epoch}) "
                      f"since epoch {found.since_epoch} while the training loss keeps falling. Keep the "
-                     "weights of the best epoch (early stopping with restore_best), add regularisation "
+                     "weights of the best epoch (early stopping with train.early_stopping.restore_best), add regularisation "
                      "(Dropout, weight decay), get more data, or use a smaller model."),
         )]

@@ -7,6 +7,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from workbench.core.training import HealthAlert
+from workbench.gui.wording import for_the_app
 
 
 class DivergenceBar(QFrame):
@@ -39,7 +40,7 @@ class DivergenceBar(QFrame):
 
     def offer(self, alert: HealthAlert) -> None:
         """Show the divergence alert and its lower learning rate."""
-        self.message.setText(alert.message)
+        self.message.setText(for_the_app(alert.message))
         self.lr.setValue(alert.suggested_lr)
         self.show()
 

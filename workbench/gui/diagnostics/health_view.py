@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.training import EpochEnd, HealthAlert, HealthSample, RunStarted
 from workbench.gui.plots.palette import PlotColors, style_axes
+from workbench.gui.wording import for_the_app
 
 STATS = {  # key -> (words, log10 scale, where it applies)
     "grad_norm": ("gradient norm", True, "layers with weights"),
@@ -175,17 +176,18 @@ class HealthView(QWidget):
         if self.alert_list.count() == 1 and self.alert_list.item(0).data(32) == "placeholder":
             self.alert_list.clear()
         self.alerts.append(alert)
-        item = QListWidgetItem(f"Epoch {alert.epoch}, step {alert.step}: {alert.message}")
+        message = for_the_app(alert.message)
+        item = QListWidgetItem(f"Epoch {alert.epoch}, step {alert.step}: {message}")
         item.setData(32, alert.kind)
-        item.setToolTip(alert.message)
+        item.setToolTip(message)
         if alert.kind == "plateau" and alert.suggested_lr > 0:
             item.setData(33, float(alert.suggested_lr))
-            item.setToolTip(f"{alert.message}\n\nDouble-click to use lr = {alert.suggested_lr:.3g}.")
+            item.setToolTip(f"{message}\n\nDouble-click to use lr = {alert.suggested_lr:.3g}.")
         self.alert_list.addItem(item)
         for plot in (self.norms, self.losses):
             line = pg.InfiniteLine(pos=alert.step, angle=90, movable=False)
             line.setPen(pg.mkPen(PlotColors(self.palette()).role("alert"), width=1))
-            line.setToolTip(alert.message)
+            line.setToolTip(message)
             plot.addItem(line, ignoreBounds=True)
             self.alert_lines.append(line)
 

@@ -11,6 +11,7 @@ from workbench.core.training import HealthAlert, RunStarted
 from workbench.gui.background import BackgroundCalls
 from workbench.gui.diagnostics.diagnose_page import DiagnosePage
 from workbench.gui.diagnostics.divergence_bar import DivergenceBar
+from workbench.gui.wording import for_the_app
 
 
 def _bring_to_front(widget) -> None:
@@ -156,7 +157,7 @@ class DiagnosticsWiring:
                     self.divergence.offer(event)
                     self.divergence_holder.show()
                 else:
-                    self.window.statusBar().showMessage(event.message, 15000)
+                    self.window.statusBar().showMessage(for_the_app(event.message), 15000)
         if any(type(e).__name__ in ("RunFinished", "RunStopped", "RunFailed") for e in events):
             self._live = False
 

@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QFontMetricsF
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from workbench.core.training import Event
+from workbench.gui.wording import for_the_app
 
 from . import overlays as ov
 from .controls import X_AXES, ControlBar
@@ -207,7 +208,7 @@ class LiveCurves(QWidget):
             self.lr_markers.add(*self.run.lr_mark, self._x)
         elif kind == "alert":
             coords, text, message = self.run.alert_mark
-            self.alert_markers.add(coords, text, self._x, message)
+            self.alert_markers.add(coords, text, self._x, for_the_app(message))
         elif kind == "epoch" and getattr(self.metric_plot.getAxis("left"), "full_label", None) != \
                 METRIC_LABELS[self.run.metric_key]:
             self._set_metric_label()
@@ -338,6 +339,7 @@ class LiveCurves(QWidget):
         elif run.overfit is None:
             self.overfit_mark.hide()
         self.redraw_count += changed
+        self.alert_markers.layout()  # (a new x range moves the tags closer or apart)
         self._sync_legend()
         if not self.crosshair.active:
             self._show_latest()

@@ -74,23 +74,71 @@ class LrMarkers:
 
 
 class AlertMarkers(LrMarkers):
-    """The health monitor's alerts: a dotted line on the loss panel with a short label at the
-    top ("dead units (2 ReLU)"); the full message is the line's tooltip."""
+    """The health monitor's alerts: one dotted line per alert on the loss panel with a short
+    numbered tag at the top ("1", "2", ...); the alert in words is the tooltip of the tag and of
+    the line, and `texts()` lists them. `layout()` stacks the tags of alerts close together in
+    rows so none covers another; a tag with no free row is hidden (its line and tooltip stay)."""
 
     role, width, style = "alert", 1.5, Qt.PenStyle.DotLine
+    ROWS = 3  # rows of tags at the top of the panel
+    GAP_PX = 3.0  # the least room between two tags in a row
+
+    def __init__(self, plots: Sequence[pg.PlotItem]):
+        super().__init__(plots)
+        self._texts: list[str] = []
 
     def add(self, coords: dict[str, float], text: str, x_mode: str, message: str = "") -> None:
+        number = len(self.items) + 1
+        tip = f"Alert {number}: {message or text}"
         lines = []
         for plot in self.plots:
-            line = pg.InfiniteLine(pos=coords[x_mode], angle=90, movable=False, label=text,
-                                   labelOpts={"position": 0.92, "rotateAxis": None})
+            line = pg.InfiniteLine(pos=coords[x_mode], angle=90, movable=False, label=str(number),
+                                   labelOpts={"position": 0.95, "rotateAxis": None,
+                                              "anchors": [(0.5, 0.5), (0.5, 0.5)]})
             line.setZValue(6)
-            line.setToolTip(message or text)
+            line.setToolTip(tip)
+            line.label.setToolTip(tip)
             plot.addItem(line, ignoreBounds=True)
             lines.append(line)
         self.items.append((coords, lines))
+        self._texts.append(f"{number}: {text}")
         if self._colors is not None:
             self._color(lines)
+        self.layout()
+
+    def texts(self) -> list[str]:
+        """'1: exploding gradients', one per alert, as the tags number them."""
+        return list(self._texts)
+
+    def clear(self) -> None:
+        super().clear()
+        self._texts.clear()
+
+    def set_x_mode(self, mode: str) -> None:
+        super().set_x_mode(mode)
+        self.layout()
+
+    def layout(self) -> None:
+        """Put each tag, left to right, in the highest row where it covers no other tag."""
+        for i, plot in enumerate(self.plots):
+            vb = plot.vb
+            height = vb.height()
+            if height <= 0:
+                continue
+            row_ends = [-float("inf")] * self.ROWS  # right edge (scene pixels) of each row's last tag
+            for line in sorted((lines[i] for _, lines in self.items), key=lambda ln: ln.value()):
+                label = line.label
+                size = label.textItem.boundingRect()
+                center = vb.mapViewToScene(pg.Point(line.value(), 0)).x()
+                left, right = center - size.width() / 2, center + size.width() / 2
+                row = next((r for r, end in enumerate(row_ends) if left >= end + self.GAP_PX), None)
+                if row is None:
+                    label.setVisible(False)
+                    continue
+                row_ends[row] = right
+                label.setPosition(max(1.0 - (2.0 + (row + 0.5) * size.height()) / height, 0.0))
+                if not label.isVisible():
+                    label.setVisible(True)
 
 
 class OverfitMark:
