@@ -567,3 +567,35 @@ def test_alerts_are_numbered_tags_that_never_cover_each_other(curves):
     assert tip.startswith("Alert 2: Exploding gradients") and "Gradient clip on the Train page" in tip
     assert "train.grad_clip" not in tip and lines[1].label.toolTip() == tip
     shot(curves, "alerts")
+
+
+def test_overfitting_since_epoch_never_drifts_and_follows_the_runs_alert(curves):
+    """Once found, "overfitting since epoch N" stays N as epochs come (re-judging drifted it to 15
+    on this curve, then dropped it), and the run's overfitting alert (what the status bar says)
+    is the one the mark shows."""
+    train = [1.0 / e for e in range(1, 31)]
+    val = [1.0, 0.85, 0.7, 0.62, 0.6, 0.63, 0.67, 0.72, 0.78, 0.84, 0.9, 0.97, 1.04, 1.1, 1.18]
+    val += [1.18 + 0.3 * (-1) ** k for k in range(15)]
+    events = run_events(train, val)
+    first = next(i for i, e in enumerate(events) if isinstance(e, EpochEnd) and e.epoch == 10)
+    curves.handle_events(events[:first + 1])
+    assert curves.overfitting_epoch == 8
+    curves.handle_events(events[first + 1:])
+    curves.flush()
+    assert curves.overfitting_epoch == 8
+    assert curves.overfit_mark.line.label.toPlainText() == "best epoch 5 · overfitting since 8"
+    curves.handle_event(HealthAlert(kind="overfitting", epoch=10, step=100, message="Overfitting: ... since epoch 9",
+                                    value=9, best_epoch=5))
+    curves.flush()
+    assert curves.overfitting_epoch == 9
+    assert curves.overfit_mark.line.label.toPlainText() == "best epoch 5 · overfitting since 9"
+
+
+def test_readout_gives_the_logged_last_values_not_the_smoothed_ones(curves):
+    """With smoothing on, the latest readout is the run's real last loss, not the EMA's lagging one."""
+    curves.set_smoothing(0.9)
+    curves.handle_events(run_events(FALLING, [v + 0.1 for v in FALLING]))
+    curves.flush()
+    text = curves.readout.text().replace("\u00a0", " ")
+    assert f"train {FALLING[-1]:.4g}," in text and f"validation {FALLING[-1] + 0.1:.4g}," in text
+    assert "not the smoothed" in curves.readout.toolTip()

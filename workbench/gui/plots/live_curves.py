@@ -77,6 +77,8 @@ class LiveCurves(QWidget):
         self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.readout.setWordWrap(True)
         self.readout.setFixedHeight(2 * self.readout.fontMetrics().lineSpacing() + 2)
+        self.readout.setToolTip("The values logged at that point (the latest without the mouse over the plots), "
+                                "not the smoothed curves'")
 
         self._build_plots()
         layout = QVBoxLayout(self)
@@ -467,6 +469,7 @@ class LiveCurves(QWidget):
         # one is not "the batch loss here"
         v["batch_loss"] = self.series["batch_loss"].value_near(self._x, x, within=self._one_epoch())
         metric = METRIC_LABELS[self.run.metric_key]
+        # the numbers are the logged ones, never the smoothed curve's (which lag the real values)
         parts = [f"{X_AXES[self._x].split(' ')[0]} {fmt(x)}",
                  f"loss: train {fmt(v['train_loss'])}, validation {fmt(v['val_loss'])}, "
                  f"batches {fmt(v['batch_loss'])}",

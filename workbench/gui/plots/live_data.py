@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.core.training import (BatchProgress, EpochEnd, Event, HealthAlert, LRChanged, RunStarted,
-                                     TerminalEvent, judge_overfitting)
+from workbench.core.training import (BatchProgress, EpochEnd, Event, HealthAlert, LRChanged, Overfitting,
+                                     RunStarted, TerminalEvent, judge_overfitting)
 
 from .buffers import RowBuffer
 
@@ -69,7 +69,11 @@ class LiveRun:
             self.lr_mark = ({"step": event.step, "epoch": epoch_x, "time": self.last_elapsed},
                             f"lr → {event.lr:.3g}")
             return "lr"
-        if isinstance(event, HealthAlert) and event.kind != "overfitting":  # (the curves judge that)
+        if isinstance(event, HealthAlert) and event.kind == "overfitting":
+            # the run's own verdict (the one the status bar and the alert list give) is the one shown
+            self.overfit = Overfitting(since_epoch=int(event.value), best_epoch=int(event.best_epoch))
+            return "overfitting"
+        if isinstance(event, HealthAlert):
             epoch_x = (event.step / self.steps_per_epoch if self.steps_per_epoch
                        else float(event.epoch - 1))
             self.alert_mark = ({"step": event.step, "epoch": epoch_x, "time": self.last_elapsed},
@@ -95,13 +99,16 @@ class LiveRun:
         self._note_lr(event.lr)
         self.last_elapsed = event.elapsed
         n = len(self.epochs)
-        if n <= 500 or n % (n // 500) == 0:  # (each judgement reads every epoch)
+        # Judged until found, then kept: "overfitting since epoch N" must not drift as epochs come
+        # (the health monitor raises it once, and its alert replaces this judgement when it comes).
+        if self.overfit is None and (n <= 500 or n % (n // 500) == 0):  # (each judgement reads every epoch)
             self.overfit = judge_overfitting(self.epochs.column("epoch"), self.epochs.column("loss"),
                                              self.epochs.column("val_loss"), patience=self.overfit_patience)
 
     @property
     def overfit_epoch(self) -> int | None:
-        """The first epoch of a sustained validation-loss rise (smoothed curves), or None."""
+        """The first epoch of a sustained validation-loss rise (smoothed curves), as first found or
+        as the run's overfitting alert says; None before."""
         return self.overfit.since_epoch if self.overfit is not None else None
 
     def _note_lr(self, lr: float) -> None:

@@ -183,9 +183,10 @@ class Series:
         else:
             self.curve.setSymbol(None)
 
-    def value_near(self, x_column: str, x: float, within: float | None = None) -> float | None:
-        """The shown value at the point nearest to x (None without points, or when the nearest
-        is farther than `within` from x)."""
+    def value_near(self, x_column: str, x: float, within: float | None = None, *,
+                   smoothed: bool = False) -> float | None:
+        """The value logged at the point nearest to x, or with `smoothed` what the smoothed curve
+        shows there (None without points, or when the nearest is farther than `within` from x)."""
         n = len(self.buffer)
         if n == 0:
             return None
@@ -197,4 +198,4 @@ class Series:
             i -= 1
         if within is not None and not abs(xs[i] - x) <= within:
             return None
-        return float(self.values()[i])
+        return float((self.values() if smoothed else self.buffer.column(self.column))[i])
