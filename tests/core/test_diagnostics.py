@@ -392,3 +392,22 @@ def test_find_lr_sweeps_with_the_runs_effective_batch():
                           steps=30)
     whole = find_lr(_spiral_spec(MLP).with_values({"train.batch_size": 32}), steps=30)
     np.testing.assert_allclose(accumulated.raw_losses[:10], whole.raw_losses[:10], rtol=1e-4, atol=1e-6)
+
+
+def test_the_spiral_samples_own_shared_point_is_called_harmless():
+    """Both Spiral arms start at the origin, so one such row lands in validation: that is the
+    sample's design, too few to matter, and passes saying so."""
+    r = _results(_spiral_spec(MLP))["duplicates"]
+    assert r.details["validation_rows_in_train"] == 1
+    assert r.status == "pass" and "too few to matter" in r.message and "drop_duplicates" not in r.message
+
+
+def test_inputs_check_never_contradicts_a_passed_overfit_check():
+    """Adam at 3e-3 memorises a batch (pass) but after 60 steps the spiral's validation loss is not
+    yet clearly below the zero-input one: that is a slow start, not 'the inputs do not help'."""
+    r = _results(_spiral_spec(MLP, {"type": "Adam", "lr": 3e-3}))
+    assert r["overfit_batch"].status == "pass" and r["overfit_batch"].details["fitted_by"] == "spec"
+    message = r["input_baseline"].message
+    assert "do reach the model" in message and "slow start" in message
+    for contradiction in ("do not help", "not reaching", "only the target's average", "no information"):
+        assert contradiction not in message

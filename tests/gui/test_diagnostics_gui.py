@@ -9,6 +9,7 @@ import pytest
 from helpers import save_screenshot, wait_ready
 from PySide6.QtCore import Qt
 
+from workbench.core.spec import experiment_name
 from workbench.core.training import EpochEnd, HealthAlert, HealthSample, RunFinished, RunStarted
 
 
@@ -39,6 +40,12 @@ def test_check_dialog_shows_every_check_as_it_finishes(qtbot, make_window):
     assert row.findChild(type(row.message), "status").text().endswith("PASS</b>")
     assert "ln 2" in row.message.text()
     assert "8 checks:" in dialog.summary.text()
+    name = experiment_name(window.session.spec, window.session.meta)
+    assert name and dialog.header.text() == f"Pre-flight check of <b>{name}</b>"
+    # the built-in sample's own design is no warning, and no row names a spec field
+    assert dialog.rows["duplicates"].result.status == "pass"
+    assert "Check the labels" not in dialog.rows["duplicates"].message.text()
+    assert all("data.standardize" not in r.message.text() for r in dialog.rows.values())
     save_screenshot(dialog, "diagnostics_check")
     dialog.close()
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -68,7 +69,11 @@ def preflight(spec: ExperimentSpec, *, data: Any = None, base_dir: str | Path | 
         return
     rng = torch.get_rng_state()
     try:
+        done: dict[str, CheckResult] = {}
         for key, title, fn in MODEL_CHECKS:
-            yield _guarded(key, title, fn, probe)
+            if key == "input_baseline":  # read in the light of overfit one batch (they must not contradict)
+                fn = partial(fn, overfit=done.get("overfit_batch"))
+            done[key] = _guarded(key, title, fn, probe)
+            yield done[key]
     finally:
         torch.set_rng_state(rng)

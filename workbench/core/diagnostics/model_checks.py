@@ -222,6 +222,7 @@ def overfit_batch(probe: Probe, rows: int = OVERFIT_ROWS, steps: int = OVERFIT_S
     opt_words = f"{probe.spec.optimizer.type} (lr {_fmt(float(probe.spec.optimizer.params.get('lr', 0) or 0))})"
     acc_words = f", {acc:.0%} right" if acc is not None else ""
     if fitted(final, acc):
+        details["fitted_by"] = "spec"
         return done("pass", f"Fitted {len(X)} training rows to a loss of {_fmt(final)}{acc_words} in {used} steps "
                             f"with {opt_words}: the model and loss can learn.")
     fallback = OptimizerSpec(**FALLBACK_OPTIMIZER)
@@ -230,6 +231,7 @@ def overfit_batch(probe: Probe, rows: int = OVERFIT_ROWS, steps: int = OVERFIT_S
     fell = (f"the loss went from {_fmt(curve[0])} to {_fmt(final)}{acc_words}" if curve and math.isfinite(final)
             else f"the loss became {final}")
     if fitted(f_final, f_acc):
+        details["fitted_by"] = "fallback"
         finite = [v for v in curve if math.isfinite(v)]
         # too high: NaN, a loss that ends above where it started, spikes, or one that fell and came back up
         unstable = (not math.isfinite(final) or not finite or final > finite[0] or max(finite) > 1.5 * finite[0]
@@ -283,9 +285,10 @@ def _setup_problems(probe: Probe, X: torch.Tensor) -> list[str]:
 
 
 # ---- input-independent baseline ----------------------------------------------------------------
-def input_baseline(probe: Probe, steps: int = BASELINE_STEPS) -> CheckResult:
+def input_baseline(probe: Probe, steps: int = BASELINE_STEPS, overfit: CheckResult | None = None) -> CheckResult:
     """Train one copy on the real inputs and one on zeroed inputs for a few steps; the real inputs must do
-    clearly better."""
+    clearly better. `overfit`: the overfit-one-batch result, when it ran; a model that memorised a
+    batch took its inputs in, so a slow start is then not called "the inputs do not help"."""
     t0 = time.perf_counter()
     n = min(len(probe.data.train), BASELINE_ROWS)
     X, y = probe.rows("train", n)
@@ -334,6 +337,15 @@ def input_baseline(probe: Probe, steps: int = BASELINE_STEPS) -> CheckResult:
         return CheckResult("input_baseline", "Inputs matter", "warn",
                            f"The model learned nothing in {steps} steps (the loss stayed at {_fmt(start)}), so it "
                            "cannot show whether the inputs help: the learning rate is likely too low (try Find LR).",
+                           elapsed, details)
+    fitted_by = (overfit.details.get("fitted_by") if overfit is not None else None)
+    if fitted_by:
+        lr_words = ("fix the optimizer settings as Overfit one batch says (try Find LR)" if fitted_by == "fallback"
+                    else "it needs more steps, or another learning rate (try Find LR)")
+        return CheckResult("input_baseline", "Inputs matter", "warn",
+                           f"Not clearly yet: {nums}. The inputs do reach the model (it memorised a batch in "
+                           f"Overfit one batch), so this is a slow start: {lr_words}. If a full run also stays "
+                           "near the zero-input loss, the features carry little that holds for new rows.",
                            elapsed, details)
     setup = _setup_problems(probe, X)
     likely = (f"Likely: {'; '.join(setup)}. Otherwise the" if setup else "The")

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.spec import experiment_name
 from workbench.gui.diagnostics.task import DiagnosticTask
+from workbench.gui.wording import for_the_app
 
 STATUS_STYLE = {  # status -> (word, colour)
     "pass": ("PASS", "#2e7d32"),
@@ -66,7 +67,7 @@ class CheckRow(QFrame):
             self.find_lr_button.setToolTip("Run the learning-rate range test on this spec")
             head.addWidget(self.find_lr_button)
         head.addWidget(seconds)
-        self.message = QLabel(result.message)
+        self.message = QLabel(for_the_app(result.message))
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -94,6 +95,7 @@ class CheckDialog(QDialog):
         self.task = DiagnosticTask("check", self)
         self.task.progress.connect(self._on_result)
         self._t0 = 0.0
+        self._checked_name = ""
 
         self.header = QLabel(objectName="checkHeader")
         self.header.setWordWrap(True)
@@ -134,6 +136,7 @@ class CheckDialog(QDialog):
         self.results = []
         spec = self.session.spec
         name = experiment_name(spec, self.session.meta)
+        self._checked_name = name  # (the spec may be edited while the check runs)
         self.header.setText(f"Checking <b>{name}</b> on its data and a fresh copy of its model "
                             "(the weights a run would start from)…")
         self.summary.setText("Running…")
@@ -159,7 +162,7 @@ class CheckDialog(QDialog):
         self.again_button.setEnabled(True)
         counts = {s: sum(r.status == s for r in self.results) for s in STATUS_STYLE}
         spent = time.perf_counter() - self._t0
-        self.header.setText(f"Pre-flight check of <b>{experiment_name(self.session.spec, self.session.meta)}</b>")
+        self.header.setText(f"Pre-flight check of <b>{self._checked_name}</b>")
         self.summary.setText(f"{len(self.results)} checks: {counts['pass']} passed, {counts['warn']} "
                              f"warning{'s' if counts['warn'] != 1 else ''}, {counts['fail']} failed "
                              f"in {spent:.1f} s")
