@@ -185,9 +185,8 @@ def test_a_run_whose_data_moved(qtbot, make_window, tmp_path, monkeypatch):
     import os
     import shutil
 
-    from PySide6.QtWidgets import QFileDialog
-
     from workbench.cli import main
+    from workbench.gui.pages import export as export_page
 
     csv = tmp_path / "flowers.csv"
     from workbench.core.locations import sample_data_dir
@@ -207,7 +206,7 @@ def test_a_run_whose_data_moved(qtbot, make_window, tmp_path, monkeypatch):
     qtbot.waitUntil(lambda: page.locate_button.isVisible(), timeout=120_000)
     assert "data cannot be loaded" in page.result_label.text() and "--data" not in page.result_label.text()
     save_screenshot(window, "export_data_moved")
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(moved), "*.csv"))
+    monkeypatch.setattr(export_page, "open_file", lambda *a, **k: str(moved))
     qtbot.mouseClick(page.locate_button, Qt.MouseButton.LeftButton)
     assert not page.locate_button.isVisible() and page.command_options()[-2:] == ["--data", str(moved)]
     qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)

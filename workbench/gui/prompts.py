@@ -8,19 +8,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from workbench.gui.file_dialogs import open_file, save_file
 
 PROJECT_FILTER = "Workbench projects (*.json);;All files (*)"
 DATA_FILTER = "Data (*.csv *.tsv *.txt *.npy *.npz);;All files (*)"
 
 
 def ask_open_project(parent: QWidget, start_dir: str = "") -> str | None:
-    path, _ = QFileDialog.getOpenFileName(parent, "Open project", start_dir, PROJECT_FILTER)
-    return path or None
+    return open_file(parent, "Open project", start_dir, PROJECT_FILTER)
 
 
 def ask_save_project(parent: QWidget, suggested: str) -> str | None:
-    path, _ = QFileDialog.getSaveFileName(parent, "Save project as", suggested, PROJECT_FILTER)
+    path = save_file(parent, "Save project as", suggested, PROJECT_FILTER)
     if not path:
         return None
     if not Path(path).suffix:
@@ -29,8 +30,7 @@ def ask_save_project(parent: QWidget, suggested: str) -> str | None:
 
 
 def ask_open_data(parent: QWidget, start_dir: str = "") -> str | None:
-    path, _ = QFileDialog.getOpenFileName(parent, "Open data file", start_dir, DATA_FILTER)
-    return path or None
+    return open_file(parent, "Open data file", start_dir, DATA_FILTER)
 
 
 def ask_unsaved(parent: QWidget, name: str) -> str:

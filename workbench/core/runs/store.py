@@ -5,6 +5,14 @@ process loses at most the epoch in progress. Several processes (sweep workers, t
 CLI) may write at once: the database is in WAL mode, every connection waits on a busy lock
 (`busy_timeout`) and every write is one short `BEGIN IMMEDIATE` transaction.
 
+POSIX advisory locks belong to the process: when anything else in this process opens and closes
+one of the store's files (a file dialog guessing file types, say), SQLite's locks are silently
+dropped, and another process closing its connection then checkpoints and deletes the WAL this
+one still writes into (https://www.sqlite.org/howtocorrupt.html, 2.2). The GUI's file dialogs
+never open files (gui/file_dialogs.py); as a second guard every store operation checks that the
+-wal and -shm files are still the ones it opened, and reconnects (before writing anything into a
+deleted file) when they are not.
+
 A run still marked "running" whose process is gone (same host) reads as "interrupted".
 The schema and its migrations are in runs_schema.py (an older file is upgraded in place when
 opened); RunRecord, the parsed row, is in run_record.py.
@@ -13,6 +21,7 @@ opened); RunRecord, the parsed row, is in run_record.py.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -23,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from workbench.core.locations import STORE_ENV, user_data_dir
 from workbench.core.processes import HOST, proc_start_token
+from workbench.core.runs.errors import StoreError
 from workbench.core.runs.record import (
     BEST_METRICS,
     COLUMNS,
@@ -33,7 +43,6 @@ from workbench.core.runs.record import (
     model_summary_text,
     record_from_row,
 )
-from workbench.core.runs.errors import StoreError
 from workbench.core.runs.schema import MIGRATIONS, SCHEMA_VERSION
 
 if TYPE_CHECKING:  # spec imports pydantic only; kept lazy so listing runs stays light
@@ -42,6 +51,7 @@ if TYPE_CHECKING:  # spec imports pydantic only; kept lazy so listing runs stays
 STATUSES = ("running", "finished", "stopped", "failed")  # stored; "interrupted" is derived
 ENV_VAR = STORE_ENV
 BUSY_TIMEOUT_MS = 30_000
+log = logging.getLogger(__name__)
 
 
 def default_store_path() -> Path:
@@ -63,6 +73,8 @@ class RunStore:
         self.path = Path(path).expanduser() if path is not None else default_store_path()
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
+        self._wal_identity: tuple | None = None
+        self.reconnects = 0  # times the store found its WAL replaced and reconnected
         self._open()
 
     # ---- connection ----------------------------------------------------------------------
@@ -81,6 +93,7 @@ class RunStore:
             db.execute("PRAGMA foreign_keys = ON")
             self._db = db
             self._migrate()
+            self._wal_identity = self._wal_files()
         except sqlite3.DatabaseError as exc:
             db.close()
             self._db = None
@@ -102,10 +115,36 @@ class RunStore:
                 MIGRATIONS[target](db)
                 db.execute(f"PRAGMA user_version = {target}")
 
+    def _wal_files(self) -> tuple | None:
+        """(device, inode) of the -wal and -shm files, or None when either is missing."""
+        found = []
+        for suffix in ("-wal", "-shm"):
+            try:
+                st = os.stat(f"{self.path}{suffix}")
+            except OSError:
+                return None
+            found.append((st.st_dev, st.st_ino))
+        return tuple(found)
+
+    def _reconnect_if_wal_replaced(self) -> None:
+        """While this connection is open no other can delete the WAL (closing needs the exclusive
+        lock this one's shared lock blocks), so a missing or different WAL means our locks were
+        lost: reopen before anything is written into the deleted file."""
+        if self._wal_identity is None or self._wal_files() == self._wal_identity:
+            return
+        log.warning("The run store %s lost its file locks (something in this process opened and closed "
+                    "its files, or another program removed its -wal/-shm files); reconnected. Every run "
+                    "recorded so far is kept.", self.path)
+        self.reconnects += 1
+        self._db.close()
+        self._db, self._wal_identity = None, None
+        self._open()
+
     @property
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
             raise StoreError(f"The run store {self.path} is closed")
+        self._reconnect_if_wal_replaced()
         return self._db
 
     @contextmanager

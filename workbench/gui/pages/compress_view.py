@@ -14,11 +14,12 @@ from typing import Callable
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDoubleSpinBox, QFileDialog, QGroupBox, QHBoxLayout,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDoubleSpinBox, QGroupBox, QHBoxLayout,
                                QHeaderView, QLabel, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from workbench.gui.cli_job import CliJob
+from workbench.gui.file_dialogs import open_folder
 from workbench.gui.wording import for_the_app
 
 QAT_EPOCHS = 3  # `workbench compress --qat-epochs`'s default (core.export is not imported here: it loads torch)
@@ -229,7 +230,7 @@ class CompressView(QGroupBox):
 
     # ---- saving -------------------------------------------------------------------------------
     def ask_save(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Save the variant into…")
+        folder = open_folder(self, "Save the variant into…")
         if folder:
             self.save_selected(folder)
 

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QStandardPaths, Qt
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QVBoxLayout, QWidget)
 
 from workbench.gui.background import BackgroundCalls
 from workbench.gui.cli_job import CliJob
+from workbench.gui.file_dialogs import open_file, open_folder
 from workbench.gui.pages.compress_view import CompressView
 from workbench.gui.wording import for_the_app
 
@@ -168,7 +169,7 @@ class ExportPage(QWidget):
 
     # ---- export -------------------------------------------------------------------------------
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export into…", self.folder_edit.text())
+        folder = open_folder(self, "Export into…", self.folder_edit.text())
         if folder:
             self.folder_edit.setText(folder)
 
@@ -224,10 +225,9 @@ class ExportPage(QWidget):
 
         source = str(json.loads(record.spec_json).get("data", {}).get("source", ""))
         if Path(source).suffix:
-            path, _ = QFileDialog.getOpenFileName(self, f"Where is {Path(source).name} now?", "",
-                                                  f"*{Path(source).suffix};;All files (*)")
+            path = open_file(self, f"Where is {Path(source).name} now?", "", f"*{Path(source).suffix};;All files (*)")
         else:
-            path = QFileDialog.getExistingDirectory(self, f"Where is the folder {Path(source).name} now?")
+            path = open_folder(self, f"Where is the folder {Path(source).name} now?")
         if path:
             self._data_paths[run_id] = path
             self.locate_button.hide()

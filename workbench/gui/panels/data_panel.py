@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -40,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.gui.file_dialogs import open_file, open_folder
 from workbench.gui.panels.class_subset import ClassSubset
 from workbench.gui.panels.preview_table import PreviewTableModel
 from workbench.gui.plots.palette import PlotColors, style_axes
@@ -396,12 +396,12 @@ class DataPanel(QWidget):
         return str(base) if base else str(Path.home())
 
     def _open_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open data file", self._start_dir(), FILE_FILTER)
+        path = open_file(self, "Open data file", self._start_dir(), FILE_FILTER)
         if path:
             self.load_path(path)
 
     def _open_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open image folder (one sub-folder per class)", self._start_dir())
+        path = open_folder(self, "Open image folder (one sub-folder per class)", self._start_dir())
         if path:
             self.load_path(path)
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel, QPushButton,
                                QSpinBox, QVBoxLayout, QWidget)
 
 from workbench.core.spec import FineTuneSpec
 from workbench.core.training import RunStarted
 from workbench.gui.background import BackgroundCalls
+from workbench.gui.file_dialogs import open_file
 
 
 class FineTuneBox(QGroupBox):
@@ -165,7 +166,6 @@ class FineTuneBox(QGroupBox):
             self.show_spec(self.session.spec)
 
     def _choose(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Start from weights", "",
-                                              "Weights (*.safetensors *.pt *.pth);;All files (*)")
+        path = open_file(self, "Start from weights", "", "Weights (*.safetensors *.pt *.pth);;All files (*)")
         if path:
             self._edit({**self._current(), "init_from": path, "init_run": None})

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -43,6 +42,7 @@ from workbench.core.sweep import (
     space_from_catalog,
     sweepable_paths,
 )
+from workbench.gui.file_dialogs import open_file, save_file
 from workbench.gui.wording import for_the_app
 
 from .config import SweepConfig, metric_choices
@@ -378,8 +378,8 @@ class SweepDialog(QDialog):
         return f"not in this spec: {', '.join(unknown)}" if unknown else ""
 
     def _save_clicked(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Save search space", str(Path(self.base_dir or ".") / "space.json"),
-                                              "Search space (*.json)")
+        name = save_file(self, "Save search space", str(Path(self.base_dir or ".") / "space.json"),
+                         "Search space (*.json)")
         if name:
             try:
                 self.save_space(name)
@@ -387,7 +387,7 @@ class SweepDialog(QDialog):
                 self._show_space_error(f"Could not save {name}: {exc.strerror or exc}")
 
     def _load_clicked(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Load search space", self.base_dir or "", "Search space (*.json)")
+        name = open_file(self, "Load search space", self.base_dir or "", "Search space (*.json)")
         if name:
             self.load_space(name)
 

@@ -14,7 +14,6 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.evaluation import format_value
+from workbench.gui.file_dialogs import open_file
 from workbench.gui.pages.evaluate.plots import themed_plot
 from workbench.gui.widgets.class_colors import class_color
 from workbench.gui.widgets.sample_thumbnails import image_to_qimage
@@ -242,8 +242,7 @@ class PlaygroundView(QWidget):
                                               Qt.TransformationMode.FastTransformation))
 
     def _open_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open an image", "", "Images (*.png *.jpg *.jpeg *.bmp *.gif "
-                                              "*.tif *.tiff *.webp)")
+        path = open_file(self, "Open an image", "", "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp)")
         if path:
             self.load_image(path)
 
