@@ -411,3 +411,14 @@ def test_inputs_check_never_contradicts_a_passed_overfit_check():
     assert "do reach the model" in message and "slow start" in message
     for contradiction in ("do not help", "not reaching", "only the target's average", "no information"):
         assert contradiction not in message
+
+
+def test_steepest_is_never_past_the_blow_up():
+    """The loss falls, blows up past its minimum, then drops steeply as it bounces (noise in the
+    diverged part): the steepest descent is the one before the minimum, as fastai looks for it."""
+    lrs = [10 ** (-7 + i * 0.08) for i in range(100)]
+    losses = [2.0 - 0.015 * i for i in range(60)]  # down to 1.115 at index 59
+    losses += [1.2 + 0.5 * k for k in range(20)]  # blow-up
+    losses += [10.0 - 0.45 * k for k in range(20)]  # bouncing back: the steepest fall of all
+    v, steep, low = suggestions(lrs, losses)
+    assert steep <= lrs[59] and low == pytest.approx(lrs[59] / 10)

@@ -61,8 +61,14 @@ def test_lr_finder_dialog_applies_and_offers_a_sweep_range(qtbot, make_window):
     assert dialog.lines["suggestion"].value() == pytest.approx(math.log10(result.suggestion))
     assert dialog.radios["suggestion"].isChecked() and dialog.apply_button.isEnabled()
     save_screenshot(dialog, "diagnostics_lr_finder")
+    before = window.session.spec.optimizer.params["lr"]
+    assert f"lr now {before:.3g}." in dialog.header.text()
     qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
     assert window.session.spec.optimizer.params["lr"] == pytest.approx(float(f"{result.suggestion:.3g}"))
+    # the header and the note say the rate the spec has now, not the one before Apply
+    applied = f"{float(f'{result.suggestion:.3g}'):.3g}"
+    assert f"lr now {applied}." in dialog.header.text() and f"lr now {before:.3g}." not in dialog.header.text()
+    assert f"Applied: the optimizer's lr is now {applied}." in dialog.note.text()
     # the Train page's optimizer form shows the applied rate
     assert window.training_panel.optimizer.form.values()["lr"] == pytest.approx(float(f"{result.suggestion:.3g}"))
     dialog.radios["minimum"].setChecked(True)

@@ -9,7 +9,8 @@ effective batch the run will train with.
 
 Suggestions, on the curve without its first tenth and last five points (as fastai):
   suggestion (valley)  fastai's default: about two thirds down the longest descending stretch
-  steepest             where the loss falls fastest per decade of LR (over a few points)
+  steepest             where the loss falls fastest per decade of LR (over a few points), before
+                       the lowest loss (never in the blow-up after it)
   minimum              the LR of the lowest loss, divided by 10
 """
 
@@ -93,16 +94,18 @@ def suggestions(lrs: Sequence[float], losses: Sequence[float]) -> tuple[float, f
     if len(lrs) - skip_start - skip_end >= 3:
         lrs, losses = lrs[skip_start:len(lrs) - skip_end], losses[skip_start:len(losses) - skip_end]
     v = lrs[valley(lrs, losses)]
-    if len(lrs) >= 2:
+    lowest = min(range(len(losses)), key=losses.__getitem__)
+    if lowest >= 1:
         # slope per e-fold of LR over a few points (not neighbours): batch noise in the early,
-        # barely averaged part of the curve otherwise wins over the real descent
-        w = max(1, len(lrs) // 20)
+        # barely averaged part of the curve otherwise wins over the real descent. Only up to the
+        # lowest loss: past it the loss blows up, and a fall there (it bouncing back) is no advice
+        w = max(1, min(len(lrs) // 20, lowest))
         slopes = [(losses[i + w] - losses[i]) / (math.log(lrs[i + w]) - math.log(lrs[i]))
-                  for i in range(len(lrs) - w)]
+                  for i in range(lowest - w + 1)]
         steep = lrs[min(range(len(slopes)), key=slopes.__getitem__) + w // 2]
     else:
         steep = lrs[0]
-    low = lrs[min(range(len(losses)), key=losses.__getitem__)] / 10
+    low = lrs[lowest] / 10
     return v, steep, low
 
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from workbench.core.spec import experiment_name
 from workbench.gui.diagnostics.task import DiagnosticTask
 from workbench.gui.plots.palette import PlotColors, style_axes
+from workbench.gui.wording import for_the_app
 
 REDRAW_MS = 100  # the growing curve redraws at most this often while the test runs
 SUGGESTIONS = (  # key, words, role colour, pen style
@@ -35,7 +36,8 @@ SUGGESTIONS = (  # key, words, role colour, pen style
 
 
 def _fmt(lr: float) -> str:
-    return f"{lr:.2g}" if lr >= 1e-3 else f"{lr:.1e}"
+    """Three significant digits: what Apply sets (two said 'Apply lr = 0.015' and set 0.0148)."""
+    return f"{lr:.3g}"
 
 
 def _run_finder(spec, dataset, base_dir, report):
@@ -59,7 +61,9 @@ class LRFinderDialog(QDialog):
         self.setWindowTitle("Find the learning rate")
         self.session = session
         self.result = None
+        self._tested: tuple[str, str] | None = None  # (experiment name, optimizer) of the test shown
         self._points: list[tuple[float, float]] = []
+        session.spec_changed.connect(self._spec_changed)
         self.task = DiagnosticTask("lr-finder", self)
         self.task.progress.connect(self._on_step)
         # the curve redraws on a timer, not per step: a repaint per step (100 in a fraction of a
@@ -140,11 +144,8 @@ class LRFinderDialog(QDialog):
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
         self.progress.show()
-        lr = spec.optimizer.params.get("lr")
-        name = experiment_name(spec, self.session.meta)
-        self.header.setText(f"Training <b>{name}</b> for up to 100 steps while the learning rate grows from "
-                            "1e-7 to 10, from the initial weights (nothing is kept); the test stops once the "
-                            f"loss has run away. {spec.optimizer.type}, lr now {_fmt(lr) if lr else 'default'}.")
+        self._tested = (experiment_name(spec, self.session.meta), spec.optimizer.type)
+        self._show_header()
         self.note.setText("")
         self.task.run(lambda report: _run_finder(spec, self.session.dataset, self.session.base_dir, report),
                       on_done=self._on_done, on_error=self._on_error)
@@ -191,14 +192,39 @@ class LRFinderDialog(QDialog):
         if finite.size:
             top = max(finite[0], float(np.median(finite)))
             self.plot.setYRange(float(finite.min()), top + 0.15 * (top - finite.min()), padding=0.02)
+        self._show_note()
+        self._update_buttons()
+
+    def _spec_lr(self) -> float | None:
+        return self.session.spec.optimizer.params.get("lr")
+
+    def _show_header(self) -> None:
+        """What the test does, and the spec's learning rate as it is now (Apply changes it)."""
+        if self._tested is None:
+            return
+        name, optimizer = self._tested
+        lr = self._spec_lr()
+        self.header.setText(f"Training <b>{name}</b> for up to 100 steps while the learning rate grows from "
+                            "1e-7 to 10, from the initial weights (nothing is kept); the test stops once the "
+                            f"loss has run away. {optimizer}, lr now {_fmt(lr) if lr else 'default'}.")
+
+    def _show_note(self, applied: float | None = None) -> None:
+        result = self.result
+        if result is None:
+            return
         low, high = result.sweep_range()
-        current = result.current_lr
+        current = self._spec_lr()
         self.note.setText(
             f"The loss fell fastest around {_fmt(result.steepest)} and was lowest near {_fmt(result.minimum * 10)}"
             f"{', where it then ran away' if result.stopped_early else ''}. The valley, {_fmt(result.suggestion)}, is a "
             f"safe start (fastai's default). A sweep would try {_fmt(low)} to {_fmt(high)}."
-            + (f" The spec's lr is {_fmt(current)}." if current else ""))
-        self._update_buttons()
+            + (f" Applied: the optimizer's lr is now {_fmt(applied)}." if applied is not None and current == applied
+               else f" The optimizer's lr is {_fmt(current)}." if current else ""))
+
+    @Slot(object)
+    def _spec_changed(self, _spec) -> None:
+        self._show_header()
+        self._show_note()
 
     def _on_error(self, err: BaseException, details: str) -> None:
         self.progress.hide()
@@ -228,7 +254,11 @@ class LRFinderDialog(QDialog):
         if lr is None:
             return
         error = self.session.edit({"optimizer.lr": lr}, text="Apply the LR finder's learning rate")
-        self.note.setText(error or f"optimizer.lr is now {_fmt(lr)}.")
+        if error:
+            self.note.setText(for_the_app(error))
+        else:
+            self._show_header()
+            self._show_note(applied=lr)
 
     @Slot()
     def _sweep(self) -> None:
