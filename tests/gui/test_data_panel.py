@@ -269,3 +269,16 @@ def test_keep_some_classes_and_few_training_rows_per_class(qtbot, session, panel
     qtbot.keyClicks(spin, "0")
     qtbot.keyClick(spin, Qt.Key.Key_Return)
     assert session.spec.data.train_per_class is None and spin.text() == "all"
+
+
+def test_a_table_sample_that_says_choose_another_target_shows_the_target_control(qtbot, session, panel):
+    """Iris's note says "choose another Target below": the Target control is there to do it, and
+    choosing a column trains on it; a generated sample (Spiral) has a fixed target and no control."""
+    assert not panel.target_combo.isVisible()  # spiral
+    choose(qtbot, panel.sample_combo, "iris")
+    wait_idle(qtbot, session)
+    assert "choose another Target below" in panel.notes_label.text()
+    assert panel.target_combo.isVisible() and panel.target_combo.currentText() == "species"
+    choose(qtbot, panel.target_combo, "petal_width")
+    wait_idle(qtbot, session)
+    assert session.spec.data.target == "petal_width" and session.dataset.meta.task == "regression"

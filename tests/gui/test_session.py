@@ -95,6 +95,24 @@ def test_regression_data_switches_to_a_regression_loss(qtbot, make_session):
     assert session.validity[0], session.validity
 
 
+def test_an_image_sample_gets_a_model_that_takes_images(qtbot, make_session):
+    """The default MLP starts with Linear, which cannot take 28×28 images: choosing the Shapes
+    sample puts a Flatten first (one undo step, said in the status bar) and Train is possible."""
+    session = make_session()
+    wait_ready(qtbot, session)
+    mlp = [layer.type for layer in session.spec.model.layers]
+    assert mlp[0] == "Linear"
+    with qtbot.waitSignal(session.notice, timeout=20_000) as notice:
+        session.load_data("sample:shapes")
+    wait_ready(qtbot, session, timeout=20_000)
+    assert "28×28 images: added a Flatten layer" in notice.args[0]
+    assert [layer.type for layer in session.spec.model.layers] == ["Flatten", *mlp]
+    assert session.validity == (True, ""), session.validity
+    session.undo_stack.undo()
+    assert [layer.type for layer in session.spec.model.layers] == mlp
+    assert session.spec.data.source == "sample:shapes"
+
+
 def test_impossible_model_names_the_layer(qtbot, make_session):
     session = make_session()
     wait_ready(qtbot, session)

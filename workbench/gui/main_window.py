@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self.runs_panel.overlays_changed.connect(self.plots.show_runs)
         self.runs_panel.evaluate_requested.connect(self.evaluate_run)
         self.project.status.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        s.notice.connect(lambda text: self.statusBar().showMessage(text, 12000))
         self.project.title_changed.connect(self.setWindowTitle)
         self.setWindowTitle(self.project.title())
         self._on_state(s.state)

@@ -83,6 +83,7 @@ class Session(QObject):
     load_progress = Signal(object)  # core.data LoadProgress, a few times a second while a big load runs
     _load_progress_from_loader = Signal(int, object)  # (generation, LoadProgress), emitted on the loading thread
     engine_ready = Signal()  # torch is imported (warm_engine): the summary and devices can be shown
+    notice = Signal(str)  # something the session did on its own that a person should know (status bar)
     next_run_changed = Signal(object)  # the BranchPlan the next Train continues (None: a fresh run)
 
     def __init__(
@@ -367,6 +368,7 @@ class Session(QObject):
         self._set_data_error("")
         self.dataset_changed.emit(dataset)
         self._adapt_loss_to_task()
+        self._adapt_model_to_images()
         self._recheck_timer.start()
 
     def _on_load_failed(self, generation: int, err: BaseException, details: str) -> None:
@@ -414,6 +416,19 @@ class Session(QObject):
             self._apply(new)
             self.undo_stack.resetClean()
             self._update_dirty()
+
+    def _adapt_model_to_images(self) -> None:
+        """Images into a model that starts with a Linear layer (the default MLP) cannot train: put a
+        Flatten first, as an undoable edit, so choosing an image sample or folder trains at once."""
+        meta = self.meta
+        layers = self.spec_dict()["model"]["layers"]
+        if meta is None or len(meta.input_shape) < 2 or not layers or layers[0].get("type") != "Linear":
+            return
+        error = self.edit({"model.layers": [{"type": "Flatten"}, *layers]}, text="Flatten the images for the MLP")
+        if error is None:
+            size = "×".join(str(n) for n in meta.input_shape[-2:])
+            self.notice.emit(f"The data is {size} images: added a Flatten layer first so the model can take them "
+                             "(Edit ▸ Undo takes it out; Conv2d layers on the Model page suit images better).")
 
     # ---- summary and validity -----------------------------------------------------------
     @Slot()

@@ -543,8 +543,12 @@ class DataPanel(QWidget):
         if current and self.target_combo.findData(current) < 0:
             self.target_combo.addItem(current, current)
         self.target_combo.setCurrentIndex(self.target_combo.findData(current) if current else -1)
-        is_sample = self.session.spec.data.source.startswith("sample:")
-        self._set_row_visible(self.target_combo, bool(columns or target) and not is_sample)
+        # a generated sample's target is fixed; a table sample (Iris, Digits) is a table like any
+        # other, and its note says "choose another Target below"
+        source = self.session.spec.data.source
+        info = self._samples.get(source[7:]) if source.startswith("sample:") else None
+        fixed = info is not None and (info.synthetic or info.kind == "image")
+        self._set_row_visible(self.target_combo, bool(columns or target) and not fixed)
 
     def _failed_file_columns(self) -> list[str]:
         """The header of a table that did not load, so its error's "choose another Target" can
