@@ -75,18 +75,38 @@ def _themed_app(qapp):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _garbage_collected_on_the_gui_thread(qapp):
-    """As in the app: cyclic garbage is collected on the GUI thread only (a collection set off
-    by a background thread destroyed Qt objects there: "Timers cannot be started from another
-    thread")."""
+def _garbage_collected_between_tests(qapp, _torch_warm):
+    """Cyclic garbage is collected only between tests, on the GUI thread, once the test's widgets
+    are closed and their deferred deletes have run. Never mid-test: a collection set off by a
+    background thread destroyed Qt objects there ("Timers cannot be started from another
+    thread"), and one on a timer (as the app does) freed wrappers of widgets a test had just let
+    go of while the event loop still used them (a segfault in CI, at a different test each run).
+    What the imports left, and what outlives each test, is frozen: each collection scans only
+    what the last test made."""
     import gc
 
-    from workbench.gui.app import collect_garbage_on_gui_thread
+    was_enabled = gc.isenabled()
+    gc.disable()
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
+    if was_enabled:
+        gc.enable()
 
-    collector = collect_garbage_on_gui_thread()
-    yield collector
-    collector.timer.stop()
-    gc.enable()
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_after_the_test(qapp, _garbage_collected_between_tests):
+    """See _garbage_collected_between_tests."""
+    import gc
+
+    from PySide6.QtCore import QEvent
+
+    yield
+    qapp.processEvents()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+    gc.freeze()  # what outlived the test is not garbage now; later collections skip it
 
 
 @pytest.fixture(autouse=True)
