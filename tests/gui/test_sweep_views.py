@@ -291,3 +291,29 @@ def test_brush_an_axis_by_dragging(linked, qtbot):
     # A click on the axis drops its brush.
     qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=widget_pos(pc, QPointF(j, 0.9)))
     assert pc.brushes == {} and pc.visible_ids() == {t["id"] for t in trials}
+
+
+def test_close_metrics_running_trial_and_colour_bar_read_right(qtbot):
+    """Three trials at val_loss 1.38636-1.38641 and one still running (as a walkthrough saw): the
+    running one is not called failed, the metric axis and the colour bar say different numbers
+    at different ticks, and the colour bar names its metric and which end is better."""
+    selection = TrialSelection()
+    pc = ParallelCoordinates(selection)
+    qtbot.addWidget(pc)
+    pc.resize(900, 480)
+    values = [1.386362, 1.386382, 1.386414]
+    trials = [{"id": i, "params": {"optimizer.lr": lr}, "value": v, "status": "complete"}
+              for i, (lr, v) in enumerate(zip((0.0125, 0.016, 0.027), values))]
+    trials.append({"id": 3, "params": {"optimizer.lr": 0.0123}, "value": None, "status": "running"})
+    pc.set_axes([AxisSpec("optimizer.lr", "log", "lr")])
+    pc.set_data(trials, metric="val_loss", direction="minimize")
+    pc.show()
+    qtbot.waitExposed(pc)
+    status = pc.status.text()
+    assert "failed" not in status and "1 running" in status
+    labels = [label for _, label in pc.axis_ticks(pc.axis_names[-1])]  # the metric's axis
+    assert len(labels) >= 2 and len(set(labels)) == len(labels), labels
+    bar_axis = pc.bar.getAxis("right")
+    assert bar_axis.labelText == "colour: val_loss (lower is better)"
+    bar_labels = [label for _, label in pc.colour_bar_ticks]
+    assert len(bar_labels) >= 2 and len(set(bar_labels)) == len(bar_labels), bar_labels

@@ -18,9 +18,10 @@ from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 from workbench.gui.selection import TrialSelection
 
 from .palette import PlotColors
-from .trial_axes import (TrialDataView, AxisSpec, MetricScale, ScaledAxis, faint_color, infer_axes, is_ok, metric_colormap,
-                         plain_numbers)
+from .trial_axes import (TrialDataView, AxisSpec, MetricScale, ScaledAxis, faint_color, fmt_value, infer_axes, is_ok,
+                         metric_colormap, plain_numbers, value_ticks)
 
+UNFINISHED = ("running", "waiting")  # trial states with no final metric yet (not failures)
 N_COLORS = 16          # metric colour bins (one curve item each)
 PICK_PX = 8.0          # a click further than this from every line selects nothing
 MISSING_Y = -0.1       # where a trial without a value for an axis crosses it
@@ -78,6 +79,7 @@ class ParallelCoordinates(TrialDataView, QWidget):
         self._brushes: dict[str, tuple[float, float]] = {}  # axis name -> (lo, hi) in [0, 1]
         self._brush_items: dict[str, QGraphicsRectItem] = {}
         self._shown = np.zeros(0, dtype=bool)
+        self.colour_bar_ticks: list[tuple[float, str]] = []  # (metric value, label) on the colour bar
 
         self.view = pg.GraphicsLayoutWidget()
         self.view.setObjectName("parallelCoordinatesView")
@@ -189,8 +191,11 @@ class ParallelCoordinates(TrialDataView, QWidget):
 
     def _update_status(self) -> None:
         trials = self._trials
-        n_bad = sum(not is_ok(t) for t in trials)
-        extra = f" · {n_bad} failed/pruned (grey)" if n_bad else ""
+        # grey lines: trials still going (no metric yet) and trials that failed or were pruned
+        n_going = sum(t.get("status") in UNFINISHED for t in trials)
+        n_bad = sum(not is_ok(t) and t.get("status") not in UNFINISHED for t in trials)
+        extra = f" · {n_going} running (grey until done)" if n_going else ""
+        extra += f" · {n_bad} failed/pruned (grey)" if n_bad else ""
         if self._brushes:
             extra += f" · {int(self._shown.sum())} inside the brushed ranges (click an axis to clear)"
         self.status.setText(f"{len(trials)} trials{extra} · click a line to select it, "
@@ -255,7 +260,10 @@ class ParallelCoordinates(TrialDataView, QWidget):
         self.bar.setColorMap(self._metric_scale.colormap_for_bar(self._cmap))
         lo, hi = self._metric_scale.lo, self._metric_scale.hi
         self.bar.setLevels((lo, hi if hi > lo else lo + 1e-12))
-        self.bar.setLabel("right", self._metric)
+        better = "higher" if self._direction == "maximize" else "lower"
+        self.bar.setLabel("right", f"colour: {self._metric} ({better} is better)")
+        self.colour_bar_ticks = value_ticks(lo, hi) if hi > lo else [(lo, fmt_value(lo))]
+        self.bar.getAxis("right").setTicks([self.colour_bar_ticks, []])
         self.bar.setVisible(bool(finite.any()))
         self._draw_lines()
 

@@ -60,7 +60,7 @@ def _category_key(v: Any) -> str:
     return repr(v)
 
 
-def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     if hi <= lo:
         return [lo]
     raw = (hi - lo) / max(n - 1, 1)
@@ -75,15 +75,39 @@ def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return ticks
 
 
-def fmt_value(v: Any) -> str:
+def fmt_value(v: Any, digits: int = 4) -> str:
+    """A parameter or metric value as a person reads it: `digits` significant digits, powers of
+    ten only for very large or very small numbers."""
     if isinstance(v, bool) or not is_number(v):
         return str(v)
     v = float(v)
     if v == 0:
         return "0"
     if abs(v) >= 1e5 or abs(v) < 1e-3:
-        return f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e")
-    return f"{v:.4g}"
+        return f"{v:.{max(digits - 4, 0)}e}".replace("e-0", "e-").replace("e+0", "e")
+    return f"{v:.{digits}g}"
+
+
+def distinct_labels(values: Sequence[float]) -> list[str]:
+    """Tick labels with as many digits as it takes to tell them apart (four at least): ticks
+    0.00005 apart near 1.386 read 1.3862, 1.38625, ..., not "1.386" several times."""
+    labels = [fmt_value(v) for v in values]
+    for digits in range(5, 10):
+        if len(set(labels)) == len(labels):
+            break
+        labels = [fmt_value(v, digits) for v in values]
+    return labels
+
+
+def value_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
+    """(value, label) ticks over [lo, hi] at round steps, every label different (a colour bar's)."""
+    values = nice_ticks(lo, hi)
+    return _unique(list(zip(values, distinct_labels(values))))
+
+
+def _unique(ticks: list[tuple[float, str]]) -> list[tuple[float, str]]:
+    seen: set[str] = set()
+    return [(p, t) for p, t in ticks if not (t in seen or seen.add(t))]
 
 
 class ScaledAxis:
@@ -165,9 +189,9 @@ class ScaledAxis:
             if len(values) < 2:
                 values = [self.lo, self.hi]
         else:
-            values = _nice_ticks(self.lo, self.hi)
+            values = nice_ticks(self.lo, self.hi)
         pos = self._t(np.asarray(values, dtype=float))
-        return [(float(p), fmt_value(v)) for p, v in zip(pos, values)]
+        return _unique([(float(p), label) for p, label in zip(pos, distinct_labels(values))])
 
 
 def metric_colormap(dark: bool) -> pg.ColorMap:

@@ -145,7 +145,7 @@ class SweepPanel(QWidget):
             store_path = default_store_path()
         self.store_path = str(store_path)
         self.storage = default_storage(self.store_path)
-        self.spec_source: Callable[[], tuple[ExperimentSpec, Any]] | None = None
+        self._spec_source: Callable[[], tuple[ExperimentSpec, Any]] | None = None
         self.runner = runner or SweepRunner(self)
         if self.runner.parent() is None:
             self.runner.setParent(self)
@@ -618,6 +618,16 @@ class SweepPanel(QWidget):
         self.pause_button.setText("Resume" if running and self.runner.paused else "Pause")
         self.stop_button.setEnabled(running and not stopping)
         self.best_button.setEnabled(self.best_trial() is not None and self._base_spec is not None)
+
+    @property
+    def spec_source(self) -> Callable[[], tuple[ExperimentSpec, Any]] | None:
+        """Where "New sweep…" reads the spec to sweep (the editor's); None: the button is off."""
+        return self._spec_source
+
+    @spec_source.setter
+    def spec_source(self, source: Callable[[], tuple[ExperimentSpec, Any]] | None) -> None:
+        self._spec_source = source
+        self._update_buttons()  # "New sweep…" is the first thing to do on an empty page
 
     # ==== selection ======================================================================================
     def _table_selection_changed(self, *_args) -> None:
