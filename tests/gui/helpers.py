@@ -34,6 +34,26 @@ def answer_modal(qtbot, button_name: str, seen: list | None = None, delay_ms: in
     QTimer.singleShot(delay_ms, click)
 
 
+def on_next_modal(act, delay_ms: int = 30) -> list:
+    """Call `act(box)` on the next modal window once it shows (call it before the action that
+    opens the box: its exec() blocks the test); returns the list of boxes seen, filled then."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    seen: list = []
+
+    def check():
+        box = QApplication.activeModalWidget()
+        if box is None:
+            QTimer.singleShot(delay_ms, check)
+            return
+        seen.append(box)
+        act(box)
+
+    QTimer.singleShot(delay_ms, check)
+    return seen
+
+
 def choose(qtbot, combo, text: str) -> None:
     """Pick `text` in a combo box with the keyboard (popups cannot open offscreen)."""
     from PySide6.QtCore import Qt

@@ -7,10 +7,10 @@ from __future__ import annotations
 import os
 
 import pytest
-from PySide6.QtCore import QTimer, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from helpers import answer_modal, choose, save_screenshot, wait_ready
+from helpers import answer_modal, choose, on_next_modal, save_screenshot, wait_ready
 from runs_support import add_run, bulk_copies, cell, click_header, click_row
 from workbench.core.runs import RunStore
 from workbench.gui.panels.runs_panel import RunsPanel
@@ -170,18 +170,11 @@ def test_k_seeds_make_a_group_with_bands_and_a_noise_sentence(qtbot, make_window
     wait_ready(qtbot, session)
 
     def run_three():
-        dialog_seen = []
-
-        def fill():
-            box = QApplication.activeModalWidget()
-            if box is None:
-                QTimer.singleShot(30, fill)
-                return
-            dialog_seen.append(box)
+        def fill(box):
             box.count.setValue(3)
             qtbot.mouseClick(box.findChild(type(panel.seeds_button), "okButton"), Qt.MouseButton.LeftButton)
 
-        QTimer.singleShot(30, fill)
+        dialog_seen = on_next_modal(fill)
         qtbot.mouseClick(panel.seeds_button, Qt.MouseButton.LeftButton)
         assert dialog_seen
         qtbot.waitUntil(lambda: not panel.repeats.active, timeout=30000)

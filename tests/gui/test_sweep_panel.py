@@ -17,7 +17,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
-from helpers import choose
+from helpers import choose, on_next_modal
 from workbench.gui.sweep import SweepDialog, SweepPanel, SweepRunner
 
 FAKE = str(Path(__file__).resolve().parents[1] / "core" / "sweep_fake_trainer.py") + ":train"
@@ -311,23 +311,11 @@ def test_pause_stop_and_a_sweep_that_cannot_start(qtbot, fake_spec, make_panel):
 def test_new_sweep_is_the_first_action_on_an_empty_sweeps_page(qtbot, make_window):
     """On a fresh window the Sweeps page is empty and "New sweep…" is enabled; clicking it opens
     the sweep dialog on the editor's experiment."""
-    from PySide6.QtCore import QTimer
-
     window = make_window()
     window.show_page("sweeps")
     panel = window.sweep_panel
     assert panel.new_button.isVisible() and panel.new_button.isEnabled()
-    seen = []
-
-    def close_dialog():
-        dialog = QApplication.activeModalWidget()
-        if dialog is None:
-            QTimer.singleShot(20, close_dialog)
-            return
-        seen.append(dialog)
-        dialog.reject()
-
-    QTimer.singleShot(20, close_dialog)
+    seen = on_next_modal(lambda dialog: dialog.reject())
     qtbot.mouseClick(panel.new_button, Qt.MouseButton.LeftButton)
     assert len(seen) == 1 and isinstance(seen[0], SweepDialog)
     assert not panel.running
