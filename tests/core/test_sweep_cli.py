@@ -57,7 +57,7 @@ def test_human_output_has_a_table_sorted_by_metric(tmp_path, capsys):
     assert code == 0 and "maximize val_accuracy" in out
     table = out[out.index("trial  status"):].splitlines()[2:5]
     assert [row.split()[3] for row in table] == ["0.01", "0.02", "0.05"]  # best (highest accuracy) first
-    assert "Best: trial 0 val_accuracy=" in out
+    assert "Best: trial 1 val_accuracy=" in out  # people count from 1 (--json keeps Optuna's 0)
 
 
 @pytest.mark.parametrize("space, message", [

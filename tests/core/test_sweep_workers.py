@@ -44,7 +44,7 @@ def test_a_trial_is_recorded_like_any_run(tmp_path):
     assert done.status == "stopped" and done.run_id is not None
     store = RunStore(store_path)
     run = store.get_run(done.run_id)
-    assert (run.status, run.sweep_id, run.name, run.tags) == ("stopped", "rec", "rec #0", ["sweep"])
+    assert (run.status, run.sweep_id, run.name, run.tags) == ("stopped", "rec", "rec #1", ["sweep"])
     assert (run.task, run.device) == ("classification", "cpu") and run.total_params == 2 * 8 + 8 + 8 * 2 + 2
     assert run.pid != os.getpid()  # recorded by the worker process that trained it
     assert run.run_dir == str(tmp_path / "runs" / str(run.id))  # one folder rule for every run

@@ -199,7 +199,7 @@ def test_sweep_by_clicking_runs_links_and_reopens(qtbot, fake_spec, make_panel):
     assert len(panel.curves.overlays) == 6
     # sorting by the metric puts the best first
     panel.table.sortByColumn(panel.model.metric_column, Qt.SortOrder.AscendingOrder)
-    assert panel.proxy.index(0, 0).data().endswith(str(best["id"]))
+    assert panel.proxy.index(0, 0).data().endswith(str(best["id"] + 1))  # numbered from 1 as people count
     assert panel.proxy.index(0, 0).data().startswith("★")
     shot(panel, "finished")
     for view, name in ((panel.scatter, "scatter"), (panel.importance, "importance")):
@@ -222,7 +222,7 @@ def test_sweep_by_clicking_runs_links_and_reopens(qtbot, fake_spec, make_panel):
     shot(panel, "picked_line")
     panel.tabs.setCurrentWidget(panel.curves)
     overlays = panel.curves.overlays
-    assert overlays[-1].label == f"#{picked['id']}"  # drawn on top
+    assert overlays[-1].label == f"#{picked['id'] + 1}"  # drawn on top; numbered from 1 as people count
     assert overlays[-1].color.alpha() == 255
     assert all(o.color.alpha() < 100 for o in overlays[:-1])  # the others fade
     shot(panel, "picked_curve")
@@ -319,3 +319,29 @@ def test_new_sweep_is_the_first_action_on_an_empty_sweeps_page(qtbot, make_windo
     qtbot.mouseClick(panel.new_button, Qt.MouseButton.LeftButton)
     assert len(seen) == 1 and isinstance(seen[0], SweepDialog)
     assert not panel.running
+
+
+def test_trials_are_numbered_from_one_and_a_sweep_at_chance_level_is_called_so(qtbot, make_panel):
+    """Trials as the runner reports them (Optuna numbers 0, 1, 2): the table, the status line
+    and the curves count from 1; when every finished trial is no better than always guessing the
+    most common class, the status says so."""
+    from workbench.core.sweep import TrialFinished, TrialStarted
+
+    panel = make_panel()
+    chance = {"val_loss": 1.3863, "val_accuracy": 0.25, "val_baseline_accuracy": 0.27}
+    events = []
+    for n, lr in enumerate((0.01, 0.02, 0.03)):
+        events += [TrialStarted(n, 100 + n, {LR: lr}),
+                   TrialFinished(n, "complete", 1.3863 + 0.0001 * n, chance, None, {LR: lr})]
+    panel.runner.events.emit(events[:2])
+    assert panel.chance_warning() == ""  # one trial is no pattern
+    panel.runner.events.emit(events[2:])
+    status = panel.status.text()
+    assert "(trial 1)" in status and "trial 0" not in status
+    assert "All 3 finished trials are at chance level" in status and "Check" in status
+    shown = [panel.table.model().index(row, 0).data() for row in range(3)]
+    assert sorted(shown) == ["2", "3", "★ 1"]
+    # a trial that learns something lifts the warning
+    panel.runner.events.emit([TrialStarted(3, 103, {LR: 0.04}),
+                              TrialFinished(3, "complete", 0.9, {**chance, "val_accuracy": 0.8}, None, {LR: 0.04})])
+    assert panel.chance_warning() == "" and "chance level" not in panel.status.text()

@@ -83,6 +83,7 @@ def _consume(events: Iterator, args: argparse.Namespace, control) -> int:
         TrialFinished,
         TrialStarted,
         json_line,
+        trial_label,
     )
 
     as_json = args.json
@@ -105,7 +106,7 @@ def _consume(events: Iterator, args: argparse.Namespace, control) -> int:
                                   "(spread evenly over the grid)\n")
                     log.flush()
                 elif isinstance(ev, TrialStarted) and not as_json:
-                    log.write(f"  trial {ev.trial:>3} started   {_params_text(ev.params)}\n")
+                    log.write(f"  trial {trial_label(ev.trial):>3} started   {_params_text(ev.params)}\n")
                     log.flush()
                 elif isinstance(ev, (TrialFinished, TrialFailed)):
                     line = json_line(ev)
@@ -113,11 +114,11 @@ def _consume(events: Iterator, args: argparse.Namespace, control) -> int:
                     if as_json:
                         emit_json(line, out)
                     if isinstance(ev, TrialFailed):
-                        log.write(f"  trial {ev.trial:>3} FAILED    {_params_text(ev.params)}: {ev.message}\n")
+                        log.write(f"  trial {trial_label(ev.trial):>3} FAILED    {_params_text(ev.params)}: {ev.message}\n")
                     else:
                         val = f"{metric}={_fmt(ev.value)}" if ev.value is not None else ""
                         runs = f"run {ev.run_id}" if ev.run_id is not None else ""
-                        log.write(f"  trial {ev.trial:>3} {ev.status:<9} {val:<18} {_params_text(ev.params)}"
+                        log.write(f"  trial {trial_label(ev.trial):>3} {ev.status:<9} {val:<18} {_params_text(ev.params)}"
                                   f"  ({ev.duration:.1f} s{', ' + runs if runs else ''})\n")
                     log.flush()
                 elif isinstance(ev, SweepFinished):
@@ -142,7 +143,7 @@ def _consume(events: Iterator, args: argparse.Namespace, control) -> int:
 
 
 def _print_table(rows: list[dict[str, Any]], metric: str, final, out: TextIO) -> None:
-    from workbench.core.sweep import resolve_direction
+    from workbench.core.sweep import resolve_direction, trial_label
 
     maximize = final.best is not None and resolve_direction(metric) == "maximize"
     done = [r for r in rows if r.get("value") is not None and r["status"] == "complete"]
@@ -154,7 +155,7 @@ def _print_table(rows: list[dict[str, Any]], metric: str, final, out: TextIO) ->
     header = ["trial", "status", metric, *[_short(k) for k in keys], "run"]
     table = [header]
     for r in done + rest:
-        table.append([str(r["trial"]), r["status"], _fmt(r["value"]) if r.get("value") is not None else "-",
+        table.append([trial_label(r["trial"]), r["status"], _fmt(r["value"]) if r.get("value") is not None else "-",
                       *[_fmt(r["params"][k]) if k in r.get("params", {}) else "-" for k in keys],
                       str(r.get("run_id") or (r.get("run_ids") or ["-"])[0])])
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
@@ -166,7 +167,7 @@ def _print_table(rows: list[dict[str, Any]], metric: str, final, out: TextIO) ->
             out.write("  " + "  ".join("-" * w for w in widths) + "\n")
     if final.best:
         b = final.best
-        out.write(f"Best: trial {b['trial']} {metric}={_fmt(b['value'])} {_params_text(b['params'])}"
+        out.write(f"Best: trial {trial_label(b['trial'])} {metric}={_fmt(b['value'])} {_params_text(b['params'])}"
                   + (f" (run {b['run_id']})" if b.get("run_id") is not None else "") + "\n")
     out.flush()
 

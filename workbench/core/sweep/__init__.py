@@ -12,6 +12,7 @@ from workbench.core.sweep.distributions import (
 )
 from workbench.core.sweep.events import (
     SweepEvent,
+    trial_label,
     SweepFinished,
     SweepStarted,
     TrialEpoch,
@@ -57,7 +58,7 @@ __all__ = [
     "apply_params", "is_applicable", "sample_params",
     "ALLOWED_FORMS", "DEFAULT_GRID_POINTS", "Distribution", "SpaceError", "parse_distribution",
     "SweepEvent", "SweepStarted", "TrialStarted", "TrialEpoch", "TrialFinished", "TrialFailed",
-    "SweepFinished", "json_line",
+    "SweepFinished", "json_line", "trial_label",
     "expand_grid", "spread", "Importance", "ImportanceError", "estimate_importance", "load_importance_evaluator",
     "param_importance",
     "SweepControl", "run_sweep", "continue_sweep", "join_sweep",

@@ -8,6 +8,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+def trial_label(number: int) -> str:
+    """The number a person reads for a trial: counted from 1. Optuna counts from 0, and that is
+    what is stored and what --json gives; only what people read is shifted."""
+    return str(int(number) + 1)
+
+
 @dataclass(frozen=True)
 class SweepEvent:
     def to_dict(self) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from workbench.core.sweep.events import (
     TrialFinished,
     TrialStarted,
     json_line,
+    trial_label,
 )
 from workbench.core.execution import DEFAULT_TRAIN, Job, WorkerPool, WorkerStartError, default_parallel
 from workbench.core.training import EpochEnd, RunRecorded, TerminalEvent
@@ -304,7 +305,7 @@ def _drive(study: Any, url: str, spec: ExperimentSpec, space: SearchSpace, setti
                     run_spec = run_spec.with_values({"train.seed": pt.spec.train.seed + repeat})
                 suffix = f" seed {repeat + 1}/{settings.repeats}" if settings.repeats > 1 else ""
                 job = Job(next_job, run_spec.to_dict(), base_dir=settings.base_dir, store_path=store_path,
-                          name=f"{study_name} #{pt.number}{suffix}", sweep_id=study_name, tags=("sweep",),
+                          name=f"{study_name} #{trial_label(pt.number)}{suffix}", sweep_id=study_name, tags=("sweep",),
                           train_target=train_target)
                 next_job += 1
                 jobs[job.job_id] = (pt, repeat)

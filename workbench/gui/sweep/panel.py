@@ -19,11 +19,12 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHB
                                QPushButton, QSpinBox, QSplitter, QTableView, QTableWidget, QTableWidgetItem,
                                QTabWidget, QVBoxLayout, QWidget)
 
+from workbench.core.catalog import baseline_note
 from workbench.core.spec import ExperimentSpec, SpecError
 from workbench.core.sweep import (SweepFinished, SweepStarted, TrialEpoch, TrialFailed, TrialFinished, TrialStarted,
                                   default_storage, list_sweeps, resolve_direction)
 from workbench.core.execution import default_parallel
-from workbench.core.sweep import apply_params, best_of
+from workbench.core.sweep import apply_params, best_of, trial_label
 from workbench.gui.plots.importance import ImportanceChart
 from workbench.gui.plots.live_curves import LiveCurves
 from workbench.gui.plots.palette import PlotColors
@@ -564,7 +565,7 @@ class SweepPanel(QWidget):
         selected = self.selection.selected_ids
         order = sorted((tid for tid in self._trials if self._trials[tid]["curve"]),
                        key=lambda tid: (tid in selected, tid))  # selected drawn last, on top
-        self.curves.show_runs([(f"#{tid}", self._trials[tid]["curve"], colors[tid]) for tid in order])
+        self.curves.show_runs([(f"#{trial_label(tid)}", self._trials[tid]["curve"], colors[tid]) for tid in order])
 
     def _draw_views(self) -> None:
         trials = [{"id": t["id"], "params": t["params"], "value": t["value"], "status": t["status"]}
@@ -597,8 +598,11 @@ class SweepPanel(QWidget):
             parts.append(", ".join(done))
         best = self.best_trial()
         if best is not None:
-            parts.append(f"best {self._metric} {fmt_metric(best['value'])} (trial {best['id']})")
+            parts.append(f"best {self._metric} {fmt_metric(best['value'])} (trial {trial_label(best['id'])})")
         text = " · ".join(parts)
+        chance = self.chance_warning()
+        if chance:
+            text += f"<br><span style='color:#e65100'>⚠ {chance}</span>"
         if self._message:
             color = "#c62828" if self._sweep_state == "failed" else "palette(text)"
             text = f"{text}<br><span style='color:{color}'>{self._message}</span>" if text else \
@@ -606,6 +610,16 @@ class SweepPanel(QWidget):
         if text:
             self.status.setText(text)
         self._update_buttons()
+
+    def chance_warning(self) -> str:
+        """What to say when every finished trial (two at least) scored no better than always
+        guessing the most common class; '' otherwise."""
+        done = [t for t in self._trials.values() if t["status"] == "complete"]
+        if len(done) < 2 or not all(baseline_note(t.get("metrics") or {}) for t in done):
+            return ""
+        return (f"All {len(done)} finished trials are at chance level: no better than always guessing the most "
+                "common class, so none of these settings learns anything. Check the experiment first (Check and "
+                "Find LR beside Train), or widen the ranges.")
 
     def _update_buttons(self) -> None:
         running = self.running

@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from workbench.core.sweep import trial_label
 from workbench.gui.plots.trial_axes import fmt_value
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -124,7 +125,8 @@ class TrialTableModel(QAbstractTableModel):
         """(text, sort key) of one cell."""
         n_params = len(self._params)
         if col == 0:
-            return (f"★ {t['id']}" if t["id"] == self._best else str(t["id"])), t["id"]
+            shown = trial_label(t["id"])  # from 1, as people count (the stored id from 0 sorts)
+            return (f"★ {shown}" if t["id"] == self._best else shown), t["id"]
         if col == 1:
             return STATUS_TEXT.get(t["status"], t["status"]), t["status"]
         if col < 2 + n_params:
@@ -158,7 +160,7 @@ class TrialTableModel(QAbstractTableModel):
             return t["id"]
         if role == Qt.ItemDataRole.ToolTipRole:
             if t.get("message"):
-                return f"Trial {t['id']} {t['status']}: {t['message']}"
+                return f"Trial {trial_label(t['id'])} {t['status']}: {t['message']}"
             if t["status"] == "running" and col == self.metric_column:
                 return "latest epoch's value (the trial is still running)"
             return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
+from workbench.core.sweep import trial_label
 from workbench.gui.widgets.spec_diff import SpecDiffView
 
 
@@ -16,11 +17,11 @@ class UseBestDialog(QDialog):
         value = trial.get("value")
         shown = f" ({metric} {value:.4g})" if isinstance(value, (int, float)) else ""
         self.diff = SpecDiffView()
-        self.diff.set_specs(current, best, "Now", f"Trial #{trial.get('number', trial.get('id'))}")
+        self.diff.set_specs(current, best, "Now", f"Trial #{trial_label(trial.get('number', trial.get('id')))}")
         self.diff.only_differences.setChecked(True)
         n = len(self.diff.differing_paths())
         what = (f"These {n} settings change" if n != 1 else "This setting changes") if n else "Nothing changes"
-        self.intro = QLabel(f"The best trial is #{trial.get('number', trial.get('id'))}{shown}. {what}; "
+        self.intro = QLabel(f"The best trial is #{trial_label(trial.get('number', trial.get('id')))}{shown}. {what}; "
                             "Edit ▸ Undo brings yours back.")
         self.intro.setWordWrap(True)
         buttons = QDialogButtonBox()
