@@ -35,8 +35,8 @@ from workbench.gui.runs.table_model import (COL, RUN_ID, RunFilterProxy, RunTabl
                                             sorted_records)
 from workbench.gui.session import Session
 
-WIDTHS = {"#": 44, "Name": 150, "Date": 124, "Status": 72, "Dataset": 70, "Model": 140, "Optimizer": 72,
-          "LR": 56, "Batch": 46, "Epochs": 54, "Best val": 104, "Test": 104, "Duration": 60, "Device": 48,
+WIDTHS = {"#": 44, "Name": 150, "Date": 92, "Status": 72, "Dataset": 70, "Model": 140, "Optimizer": 72,
+          "LR": 62, "Batch": 46, "Epochs": 54, "Best val": 84, "Test": 84, "Duration": 60, "Device": 48,
           "Parent": 50}
 GROW = {"Name": 0.3, "Model": 0.25, "Dataset": 0.1, "LR": 0.05, "Best val": 0.1, "Test": 0.1}  # where a wide table's spare room goes
 LIVE_REFRESH_MS = 2000

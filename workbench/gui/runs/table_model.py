@@ -5,6 +5,7 @@ proxy that only filters (by a core.experiments.RunFilter and the soft-deleted id
 from __future__ import annotations
 
 import math
+import time
 from datetime import datetime
 from typing import Any, Callable, Sequence
 
@@ -34,11 +35,28 @@ def duration_text(seconds: float | None) -> str:
 
 
 def metric_text(metric: str, value: float | None) -> str:
+    """A metric as a table cell: short name and value ("acc 97.8%", "acc 100%", "r2 0.9871")."""
     if value is None:
         return ""
     name = metric.removeprefix("val_").removeprefix("test_")
-    text = f"{value:.1%}" if name == "accuracy" else f"{value:.4g}"
+    text = f"{value:.1%}".replace("100.0%", "100%") if name == "accuracy" else f"{value:.4g}"
+    name = SHORT_METRIC_NAMES.get(name, name)
     return f"{name} {text}" if name else text
+
+
+SHORT_METRIC_NAMES = {"accuracy": "acc"}  # the header says which split; the cell must fit at 1366 px
+
+
+def date_text(created: float, now: float | None = None) -> str:
+    """When a run started, as short as is unambiguous: "14:05" today, "Dec 02 14:05" this year,
+    "2025-11-30" before."""
+    when = datetime.fromtimestamp(created)
+    today = datetime.fromtimestamp(time.time() if now is None else now)
+    if when.date() == today.date():
+        return when.strftime("%H:%M")
+    if when.year == today.year:
+        return when.strftime("%b %d %H:%M")
+    return when.strftime("%Y-%m-%d")
 
 
 def _test(r) -> tuple[str, float] | None:
@@ -57,7 +75,7 @@ COLUMNS: list[Column] = [
     ("#", lambda r: str(r.id), lambda r: r.id),
     ("Name", lambda r: ("↳ " if r.parent_id is not None else "") + (r.name or f"run {r.id}"),
      lambda r: (r.name or "").lower()),
-    ("Date", lambda r: datetime.fromtimestamp(r.created).strftime("%Y-%m-%d %H:%M"), lambda r: r.created),
+    ("Date", lambda r: date_text(r.created), lambda r: r.created),
     ("Status", lambda r: r.status, lambda r: r.status),
     ("Dataset", lambda r: data_short_name(r.dataset), lambda r: r.dataset),
     ("Model", lambda r: r.model_summary, lambda r: r.model_summary),
@@ -210,6 +228,10 @@ class RunTableModel(QAbstractTableModel):
                 return baseline_note(r.metrics)
             if col == COL["Dataset"]:
                 return r.dataset
+            if col == COL["Date"]:
+                return datetime.fromtimestamp(r.created).strftime("%Y-%m-%d %H:%M:%S")
+            if col in (COL["Name"], COL["Model"]):  # clipped first in a narrow window
+                return COLUMNS[col][1](r)
             if col == COL["Parent"] and r.parent_id is not None:
                 return f"Continues run #{r.parent_id} from its checkpoint"
             if r.message:
@@ -329,4 +351,4 @@ class RunFilterProxy(QSortFilterProxyModel):
 
 
 __all__ = ["COL", "COLUMNS", "HEADERS", "RUN_ID", "RunFilterProxy", "RunTableModel", "STATUS_COLORS",
-           "duration_text", "metric_text", "plan_update", "sorted_records"]
+           "date_text", "duration_text", "metric_text", "plan_update", "sorted_records"]
