@@ -133,6 +133,28 @@ def test_health_view_strips_curve_and_alerts(qtbot):
     assert not any(line in plot.items for line in view.alert_lines for plot in (view.norms, view.losses))
 
 
+def test_empty_health_view_shows_a_message_not_empty_axes_and_plain_numbers(qtbot):
+    """Before any run: a message where the plots will be (no axes with made-up ranges under it);
+    with samples, the plots, their step axis in plain numbers (no "(x0.001)", no "-0")."""
+    from workbench.gui.diagnostics.health_view import HealthView
+
+    view = HealthView()
+    qtbot.addWidget(view)
+    view.resize(900, 400)
+    view.show()
+    view.redraw()
+    assert view.plots_or_empty.currentWidget() is view.empty and view.empty.isVisible()
+    assert not view.glw.isVisible() and "Train" in view.empty.text()
+    view.handle_events([_started(), *(_sample(s) for s in range(1, 5))])
+    view.redraw()
+    assert view.plots_or_empty.currentWidget() is view.glw
+    for plot in (view.strips, view.norms, view.losses):
+        axis = plot.getAxis("bottom")
+        assert not axis.autoSIPrefix and axis.tickStrings([-0.0, 0.0005, 2.0], 1.0, 0.0005) == ["0", "0.0005", "2"]
+    view.handle_events([_started()])
+    assert view.plots_or_empty.currentWidget() is view.empty
+
+
 def test_live_run_fills_the_health_dock_and_a_past_run_shows_its_stored_health(qtbot, make_window):
     window = make_window()
     wait_ready(qtbot, window.session)
@@ -143,6 +165,9 @@ def test_live_run_fills_the_health_dock_and_a_past_run_shows_its_stored_health(q
     qtbot.waitUntil(lambda: any(isinstance(e, RunFinished) for e in events), timeout=30_000)
     qtbot.waitUntil(lambda: window.session.state == "idle", timeout=10_000)
     live = len(window.health_view.samples)
+    window.health_view.redraw()
+    title = window.health_view.title.text()  # the run has ended: not "Live" any more
+    assert not title.startswith("Live") and "(finished) · " in title, title
     assert "diagnose" in window.pages.keys() and "race" in window.pages.keys()
     assert live >= 10 and window.health_view.samples[0].layers == ["1 Linear", "2 Tanh", "3 Linear"]
     window.health_view.reset("")

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -18,12 +18,14 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from workbench.core.training import EpochEnd, HealthAlert, HealthSample, RunStarted
+from workbench.core.training import EpochEnd, HealthAlert, HealthSample, RunStarted, TerminalEvent
 from workbench.gui.plots.palette import PlotColors, style_axes
+from workbench.gui.plots.readable_axis import PlainAxis
 from workbench.gui.wording import for_the_app
 
 STATS = {  # key -> (words, log10 scale, where it applies)
@@ -35,6 +37,9 @@ STATS = {  # key -> (words, log10 scale, where it applies)
 }
 COLUMNS = 400  # strips are resampled onto this many columns across the steps
 REDRAW_MS = 250
+ENDED = {"RunFinished": "finished", "RunStopped": "stopped", "RunFailed": "failed"}
+EMPTY_TEXT = ("Nothing to show yet. Train, and each layer's gradients, updates and units appear here as the run "
+              "goes; or select a past run on the Runs page.")
 
 
 class HealthView(QWidget):
@@ -51,6 +56,7 @@ class HealthView(QWidget):
         self.layers: list[str] = []
         self._dirty = False
         self._head = ""
+        self._run_name = "the run"
 
         self.stat = QComboBox(objectName="healthStat")
         for key, (words, _log, where) in STATS.items():
@@ -67,7 +73,9 @@ class HealthView(QWidget):
         top.addWidget(self.title, 1)
 
         self.glw = pg.GraphicsLayoutWidget()
-        self.strips = self.glw.addPlot(row=0, col=0)
+        # one number formatter on every axis: plain numbers, no "(x0.001)", no "-0"
+        self.strips = self.glw.addPlot(row=0, col=0, axisItems={"bottom": PlainAxis("bottom"),
+                                                                "top": PlainAxis("top")})
         self.image = pg.ImageItem(axisOrder="row-major")
         self.strips.addItem(self.image)
         self.strips.setMenuEnabled(False)
@@ -75,13 +83,16 @@ class HealthView(QWidget):
         self.strips.invertY(True)
         self.colorbar = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), interactive=False, width=12)
         self.colorbar.setImageItem(self.image, insert_in=self.strips)
-        self.norms = self.glw.addPlot(row=1, col=0, axisItems={"left": DecadeAxis("left")})
+        self.colorbar.getAxis("right").enableAutoSIPrefix(False)
+        self.norms = self.glw.addPlot(row=1, col=0, axisItems={"left": DecadeAxis("left"),
+                                                               "bottom": PlainAxis("bottom")})
         self.norms.setLogMode(x=False, y=True)
         self.norms.setLabel("left", "total ‖g‖")
         self.norms.setXLink(self.strips)
         self.norms.setMenuEnabled(False)
         self.norms.getAxis("left").enableAutoSIPrefix(False)
-        self.losses = self.glw.addPlot(row=2, col=0)
+        self.losses = self.glw.addPlot(row=2, col=0, axisItems={"left": PlainAxis("left"),
+                                                                "bottom": PlainAxis("bottom")})
         self.losses.setLabel("left", "loss")
         self.losses.setLabel("bottom", "step")
         self.losses.setXLink(self.strips)
@@ -108,7 +119,15 @@ class HealthView(QWidget):
         self.alert_list.itemDoubleClicked.connect(self._alert_chosen)
         split = QSplitter()
         split.setChildrenCollapsible(False)
-        split.addWidget(self.glw)
+        # before any sample: a message, not empty axes with made-up ranges under it
+        self.empty = QLabel(EMPTY_TEXT, objectName="healthEmpty")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setMargin(24)
+        self.plots_or_empty = QStackedWidget()
+        self.plots_or_empty.addWidget(self.empty)
+        self.plots_or_empty.addWidget(self.glw)
+        split.addWidget(self.plots_or_empty)
         split.addWidget(self.alert_list)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
@@ -135,7 +154,12 @@ class HealthView(QWidget):
                 self.epochs.append(epoch_point(event.step, event.logs))
                 self._request()
             elif isinstance(event, RunStarted):
-                self.reset(f"Live: {event.name}" if event.name else "Live run")
+                self._run_name = event.name or "the run"
+                self.reset(f"Live: {self._run_name}")
+            elif isinstance(event, TerminalEvent):  # no longer live
+                self._head = f"{self._run_name} ({ENDED.get(type(event).__name__, 'ended')})"
+                self.title.setText(self._head)
+                self._request()
 
     def show_stored(self, title: str, samples: list[HealthSample], alerts: list[HealthAlert],
                     epochs: list[dict] = ()) -> None:
@@ -166,6 +190,7 @@ class HealthView(QWidget):
         self.image.clear()
         for curve in (self.norm_curve, self.train_curve, self.val_curve):
             curve.setData([], [])
+        self.plots_or_empty.setCurrentWidget(self.empty)
 
     def _show_empty_alerts(self) -> None:
         item = QListWidgetItem("No alerts: gradients, updates and units look healthy so far.")
@@ -236,6 +261,7 @@ class HealthView(QWidget):
     def redraw(self) -> None:
         """Draw the strips, the gradient-norm curve and the loss from what was received."""
         self._dirty = False
+        self.plots_or_empty.setCurrentWidget(self.glw if self.samples or self.epochs else self.empty)
         matrix, names, grid = self.strip_matrix()
         self.layers = names
         key = self.stat_key()
@@ -287,7 +313,7 @@ class HealthView(QWidget):
             self._apply_colors()
 
 
-class DecadeAxis(pg.AxisItem):
+class DecadeAxis(PlainAxis):
     """A log axis with ticks at 1, 2 and 5 times each power of ten (or decades only, when it spans
     several): at a strip's height pyqtgraph's every-integer minor labels (0.02, 0.03, ... 0.9)
     print over each other."""

@@ -19,7 +19,21 @@ from PySide6.QtGui import QFontMetricsF
 LABEL_GAP = 2.2  # a label's height times this is the least room between two labels
 
 
-class ReadableAxis(pg.AxisItem):
+class PlainAxis(pg.AxisItem):
+    """An axis that writes its ticks as a person would (`tick_text`: "0.0003", "250", never "-0")
+    and never scales them into a "(x0.001)" label."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.enableAutoSIPrefix(False)
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph name)
+        if self.logMode:
+            return [tick_text(10.0 ** (v * scale)) for v in values]
+        return [tick_text(v * scale, spacing * scale if spacing else None) for v in values]
+
+
+class ReadableAxis(PlainAxis):
     """A left/right axis with one level of labelled ticks that fits its length.
 
     `clear_bottom`: for a panel stacked above another, no label within half a label's height of
@@ -49,11 +63,6 @@ class ReadableAxis(pg.AxisItem):
             margin = (hi - lo) * (self._label_height() / 2) / size
             values = [v for v in values if v - lo >= margin]
         return [(step, values)]
-
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph name)
-        if self.logMode:
-            return [tick_text(10.0 ** (v * scale)) for v in values]
-        return [tick_text(v * scale, spacing * scale if spacing else None) for v in values]
 
 
 def tick_text(value: float, step: float | None = None) -> str:
