@@ -48,7 +48,7 @@ _NEEDS_TORCH = {
     "state_dict_to_cpu": "checkpoint",
     "DeviceError": "device", "select_device": "device", "device_name": "device",
     "available_devices": "device", "resolve_precision": "device", "cpu_count": "device",
-    "ModelError": "model", "ModelSummary": "model", "LayerInfo": "model", "summarize": "model",
+    "ModelError": "model_summary", "ModelSummary": "model_summary", "LayerInfo": "model_summary", "summarize": "model",
     "check_experiment": "model", "build_model": "model",
     "model_outputs": "evaluation",
     "predicted_classes": "metrics", "confusion_matrix": "metrics",

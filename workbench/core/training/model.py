@@ -25,7 +25,6 @@ exactly like constructing the layers by hand (deterministic under torch.manual_s
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -34,59 +33,17 @@ from torch import nn
 from workbench.core import catalog
 from workbench.core.catalog import LayerContext, ShapeProblem, describe_shape
 from workbench.core.catalog.layer_modules import GRULastStep, LSTMLastStep, Residual
+from workbench.core.training.model_fit import (
+    embedding_problem,
+    empty_problem,
+    loss_task_problem,
+    output_notes,
+    output_problem,
+)
+from workbench.core.training.model_summary import LayerInfo, ModelError, ModelSummary
 
 MAX_PARAMS = 1_000_000_000  # a layer this large is refused with a message instead of exhausting memory
 SUMMARY_REAL_PARAMS = 20_000_000  # summarize() infers shapes of larger layers on the meta device
-
-
-class ModelError(ValueError):
-    """An impossible model. The message names the layer ("Layer 3 (Linear)") and what to change."""
-
-    def __init__(self, message: str, layer_index: int | None = None, layer_type: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.layer_index = layer_index
-        self.layer_type = layer_type
-
-
-@dataclass
-class LayerInfo:
-    index: int                              # 0-based position in its list
-    type: str
-    out_shape: tuple[int, ...]              # per sample; () when not reached (after an error)
-    params: int
-    flops: int                              # per sample forward (see module docstring)
-    error: str | None = None                # the full message, on the first failing layer only
-    in_shape: tuple[int, ...] = ()
-    inner: list["LayerInfo"] = field(default_factory=list)   # Residual's inner layers
-
-
-@dataclass
-class ModelSummary:
-    layers: list[LayerInfo]
-    total_params: int
-    trainable_params: int
-    total_flops: int                        # per sample forward
-    memory_bytes: int                       # estimate per batch
-    input_shape: tuple[int, ...]
-    output_shape: tuple[int, ...]           # () when a layer failed
-    notes: list[str] = field(default_factory=list)      # e.g. automatic residual projections
-    memory: dict[str, int] = field(default_factory=dict)  # weights, gradients, optimizer, activations
-
-    @property
-    def error(self) -> str | None:
-        return next((info.error for info in self.layers if info.error), None)
-
-    @property
-    def error_index(self) -> int | None:
-        return next((info.index for info in self.layers if info.error), None)
-
-    def rows(self) -> list[dict]:
-        return [
-            {"index": i.index, "type": i.type, "out_shape": list(i.out_shape), "params": i.params,
-             "flops": i.flops, "error": i.error}
-            for i in self.layers
-        ]
 
 
 class _Failure(Exception):
@@ -314,102 +271,11 @@ def _summarize(spec, meta, batch_size, summary_only: bool) -> tuple[ModelSummary
         memory=memory,
     )
     if summary.output_shape:
-        width_error = _output_problem(spec, meta, summary)
+        width_error = output_problem(spec, meta, summary)
         if width_error is not None:
             infos[-1].error = width_error.message
-        summary.notes.extend(_output_notes(spec, layers))
+        summary.notes.extend(output_notes(spec, layers))
     return summary, modules
-
-
-# ---- checks against the loss and task ---------------------------------------------------------
-
-
-def _task_words(meta) -> str:
-    if meta.task == "classification":
-        return f"classification ({len(meta.class_names) or meta.target_width} classes)"
-    w = meta.target_width
-    return f"regression ({w} target{'s' if w != 1 else ''})"
-
-
-def _loss_task_problem(spec, meta) -> ModelError | None:
-    try:
-        entry = catalog.get_entry("loss", spec.loss.type)
-    except KeyError as exc:
-        return ModelError(str(exc.args[0]))
-    if meta.task not in entry.info["tasks"]:
-        return ModelError(f"{entry.name} is for {entry.info['tasks'][0]}; this dataset is {_task_words(meta)}: choose "
-                          f"{catalog.default_loss(meta.task)}")
-    return None
-
-
-def _output_problem(spec, meta, summary: ModelSummary) -> ModelError | None:
-    """The last layer's output must have the width the loss needs (only when the loss fits the task)."""
-    if not summary.layers or _loss_task_problem(spec, meta) is not None:
-        return None
-    entry = catalog.get_entry("loss", spec.loss.type)
-    widths = entry.info["widths"](meta)
-    out = summary.output_shape
-    last = summary.layers[-1]
-    head = f"Layer {last.index + 1} ({last.type}), the last layer,"
-    if meta.task == "classification":
-        n = widths[-1]
-        need = f"one per class ({n})" if widths == [n] else f"1 or one per class ({n})"
-    else:
-        need = f"one per target ({widths[0]})"
-    if len(out) != 1:
-        msg = (f"{head} outputs {describe_shape(out)} per sample but {entry.name} needs a flat vector of {need}; "
-               "add Flatten and then a Linear layer with out_features 'auto' at the end")
-        return ModelError(msg, last.index, last.type)
-    if out[0] in widths:
-        return None
-    fix = (f"set its out_features to 'auto' or {widths[-1]}" if last.type == "Linear"
-           else "add a Linear layer with out_features 'auto' at the end")
-    noun = "value" if out[0] == 1 else "values"
-    return ModelError(f"{head} outputs {out[0]} {noun} but {entry.name} needs {need}; {fix}", last.index, last.type)
-
-
-def _output_notes(spec, layers) -> list[str]:
-    if not layers:
-        return []
-    last = layers[-1].type
-    loss = spec.loss.type
-    if last in ("Softmax", "Sigmoid", "ReLU", "ReLU6") and loss in ("CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss"):
-        return [f"Layer {len(layers)} ({last}) ends the model, but {loss} expects raw scores and applies "
-                f"{'sigmoid' if loss == 'BCEWithLogitsLoss' else 'softmax'} itself; removing it usually trains better"]
-    return []
-
-
-def _embedding_problem(spec, meta) -> ModelError | None:
-    """An Embedding first layer looks up rows by integer id; standardized (or otherwise float)
-    features would be truncated to meaningless or out-of-range ids. The model check sees the
-    spec and the dataset's meta, not the values: it knows standardization and the built-in
-    samples that generate float points."""
-    layers = spec.model.layers
-    if not layers or layers[0].type != "Embedding" or len(tuple(meta.input_shape)) != 1:
-        return None  # other input shapes get the layer's own shape message
-    head = "Layer 1 (Embedding) needs integer token ids in [0, num_embeddings)"
-    if spec.data.standardize:
-        return ModelError(f"{head}; this data has standardized float features. Set data.standardize to false "
-                          "and use integer-coded features, or remove the Embedding layer.", 0, "Embedding")
-    source = spec.data.source
-    if source.startswith("sample:"):
-        try:
-            from workbench.core.data import SAMPLES
-
-            info = SAMPLES.get(source.split(":", 1)[1])
-        except Exception:  # noqa: BLE001 - the check is a courtesy
-            info = None
-        if info is not None and getattr(info, "synthetic", False):
-            return ModelError(f"{head}; {source} has float features (points, not token ids). Use integer-coded "
-                              "features, or remove the Embedding layer.", 0, "Embedding")
-    return None
-
-
-def _empty_problem(spec) -> ModelError | None:
-    if spec.model.layers:
-        return None
-    return ModelError("The model has no layers; add at least one, e.g. a Linear layer with out_features 'auto' "
-                      "(one output per class or target)")
 
 
 # ---- public API -------------------------------------------------------------------------------
@@ -427,13 +293,13 @@ def summarize(spec, meta, batch_size: int | str = 32) -> ModelSummary:
 def check_experiment(spec, meta) -> list[str]:
     """Every problem that stops this spec from training on this data, as messages ([] if fine)."""
     problems: list[str] = []
-    empty = _empty_problem(spec)
+    empty = empty_problem(spec)
     if empty is not None:
         problems.append(empty.message)
-    task = _loss_task_problem(spec, meta)
+    task = loss_task_problem(spec, meta)
     if task is not None:
         problems.append(task.message)
-    embedding = _embedding_problem(spec, meta)
+    embedding = embedding_problem(spec, meta)
     if embedding is not None:
         problems.append(embedding.message)
     summary = summarize(spec, meta, spec.train.batch_size)
@@ -450,20 +316,20 @@ def build_model(spec, meta) -> tuple[nn.Module, ModelSummary]:
     """The model (nn.Sequential, training mode, on the CPU) and its summary. Raises ModelError for an
     empty or impossible stack, a loss that does not fit the task, or a last layer of the wrong width.
     "auto" out_features become meta.target_width. Deterministic under torch.manual_seed."""
-    empty = _empty_problem(spec)
+    empty = empty_problem(spec)
     if empty is not None:
         raise empty
-    embedding = _embedding_problem(spec, meta)
+    embedding = embedding_problem(spec, meta)
     if embedding is not None:
         raise embedding
     summary, modules = _summarize(spec, meta, spec.train.batch_size, summary_only=False)
     if not summary.output_shape:
         info = next(i for i in summary.layers if i.error)
         raise ModelError(info.error, info.index, info.type)
-    task = _loss_task_problem(spec, meta)
+    task = loss_task_problem(spec, meta)
     if task is not None:
         raise task
-    width = _output_problem(spec, meta, summary)
+    width = output_problem(spec, meta, summary)
     if width is not None:
         raise width
     model = nn.Sequential(*modules)

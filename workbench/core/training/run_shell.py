@@ -138,7 +138,7 @@ class RunShell(ABC):
         except ImportError:  # pragma: no cover
             DataError = ()  # type: ignore[assignment]
         try:
-            from workbench.core.training.model import ModelError
+            from workbench.core.training.model_summary import ModelError
         except ImportError:  # pragma: no cover
             ModelError = ()  # type: ignore[assignment]
         inner = exc.exc if isinstance(exc, _CallbackFailed) else exc
