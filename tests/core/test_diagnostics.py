@@ -422,3 +422,19 @@ def test_steepest_is_never_past_the_blow_up():
     losses += [10.0 - 0.45 * k for k in range(20)]  # bouncing back: the steepest fall of all
     v, steep, low = suggestions(lrs, losses)
     assert steep <= lrs[59] and low == pytest.approx(lrs[59] / 10)
+
+
+def test_race_reports_progress_and_stops_when_told_and_its_cost_is_measured():
+    from workbench.core.diagnostics import Cancelled, Racer, SURFACES, race, race_cost
+
+    surface, racers = SURFACES["rosenbrock"], [Racer("SGD", {"type": "SGD", "lr": 1e-3}), Racer("Adam", {"type": "Adam", "lr": 0.1})]
+    seen = []
+    race(surface, racers, steps=200, progress=lambda f: seen.append(f))
+    assert 50 <= len(seen) <= 110 and seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
+    calls = []
+    with pytest.raises(Cancelled):
+        race(surface, racers, steps=200, progress=lambda f: calls.append(f) or f < 0.3)
+    assert calls[-1] == pytest.approx(0.3, abs=0.02)  # it stopped at once, not at the end
+    cost = race_cost(surface, racers, steps=200)
+    assert cost.grid_seconds == 0 and cost.race_seconds > 0 and cost.seconds == cost.race_seconds
+    assert race_cost(surface, racers, steps=200, grid_points=100).grid_seconds > 0

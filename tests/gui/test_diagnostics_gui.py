@@ -222,21 +222,27 @@ def test_race_racer_cards_edit_and_remove(qtbot):
     assert view.racer_cards()[-1].racer(False).optimizer == {"type": "Adam", "lr": 0.01}
 
 
-def test_race_on_your_models_slice(qtbot, tmp_path):
+def _race_on_a_trained_moons_mlp(qtbot, tmp_path, *, rows: int, width: int, n_samples: int, epochs: int):
+    """A Race page on "Your model": an MLP trained on Two moons, sliced through its last weights."""
     from workbench.core.diagnostics import model_slice
     from workbench.core.spec import parse_spec
     from workbench.core.training import train
     from workbench.gui.diagnostics.race_view import MODEL_KEY, RaceView
 
-    spec = parse_spec({"data": {"source": "sample:moons", "n_samples": 200},
-                       "model": {"layers": [{"type": "Linear", "out_features": 8}, {"type": "ReLU"},
+    spec = parse_spec({"data": {"source": "sample:moons", "n_samples": n_samples},
+                       "model": {"layers": [{"type": "Linear", "out_features": width}, {"type": "ReLU"},
                                             {"type": "Linear", "out_features": "auto"}]},
-                       "train": {"epochs": 3, "device": "cpu"}})
+                       "train": {"epochs": epochs, "device": "cpu"}})
     list(train(spec, run_dir=tmp_path))
     view = RaceView()
     qtbot.addWidget(view)
-    view.set_model_surface(model_slice(spec, tmp_path / "last.pt", rows=128), "run #1")
+    view.set_model_surface(model_slice(spec, tmp_path / "last.pt", rows=rows), "run #1")
     view.surface_combo.setCurrentIndex(view.surface_combo.findData(MODEL_KEY))
+    return view
+
+
+def test_race_on_your_models_slice(qtbot, tmp_path):
+    view = _race_on_a_trained_moons_mlp(qtbot, tmp_path, rows=128, width=8, n_samples=200, epochs=3)
     cards = view.racer_cards()
     assert [c.racer(True).batch for c in cards] == [None, 8, 8, 8] and cards[0].batch_row.isVisibleTo(view)
     view.steps.setValue(20)
@@ -244,6 +250,30 @@ def test_race_on_your_models_slice(qtbot, tmp_path):
     view.start()
     qtbot.waitUntil(lambda: len(view.paths) == 4 and not view.timer.isActive(), timeout=60_000)
     assert view.isocurves and view.step_label.text() == "Step 20 of 20"
+    assert view.start_button.text() == "Race" and not view.progress.isVisible()
+
+
+def test_a_long_race_on_your_model_shows_its_measured_time_and_progress_and_cancels(qtbot, tmp_path):
+    """5000 steps of four racers on a model slice take a while: the page says how long (measured on
+    this model), shows progress, and Cancel stops the computation itself, not only the display."""
+    from workbench.gui.diagnostics.race_paths import duration_words
+
+    view = _race_on_a_trained_moons_mlp(qtbot, tmp_path, rows=256, width=64, n_samples=300, epochs=1)
+    view.show()
+    assert "few seconds" not in view.step_label.text() and "measured" in view.step_label.text()
+    view.steps.setValue(5000)
+    qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)
+    assert view.start_button.text() == "Cancel" and view.start_button.isEnabled() and view.progress.isVisible()
+    qtbot.waitUntil(lambda: view.progress.value() > 0, timeout=60_000)
+    text = view.step_label.text()
+    assert view.estimate > 0
+    if view.estimate >= 2:  # the measured time is said, then what is left
+        assert f"about {duration_words(view.estimate)} on this machine (measured)" in text or "left…" in text
+    qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)  # Cancel
+    assert view.start_button.text() == "Race" and not view.progress.isVisible()
+    assert view.step_label.text().startswith("Cancelled")
+    qtbot.waitUntil(lambda: not view.task.busy(), timeout=10_000)  # the worker stopped, long before its end
+    assert view.paths == []
 
 
 # ---- divergence and options --------------------------------------------------------------------------

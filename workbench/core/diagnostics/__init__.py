@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from workbench.core.diagnostics.results import (
     STATUSES,
+    Cancelled,
     CheckResult,
     Status,
     worst_status,
@@ -30,12 +31,12 @@ _NEEDS_TORCH = {
     "LRFinderResult": "lr_finder", "LRFinderError": "lr_finder", "LRFinderCancelled": "lr_finder",
     "Surface": "surfaces", "SURFACES": "surfaces",
     "Racer": "racing", "RacePath": "racing", "race": "racing", "racer_problems": "racing", "DEFAULT_RACERS": "racing",
-    "MODEL_RACERS": "racing", "default_racers": "racing",
+    "MODEL_RACERS": "racing", "default_racers": "racing", "RaceCost": "racing", "race_cost": "racing",
     "ModelSlice": "landscape", "model_slice": "landscape", "run_slice": "landscape", "filter_normalized_direction": "landscape",
     "Probe": "probe", "make_probe": "probe",
 }
 
-__all__ = ["CheckResult", "Status", "STATUSES", "worst_status", *_NEEDS_TORCH]
+__all__ = ["CheckResult", "Cancelled", "Status", "STATUSES", "worst_status", *_NEEDS_TORCH]
 
 
 __getattr__ = lazy_attributes(__name__, globals(), _NEEDS_TORCH)

@@ -16,11 +16,13 @@ noise.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
 from torch.func import functional_call
+
+from workbench.core.diagnostics.results import Cancelled
 
 __all__ = ["ModelSlice", "filter_normalized_direction", "model_slice"]
 
@@ -79,8 +81,10 @@ class ModelSlice:
         out = functional_call(self.model, {**self._weights(p[0], p[1]), **self.buffers}, (X,))
         return self.loss_fn(out, y)
 
-    def grid(self, n: int = 31) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The loss on an n × n grid over the plotted box: (xs, ys, z)."""
+    def grid(self, n: int = 31, progress: Callable[[float], bool | None] | None = None,
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The loss on an n × n grid over the plotted box: (xs, ys, z). `progress(fraction done)`
+        after each row; when it returns False the grid stops (Cancelled)."""
         xs = np.linspace(*self.x_range, n)
         ys = np.linspace(*self.y_range, n)
         z = np.empty((n, n))
@@ -88,6 +92,8 @@ class ModelSlice:
             for j, b in enumerate(ys):
                 for i, a in enumerate(xs):
                     z[j, i] = float(self.loss(torch.tensor([a, b])))
+                if progress is not None and progress((j + 1) / n) is False:
+                    raise Cancelled("the loss grid was cancelled")
         return xs, ys, z
 
 

@@ -8,17 +8,20 @@ gradient noise beside full-batch gradient descent.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 
 from workbench.core import catalog
 from workbench.core.diagnostics.probe import optimizer_step
+from workbench.core.diagnostics.results import Cancelled
 from workbench.core.spec import OptimizerSpec
 
-__all__ = ["Racer", "RacePath", "race", "racer_problems", "default_racers", "DEFAULT_RACERS", "MODEL_RACERS"]
+__all__ = ["Racer", "RacePath", "RaceCost", "race", "race_cost", "racer_problems", "default_racers", "DEFAULT_RACERS",
+           "MODEL_RACERS"]
 
 ESCAPE = 4.0  # a path leaving the plot by this many times its size has diverged
 
@@ -92,10 +95,43 @@ def racer_problems(racer: Racer) -> list[str]:
     return problems
 
 
+@dataclass(frozen=True)
+class RaceCost:
+    """What a race will take, measured on the surface: seconds for a loss grid and for the paths."""
+
+    grid_seconds: float
+    race_seconds: float
+
+    @property
+    def seconds(self) -> float:
+        return self.grid_seconds + self.race_seconds
+
+
+def race_cost(surface: Any, racers: Sequence[Racer], steps: int, grid_points: int = 0, repeats: int = 3) -> RaceCost:
+    """Time a few of the surface's loss evaluations and of each racer's gradient steps (full batch
+    or its mini-batch), and scale them to `grid_points` evaluations and `steps` steps per racer:
+    an estimate from this machine and this model, not a guess."""
+    p = torch.tensor([float(v) for v in surface.start], dtype=torch.float64, requires_grad=True)
+    gen = torch.Generator().manual_seed(0)
+
+    def timed(fn) -> float:
+        fn()  # the first call pays for warming up
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            fn()
+        return (time.perf_counter() - t0) / repeats
+
+    with torch.no_grad():
+        evaluation = timed(lambda: surface.loss(p.detach()))
+    gradient = {b: timed(lambda b=b: surface.loss(p, b, gen).backward()) for b in {r.batch for r in racers}}
+    return RaceCost(grid_points * evaluation, sum(steps * (gradient[r.batch] + evaluation) for r in racers))
+
+
 def race(surface: Any, racers: Sequence[Racer], steps: int = 300, start: tuple[float, float] | None = None,
-         seed: int = 0) -> list[RacePath]:
+         seed: int = 0, progress: Callable[[float], bool | None] | None = None) -> list[RacePath]:
     """Run every racer `steps` steps from `start` (default: the surface's) and return the paths.
-    Raises ValueError naming a racer whose settings the catalog rejects."""
+    `progress(fraction done)` about a hundred times over the race; when it returns False the race
+    stops (Cancelled). Raises ValueError naming a racer whose settings the catalog rejects."""
     problems = [p for r in racers for p in racer_problems(r)]
     if problems:
         raise ValueError("; ".join(problems))
@@ -103,6 +139,7 @@ def race(surface: Any, racers: Sequence[Racer], steps: int = 300, start: tuple[f
     (xa, xb), (ya, yb) = surface.x_range, surface.y_range
     wide = ESCAPE * max(xb - xa, yb - ya)
     paths = []
+    every = max(1, len(racers) * steps // 100)
     for k, racer in enumerate(racers):
         p = torch.tensor([float(x0), float(y0)], dtype=torch.float64, requires_grad=True)
         opt_spec = OptimizerSpec(**racer.optimizer)
@@ -123,5 +160,8 @@ def race(surface: Any, racers: Sequence[Racer], steps: int = 300, start: tuple[f
                 break
             xy.append((x, y))
             losses.append(value)
+            if progress is not None and step % every == 0 and \
+                    progress((k * steps + step) / (len(racers) * steps)) is False:
+                raise Cancelled("the race was cancelled")
         paths.append(RacePath(racer.name, np.asarray(xy), np.asarray(losses), diverged, losses[-1]))
     return paths

@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-__all__ = ["CheckResult", "Status", "STATUSES", "worst_status"]
+__all__ = ["CheckResult", "Status", "STATUSES", "worst_status", "Cancelled"]
 
 Status = Literal["pass", "warn", "fail"]
 STATUSES: tuple[Status, ...] = ("pass", "warn", "fail")
+
+
+class Cancelled(Exception):
+    """A long diagnostic (the race, a model slice's loss grid) was stopped by its progress callback."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -39,8 +39,9 @@ class Surface:
         only on a model slice)."""
         return self.fn(p[0], p[1])
 
-    def grid(self, n: int = 161) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The loss on an n × n grid over the plotted box: (xs, ys, z) for the contour lines."""
+    def grid(self, n: int = 161, progress: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The loss on an n × n grid over the plotted box: (xs, ys, z) for the contour lines
+        (`progress` is for a model slice's grid; this one is one vectorised call)."""
         xs = torch.linspace(*self.x_range, n, dtype=torch.float64)
         ys = torch.linspace(*self.y_range, n, dtype=torch.float64)
         yy, xx = torch.meshgrid(ys, xs, indexing="ij")

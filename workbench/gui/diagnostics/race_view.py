@@ -11,6 +11,8 @@ a few steps per frame.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Slot
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
     QScrollArea,
     QSlider,
@@ -28,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.gui.diagnostics.race_paths import MODEL_KEY, compute_race, contour_levels
+from workbench.gui.diagnostics.race_paths import MODEL_KEY, compute_race, contour_levels, duration_words
 from workbench.gui.diagnostics.racer_card import RacerCard
 from workbench.gui.diagnostics.task import DiagnosticTask
 from workbench.gui.plots.palette import PlotColors, style_axes
@@ -124,6 +127,14 @@ class RaceView(QWidget):
         self.legend = self.plot.addLegend(offset=(-8, 8))
         self.path_items: list[tuple[pg.PlotDataItem, pg.ScatterPlotItem]] = []
         self.step_label = QLabel("Press Race.", objectName="raceStep")
+        self.step_label.setWordWrap(True)
+        self.progress = QProgressBar(objectName="raceProgress")
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(8)
+        self.progress.hide()
+        self._t0 = 0.0
+        self.estimate = 0.0  # seconds the computation was measured to need (0 before)
         self.scores = QLabel(objectName="raceScores")
         self.scores.setTextFormat(Qt.TextFormat.RichText)
         self.scores.setWordWrap(True)
@@ -131,6 +142,7 @@ class RaceView(QWidget):
         rc = QVBoxLayout(right)
         rc.setContentsMargins(4, 4, 4, 4)
         rc.addWidget(self.plot_widget, 1)
+        rc.addWidget(self.progress)
         rc.addWidget(self.step_label)
         rc.addWidget(self.scores)
         split = QSplitter()
@@ -147,7 +159,7 @@ class RaceView(QWidget):
         self.surface_combo.currentIndexChanged.connect(self._surface_chosen)
         self.add_button.clicked.connect(self._add_clicked)
         self.defaults_button.clicked.connect(self.reset_racers)
-        self.start_button.clicked.connect(self.start)
+        self.start_button.clicked.connect(self._start_or_cancel)
         self.pause_button.toggled.connect(self._pause_toggled)
         self._colors = PlotColors(self.palette())
         self._apply_colors()
@@ -192,7 +204,8 @@ class RaceView(QWidget):
         if self.surface_combo.currentData() != MODEL_KEY:
             self._show_grid(self.surface.grid(161))
         else:
-            self.step_label.setText("Press Race: the slice of your model's loss is computed first (a few seconds).")
+            self.step_label.setText("Press Race: the loss over the slice is computed first. How long that takes on "
+                                    "this model is measured and shown, with progress and Cancel.")
 
     def _clear_contours(self) -> None:
         for iso in self.isocurves:
@@ -276,22 +289,49 @@ class RaceView(QWidget):
             return
         self.stop()
         self._clear_paths()
-        self.start_button.setEnabled(False)
-        self.step_label.setText("Computing the paths…")
+        self._computing(True)
+        self.step_label.setText("Measuring how long the race will take…")
         colors = [c.color for c in cards]
         need_grid = self._grid_for is not surface
         self.task.run(lambda report: compute_race(surface, racers, self.steps.value(), need_grid, report),
                       on_done=lambda result: self._on_computed(result, colors),
                       on_error=self._on_error)
 
+    @Slot()
+    def _start_or_cancel(self) -> None:
+        if self.task.running:
+            self.stop()
+            self.step_label.setText("Cancelled. Press Race to start again.")
+        else:
+            self.start()
+
+    def _computing(self, on: bool) -> None:
+        """While the paths are computed: the Race button is Cancel, and a progress bar shows."""
+        self.start_button.setText("Cancel" if on else "Race")
+        self.start_button.setToolTip("Stop computing the race" if on else "Compute every racer's path, then animate them")
+        self.start_button.setEnabled(True)
+        self.progress.setValue(0)
+        self.progress.setVisible(on)
+
     @Slot(object)
     def _on_progress(self, item) -> None:
-        if self.task.accepts(item) and item[1] == "grid":
-            self.step_label.setText("Computing the loss over the slice…")
+        if not self.task.accepts(item):
+            return
+        kind, value = item[1]
+        if kind == "estimate":
+            self._t0, self.estimate = time.monotonic(), float(value)
+            self.step_label.setText(f"Computing the paths: about {duration_words(value)} on this machine "
+                                    "(measured)…" if value >= 2 else "Computing the paths…")
+            return
+        self.progress.setValue(round(1000 * value))
+        spent = time.monotonic() - self._t0
+        if self.estimate >= 2 and value > 0.02:
+            left = spent / value - spent
+            self.step_label.setText(f"Computing the paths: {value:.0%}, about {duration_words(left)} left…")
 
     def _on_computed(self, result, colors) -> None:
         grid, paths = result
-        self.start_button.setEnabled(True)
+        self._computing(False)
         if grid is not None:
             self._show_grid(grid)
         self.paths = paths
@@ -308,7 +348,7 @@ class RaceView(QWidget):
         self.timer.start()
 
     def _on_error(self, err: BaseException, details: str) -> None:
-        self.start_button.setEnabled(True)
+        self._computing(False)
         self.step_label.setText(f"The race could not run: {err}")
         self.step_label.setToolTip(details)
 
@@ -351,7 +391,7 @@ class RaceView(QWidget):
         """Stop the animation and cancel a computation in progress."""
         self.timer.stop()
         self.task.cancel()
-        self.start_button.setEnabled(True)
+        self._computing(False)
         self.pause_button.setEnabled(False)
 
     def _clear_paths(self) -> None:

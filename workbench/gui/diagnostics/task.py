@@ -65,6 +65,10 @@ class DiagnosticTask(QObject):
         """Whether a progress item belongs to the current run."""
         return item[0] == self._generation and not self._cancel.is_set()
 
+    def busy(self) -> bool:
+        """The background thread is still working (a cancelled function runs on until it next reports)."""
+        return self._calls.busy()
+
     def cancel(self) -> None:
         """Ask the running function to stop (its `report` returns False from now on); its result is
         dropped."""
