@@ -151,6 +151,10 @@ def test_empty_health_view_shows_a_message_not_empty_axes_and_plain_numbers(qtbo
     for plot in (view.strips, view.norms, view.losses):
         axis = plot.getAxis("bottom")
         assert not axis.autoSIPrefix and axis.tickStrings([-0.0, 0.0005, 2.0], 1.0, 0.0005) == ["0", "0.0005", "2"]
+    view.stat.setCurrentIndex(view.stat.findData("act_mean"))  # values around 0: the colour bar says "0", never "-0"
+    view.redraw()
+    labels = [label for _v, label in view.colorbar_ticks]
+    assert labels[0] == "0" and all("e" not in label and not label.startswith("-0") for label in labels), labels
     view.handle_events([_started()])
     assert view.plots_or_empty.currentWidget() is view.empty
 

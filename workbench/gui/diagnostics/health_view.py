@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.training import EpochEnd, HealthAlert, HealthSample, RunStarted, TerminalEvent
 from workbench.gui.plots.palette import PlotColors, style_axes
-from workbench.gui.plots.readable_axis import PlainAxis
+from workbench.gui.plots.readable_axis import PlainAxis, linear_ticks, tick_text
 from workbench.gui.wording import for_the_app
 
 STATS = {  # key -> (words, log10 scale, where it applies)
@@ -57,6 +57,7 @@ class HealthView(QWidget):
         self._dirty = False
         self._head = ""
         self._run_name = "the run"
+        self.colorbar_ticks: list[tuple[float, str]] = []  # (value, label) on the strips' colour bar
 
         self.stat = QComboBox(objectName="healthStat")
         for key, (words, _log, where) in STATS.items():
@@ -277,6 +278,9 @@ class HealthView(QWidget):
             self.image.setImage(np.nan_to_num(matrix, nan=lo), levels=(lo, hi))
             self.image.setRect(x0, 0, max(x1 - x0, 1e-9), len(names))
             self.colorbar.setLevels((lo, hi))
+            step, values = linear_ticks(lo, hi, 6)  # the same plain numbers as the axes (never "-0")
+            self.colorbar_ticks = [(v, tick_text(v, step)) for v in values]
+            self.colorbar.getAxis("right").setTicks([self.colorbar_ticks, []])
             self.strips.getAxis("left").setTicks([[(i + 0.5, n) for i, n in enumerate(names)]])
             self.strips.setLabel("top", ("log₁₀ " if log else "") + words)
             self.strips.setXRange(x0, x1, padding=0)

@@ -175,7 +175,7 @@ class DiagnosticsWiring:
         if s.state != "idle":
             s.set_lr(lr)
         error = s.edit({"optimizer.lr": float(f"{lr:.3g}")}, text="Use the health monitor's learning rate")
-        self.window.statusBar().showMessage(error or f"optimizer.lr is now {lr:.3g}.", 8000)
+        self.window.statusBar().showMessage(for_the_app(error) if error else f"Optimizer: lr is now {lr:.3g}.", 8000)
 
     def _stop(self) -> None:
         self.divergence_holder.hide()
