@@ -105,7 +105,7 @@ def test_an_image_sample_gets_a_model_that_takes_images(qtbot, make_session):
     with qtbot.waitSignal(session.notice, timeout=20_000) as notice:
         session.load_data("sample:shapes")
     wait_ready(qtbot, session, timeout=20_000)
-    assert "28×28 images: added a Flatten layer" in notice.args[0]
+    assert "The sample is 28×28 images: added a Flatten layer" in notice.args[0]
     assert [layer.type for layer in session.spec.model.layers] == ["Flatten", *mlp]
     assert session.validity == (True, ""), session.validity
     session.undo_stack.undo()

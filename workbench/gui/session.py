@@ -418,17 +418,20 @@ class Session(QObject):
             self._update_dirty()
 
     def _adapt_model_to_images(self) -> None:
-        """Images into a model that starts with a Linear layer (the default MLP) cannot train: put a
-        Flatten first, as an undoable edit, so choosing an image sample or folder trains at once."""
+        """A built-in image sample into a model that starts with a Linear layer (the default MLP)
+        cannot train: put a Flatten first, as an undoable edit, so choosing the sample trains at
+        once. (A person's own images keep the model as built: the red layer says to add a Flatten,
+        and the CNN template is there.)"""
         meta = self.meta
         layers = self.spec_dict()["model"]["layers"]
-        if meta is None or len(meta.input_shape) < 2 or not layers or layers[0].get("type") != "Linear":
+        if (meta is None or not meta.source.startswith("sample:") or len(meta.input_shape) < 2 or not layers
+                or layers[0].get("type") != "Linear"):
             return
         error = self.edit({"model.layers": [{"type": "Flatten"}, *layers]}, text="Flatten the images for the MLP")
         if error is None:
             size = "×".join(str(n) for n in meta.input_shape[-2:])
-            self.notice.emit(f"The data is {size} images: added a Flatten layer first so the model can take them "
-                             "(Edit ▸ Undo takes it out; Conv2d layers on the Model page suit images better).")
+            self.notice.emit(f"The sample is {size} images: added a Flatten layer first so the model can take them "
+                             "(Edit ▸ Undo takes it out; the CNN template on the Model page suits images better).")
 
     # ---- summary and validity -----------------------------------------------------------
     @Slot()
