@@ -88,6 +88,8 @@ def test_esc_after_a_live_lr_change_leaves_the_focus_out_of_the_forms(qtbot, mak
     # not handed on to the next control in tab order (a form field, the x-axis combo …), where
     # the next key would change a setting
     assert focus in (None, window), f"the focus jumped to {type(focus).__name__} {focus.objectName()!r}"
+    # the box shows what the next run starts with again, not the stopped run's live rate
+    assert live.spin.value() == pytest.approx(window.session.spec.optimizer.params["lr"]) != 0.003
     # and the window's shortcuts still work from there
     hits = []
     window.save_action.triggered.disconnect()

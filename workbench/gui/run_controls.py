@@ -155,7 +155,7 @@ class LiveLrControl(QWidget):
 
     @Slot(object)
     def _on_spec(self, spec) -> None:
-        if self.session.state == "idle":  # while a run goes, the box follows the run instead
+        if self.session.state not in ("running", "paused"):  # while a run goes, the box follows the run instead
             self.spin.setValue(float(spec.optimizer.params.get("lr", 0.001)))
 
     @Slot()
@@ -179,6 +179,8 @@ class LiveLrControl(QWidget):
             # Disabling the focused box would hand the focus to the next field in tab order
             # (the loss's label_smoothing, text selected): park it on the window instead.
             self.window().setFocus(Qt.FocusReason.OtherFocusReason)
+        if not live:  # the run's last rate (live or scheduled) is gone with it: the next run starts at the spec's
+            self._on_spec(self.session.spec)
         self.spin.setEnabled(live)
         self.apply_button.setEnabled(live)
         self.setToolTip("" if live else "Available while a run is going")
