@@ -264,3 +264,16 @@ def test_overfitting_alert_from_epochs():
         got += rules.on_epoch(e, e, {"loss": 1.0 / e, "val_loss": 0.5 + 0.003 * (e - 10) ** 2}, lr=0.01)
     assert [a.kind for a in got] == ["overfitting"]
     assert got[0].best_epoch == 10 and "restore_best" in got[0].message
+
+
+def test_alert_numbers_are_plain_where_they_fit():
+    """A plateau's update ratio of 0.0005 reads '0.0005', not '5.0e-04'; tiny ones keep a short power of ten."""
+    rules = HealthRules()
+    for s in range(1, 6):
+        rules.on_sample(HealthSample(epoch=1, step=s, layers=["1 L"], grad_norm=[1.0], update_ratio=[5e-6],
+                                     act_mean=[0.0], act_std=[1.0], dead_fraction=[math.nan], total_grad_norm=1.0,
+                                     lr=5e-4))
+    got = [a for e in range(1, 10) for a in rules.on_epoch(e, e * 10, {"loss": 0.69}, lr=5e-4)]
+    assert [a.kind for a in got] == ["plateau"]
+    assert "(0.0005; each step moves the weights by 5e-6 of their size" in got[0].message
+    assert "e-0" not in got[0].message

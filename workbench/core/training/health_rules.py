@@ -39,7 +39,12 @@ JUDGE_EVERY_EPOCH = 64  # the overfitting rule looks at every epoch up to this m
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.3g}" if 1e-3 <= abs(x) < 1e4 or x == 0 else f"{x:.1e}"
+    """Plain where it fits ('0.0005', '2.5'), powers of ten only beyond ('3e-7', '1.2e5')."""
+    text = f"{x:.3g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
 
 
 # ---- overfitting on smoothed curves -----------------------------------------------------------
