@@ -75,6 +75,9 @@ def test_branch_and_resume_plans(store, tmp_path):
     assert plan.spec.train.epochs == 4  # finished: as many again
     assert plan.spec.optimizer.params["lr"] == 0.001
     assert plan.resume_from.endswith("last.pt")
+    # the child run is named after its parent; the spec (and so every later run) is not
+    assert plan.options()["name"] == f"{parent.name} (branch of #{parent.id})"
+    assert plan.spec.name == parent.spec.name and "branch of" not in plan.spec.name
     with pytest.raises(ExperimentError, match="finished all its epochs"):
         resume_plan(store, parent.id)
 

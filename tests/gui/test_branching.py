@@ -65,6 +65,14 @@ def test_branch_from_a_finished_run_continues_as_a_child(qtbot, make_window, sto
     assert [r["epoch"] for r in store.epochs(child.id)] == [4, 5, 6]
     assert cell(panel, child.id, "Parent") == f"#{parent.id}"
     assert cell(panel, child.id, "Name").startswith("↳ ")
+    assert child.name.endswith(f"(branch of #{parent.id})")
+
+    # the next Train is a fresh run: only the branch itself carries "(branch of #…)"
+    train_and_wait(qtbot, window)
+    wait_listed(qtbot, panel, 3, "finished")
+    later = store.list_runs()[0]
+    assert later.parent_id is None and "branch of" not in later.name and "branch of" not in later.spec.name
+    assert later.name == parent.name
 
     # on the plot: the parent muted up to the branch point, the child joined to it and labelled
     shown = []

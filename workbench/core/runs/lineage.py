@@ -60,7 +60,9 @@ def checkpoint_path(store: "RunStore", run_id: int, prefer: str = "last", use: s
 
 @dataclass
 class BranchPlan:
-    """What a child run needs: the spec to train, the checkpoint to start from, its parent."""
+    """What a child run needs: the spec to train, the checkpoint to start from, its parent.
+    `name` is the child run's own ("Spiral MLP (branch of #3)"); the spec keeps the parent's
+    experiment name, so runs started after the branch are not named after it."""
 
     spec: "ExperimentSpec"
     resume_from: str
@@ -69,6 +71,7 @@ class BranchPlan:
     from_epoch: int  # the parent's epoch the child continues from
     kind: str  # "branch" | "resume"
     tags: list[str] = field(default_factory=list)
+    name: str = ""
 
     @property
     def label(self) -> str:
@@ -78,7 +81,7 @@ class BranchPlan:
     def options(self) -> dict[str, Any]:
         """Keyword options for Session.train / ProcessRun."""
         return {"resume_from": self.resume_from, "parent_id": self.parent_id, "tags": list(self.tags),
-                "name": self.spec.name}
+                "name": self.name or self.spec.name}
 
 
 def _checkpoint_epoch(path: str) -> int | None:
@@ -110,10 +113,16 @@ def branch_plan(store: "RunStore", run_id: int, changes: dict[str, Any] | None =
     if not changes or "train.epochs" not in changes:
         if spec.train.epochs <= epoch:
             spec = spec.with_values({"train.epochs": epoch + rec.spec.train.epochs})
-    base = re.sub(r" \((branch|resume)d? of #\d+\)$", "", rec.name or rec.spec.name)
-    spec = spec.with_values({"name": f"{base} ({kind}{'d' if kind == 'resume' else ''} of #{run_id})"})
+    spec = spec.with_values({"name": _without_lineage(spec.name)})  # older stores kept the suffix in the spec
+    name = f"{_without_lineage(rec.name or rec.spec.name)} ({kind}{'d' if kind == 'resume' else ''} of #{run_id})"
     tags = [t for t in rec.tags if t != "sweep" and not t.startswith(GROUP_PREFIX)] + [kind]
-    return BranchPlan(spec, path, run_id, rec.name or f"run {run_id}", epoch, kind, list(dict.fromkeys(tags)))
+    return BranchPlan(spec, path, run_id, rec.name or f"run {run_id}", epoch, kind, list(dict.fromkeys(tags)),
+                      name)
+
+
+def _without_lineage(name: str) -> str:
+    """'Spiral MLP (branch of #3)' -> 'Spiral MLP'."""
+    return re.sub(r" \((branch|resume)d? of #\d+\)$", "", name)
 
 
 def resume_plan(store: "RunStore", run_id: int) -> BranchPlan:
