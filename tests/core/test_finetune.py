@@ -246,3 +246,20 @@ def test_training_script_reproduces_a_fine_tuning_run(source_run, tmp_path):
     for want, got in zip(epochs, logs):
         assert abs(want["loss"] - got["loss"]) < 1e-4 and abs(want["val_loss"] - got["val_loss"]) < 1e-4
     assert abs(metrics["test_accuracy"] - final["test_accuracy"]) < 0.005
+
+
+def test_weights_for_other_inputs_are_refused_not_loaded_in_part():
+    # a spiral model's weights (2 inputs) on digits (64): its hidden layer has the right shape, but
+    # loading it after a re-initialised first layer would start from weights that mean nothing here
+    spec = parse_spec(digits_spec(None, layers=[{"type": "Linear", "out_features": 16}, {"type": "ReLU"},
+                                                {"type": "Linear", "out_features": 16}, {"type": "ReLU"},
+                                                {"type": "Linear", "out_features": "auto"}]))
+    meta = prepare(load_dataset(spec.data), spec.data).meta
+    model, _ = build_model(spec, meta)
+    before = model[2].weight.clone()
+    state = {"0.weight": torch.ones(16, 2), "0.bias": torch.ones(16), "2.weight": torch.ones(16, 16),
+             "2.bias": torch.ones(16)}
+    with pytest.raises(CheckpointError, match=r"spiral\.safetensors was trained on other inputs \(Layer 1 \(Linear\): "
+                                              r"weight \(16, 2\) → \(16, 64\)\)"):
+        load_initial_weights(model, state, spec, meta, "spiral.safetensors")
+    assert torch.equal(model[2].weight, before)

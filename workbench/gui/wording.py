@@ -63,6 +63,8 @@ FIELD_NAMES: dict[str, str] = {
     "train.terminate_on_nan": "Stop on NaN",
     "train.checkpoint": "Checkpoints",
     "train.num_threads": "CPU threads",
+    "finetune.init_from": "Fine-tuning",
+    "finetune.reset_head": "Fine-tuning: New head",
 }
 SECTIONS = {"loss": "Loss", "optimizer": "Optimizer", "schedule": "Schedule"}
 
@@ -152,11 +154,14 @@ _FIXES: list[tuple[str, str]] = [
     (r"enable gradient clipping \(train\.grad_clip, e\.g\. ([\d.]+)\)",
      r"tick Gradient clip on the Train page (about \1)"),
     (r"lower the gradient clipping \(now", "lower Gradient clip on the Train page (now"),
+    (r"or start from fresh weights$", "or press Fresh start under Fine-tuning on the Train page"),
+    (r"or change the model's layers to match$",
+     "change the model's layers to match, or press Fresh start under Fine-tuning on the Train page"),
     (r"early stopping with train\.early_stopping\.restore_best",
      "tick Early stopping and Restore the best weights on the Train page"),
 ]
 _CLI_FLAGS = re.compile(r"\s*(?:/\s*|\()--[a-z][a-z-]*(?:\s+[A-Z]+)?\)?")  # "(--data PATH)" too
-_SPEC_PATH = re.compile(r"(?<![\w/\\.-])(data|train|optimizer|loss|schedule|model)\.[a-z_]+(?:\.[a-z0-9_]+)*")
+_SPEC_PATH = re.compile(r"(?<![\w/\\.-])(data|train|optimizer|loss|schedule|model|finetune)\.[a-z_]+(?:\.[a-z0-9_]+)*")
 _FILE_ENDINGS = {"csv", "tsv", "txt", "json", "npy", "npz", "pt", "pt2", "onnx", "png", "jpg", "db", "py"}
 
 

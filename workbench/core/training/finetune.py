@@ -116,6 +116,29 @@ def _why_not(i: int, own: dict[str, torch.Tensor], given: dict[str, torch.Tensor
     return f"{', '.join(missing)} not in the file"
 
 
+def _fits(i: int, own: dict[str, torch.Tensor], state: dict[str, torch.Tensor]) -> bool:
+    return all(f"{i}.{k}" in state and state[f"{i}.{k}"].shape == v.shape for k, v in own.items())
+
+
+def _refuse_other_inputs(model: nn.Sequential, state: dict[str, torch.Tensor], weighted: list[int], layers,
+                         source: str, meta) -> None:
+    """Weights made for other inputs (another dataset's columns) whose deeper layers happen to
+    have this model's shapes: loading those by shape alone would start from weights that mean
+    nothing here, so refuse rather than start half-trained from them."""
+    if len(weighted) < 2:
+        return
+    first = weighted[0]
+    own = model[first].state_dict()
+    if _fits(first, own, state) or not any(f"{first}.{k}" in state for k in own):
+        return
+    if not any(_fits(i, model[i].state_dict(), state) for i in weighted[1:]):
+        return  # nothing would load: the "none of the layers fit" refusal says so
+    raise CheckpointError(
+        f"finetune.init_from: {source} was trained on other inputs ({_layer_name(first, model[first], layers)}: "
+        f"{_why_not(first, own, state, False, meta)}), so its layers do not fit this data. Start from a run "
+        "or file trained on data with the same inputs, or start from fresh weights")
+
+
 @torch.no_grad()
 def load_initial_weights(model: nn.Sequential, state: dict[str, torch.Tensor], spec, meta=None,
                          source: str = "the file") -> InitReport:
@@ -124,12 +147,13 @@ def load_initial_weights(model: nn.Sequential, state: dict[str, torch.Tensor], s
     weighted = [i for i, m in enumerate(model) if m.state_dict()]
     report = InitReport(total=len(weighted), source=source)
     reset_head = bool(getattr(spec.finetune, "reset_head", False)) if spec.finetune is not None else False
+    _refuse_other_inputs(model, state, weighted, layers, source, meta)
     for i in weighted:
         module = model[i]
         own = module.state_dict()
         name = _layer_name(i, module, layers)
         is_last = i == weighted[-1]
-        fits = all(f"{i}.{k}" in state and state[f"{i}.{k}"].shape == v.shape for k, v in own.items())
+        fits = _fits(i, own, state)
         if fits and is_last and reset_head:
             report.reinitialised.append(f"{name} re-initialised: a new head (finetune.reset_head)")
             continue

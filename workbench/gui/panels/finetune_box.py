@@ -6,7 +6,9 @@ model stack (its Lock column).
 Before a run, the box says which layers the weights will fill ("Next run: loaded 4 of 5 layers
 ...; Layer 5 (Linear) re-initialised: 10 → 5 classes"), worked out off the GUI thread whenever
 the weights, the model or the data change, or why they cannot be used; once a run has started,
-what it did."""
+what it did. Weights that fitted the data and model they were chosen with, and no longer fit
+after the data or the model changed, are let go (a Fresh start, one Undo away) with a note
+saying why: a run never starts from weights made for other data."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from workbench.core.spec import FineTuneSpec
 from workbench.core.training import RunStarted
 from workbench.gui.background import BackgroundCalls
 from workbench.gui.file_dialogs import open_file
+from workbench.gui.wording import for_the_app
 
 
 class FineTuneBox(QGroupBox):
@@ -56,6 +59,7 @@ class FineTuneBox(QGroupBox):
         self.report.hide()
         self._checks = BackgroundCalls("finetune-check", self)
         self._checked: tuple | None = None  # what the preview in `report` was worked out for
+        self._fitted: str | None = None  # the init_from that last fitted the data and model
 
         top = QHBoxLayout()
         top.addWidget(self.source_label, 1)
@@ -136,13 +140,23 @@ class FineTuneBox(QGroupBox):
 
         def done(notes: list[str]) -> None:
             if self._checked == key:
+                self._fitted = ft.init_from
                 self._show_error("")
                 self._show_report("Next run: " + "; ".join(notes) if notes else "")
 
         def failed(exc: BaseException, _details: str) -> None:
-            if self._checked == key:
-                self._show_report("")
-                self._show_error(str(exc))
+            if self._checked != key:
+                return
+            self._show_report("")
+            current = self.session.spec.finetune
+            if self._fitted == ft.init_from and current is not None and current.init_from == ft.init_from:
+                self._fitted = None  # they fitted before this data or model: let them go
+                self._edit({**current.model_dump(), "init_from": None, "init_run": None})
+                why = for_the_app(str(exc).removeprefix("finetune.init_from: ").split(". Start from")[0])
+                self._show_error(f"The next run starts from fresh weights: the data or the model changed and {why}. "
+                                 "Choose weights again (Weights file…, or a run on the Export page) to fine-tune.")
+            else:
+                self._show_error(for_the_app(str(exc)))
 
         self._checks.submit(check, on_done=done, on_error=failed)
 
