@@ -50,7 +50,7 @@ def test_closing_the_window_during_a_run_leaves_the_stop_to_the_run_thread(qtbot
     wait_ready(qtbot, session)
     assert session.train()
     qtbot.waitUntil(lambda: session.is_running)
-    monkeypatch.setattr("workbench.gui.prompts.ask_stop_run", lambda parent: True)
+    monkeypatch.setattr("workbench.gui.prompts.ask_stop_run", lambda parent, unsaved=None: "stop")
     monkeypatch.setattr(window.project, "maybe_save", lambda: True)
 
     window.close()  # before the fix: waited 5 s for the run, then killed it from here
@@ -61,3 +61,44 @@ def test_closing_the_window_during_a_run_leaves_the_stop_to_the_run_thread(qtbot
     release.set()
     assert session.wait_runs_ended(30)
     assert run.ended and run.killed_on is None  # it stopped tidily, as with the Stop button
+
+
+def test_closing_during_a_run_asks_once_and_pauses_the_run_meanwhile(qtbot, make_window, tiny_spec):
+    """With unsaved changes and a run going, closing asks one question, not two; the run is paused
+    while it is asked; Keep training resumes it, Stop without saving closes."""
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QAbstractButton, QApplication
+
+    window = make_window(spec=tiny_spec.with_values({"train.epochs": 100_000}))
+    session = window.session
+    wait_ready(qtbot, session)
+    assert window.train_action.isEnabled()
+    window.train_action.trigger()
+    qtbot.waitUntil(lambda: session.state == "running")
+    assert session.edit({"train.batch_size": 16}) is None and session.is_dirty  # an unsaved change
+
+    asked, states, answers = [], [], []
+
+    def answer():
+        box = QApplication.activeModalWidget()
+        if box is not None and answers:
+            asked.append(box.text())
+            qtbot.waitUntil(lambda: session.state == "paused")  # the run waits for the answer
+            states.append(session.state)
+            qtbot.mouseClick(box.findChild(QAbstractButton, answers.pop(0)), Qt.MouseButton.LeftButton)
+        elif box is not None:
+            asked.append(box.text())  # a question nobody expected: cancel it, the test then fails
+            box.reject()
+
+    timer = QTimer(interval=20, timeout=answer)
+    timer.start()
+    answers.append("keepButton")
+    assert not window.close()
+    assert len(asked) == 1 and "unsaved changes" in asked[0] and states == ["paused"]
+    qtbot.waitUntil(lambda: session.state == "running")  # Keep training: it trains on
+
+    answers.append("discardButton")
+    assert window.close()
+    timer.stop()
+    assert len(asked) == 2, asked  # one question per close
+    assert session.wait_runs_ended(30)

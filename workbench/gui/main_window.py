@@ -437,14 +437,28 @@ class MainWindow(QMainWindow):
         if self._closed:
             event.accept()
             return
-        if self.session.is_running and not prompts.ask_stop_run(self):
-            event.ignore()
-            return
-        if not self.project.maybe_save():
+        if not (self._may_stop_run() if self.session.is_running else self.project.maybe_save()):
             event.ignore()
             return
         self.shutdown(wait=False)
         event.accept()
+
+    def _may_stop_run(self) -> bool:
+        """Closing during a run: one question (the run and any unsaved changes together), the run
+        paused while it is asked; True to close (the run then stops), False to keep training."""
+        held = self.session.state == "running"
+        if held:
+            self.session.pause()
+        answer = prompts.ask_stop_run(self, self.project.display_name() if self.session.is_dirty else None)
+        if answer == "save" and not self.project.save():
+            answer = "keep"  # the save was cancelled (or failed, and said why)
+        if answer == "keep":
+            if held:
+                self.session.resume()
+            return False
+        if answer == "discard":
+            self.project.remove_autosave()
+        return True
 
     def shutdown(self, wait: bool = True) -> None:
         """Save the layout, stop the run and close every thread. `wait` (tests, scripts): wait

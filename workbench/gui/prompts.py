@@ -55,23 +55,36 @@ def ask_unsaved(parent: QWidget, name: str) -> str:
     return {save: "save", discard: "discard"}.get(clicked, "cancel")
 
 
-def ask_stop_run(parent: QWidget) -> bool:
+def ask_stop_run(parent: QWidget, unsaved: str | None = None) -> str:
+    """Closing during a run, one question for everything: 'stop' | 'keep', or with `unsaved`
+    (the project's name, when it has unsaved changes) 'save' (save, then stop) | 'discard' |
+    'keep'."""
     box = QMessageBox(parent)
     box.setObjectName("stopRunBox")
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle("A run is going")
-    box.setText("A run is still training. Stop it and close Workbench?")
-    box.setInformativeText("Every epoch that finished is kept in the run history.")
-    stop = box.addButton("Stop and close", QMessageBox.ButtonRole.AcceptRole)
-    keep = box.addButton("Keep training", QMessageBox.ButtonRole.RejectRole)
-    stop.setObjectName("stopButton")
-    keep.setObjectName("keepButton")
-    box.setDefaultButton(keep)
-    box.setEscapeButton(keep)
+    kept = "Every epoch that finished is kept in the run history."
+    if unsaved is None:
+        box.setText("A run is still training. Stop it and close Workbench?")
+        box.setInformativeText(kept + " The run is paused while you decide.")
+        buttons = {"stop": box.addButton("Stop and close", QMessageBox.ButtonRole.AcceptRole)}
+        buttons["stop"].setObjectName("stopButton")
+    else:
+        box.setText(f"A run is still training, and “{unsaved}” has unsaved changes. Stop the run and close "
+                    "Workbench?")
+        box.setInformativeText(kept + " The run is paused while you decide.")
+        buttons = {"save": box.addButton("Save, stop and close", QMessageBox.ButtonRole.AcceptRole),
+                   "discard": box.addButton("Stop without saving", QMessageBox.ButtonRole.DestructiveRole)}
+        buttons["save"].setObjectName("saveButton")
+        buttons["discard"].setObjectName("discardButton")
+    buttons["keep"] = box.addButton("Keep training", QMessageBox.ButtonRole.RejectRole)
+    buttons["keep"].setObjectName("keepButton")
+    box.setDefaultButton(buttons["keep"])
+    box.setEscapeButton(buttons["keep"])
     box.exec()
     clicked = box.clickedButton()
     box.deleteLater()
-    return clicked is stop
+    return next((answer for answer, button in buttons.items() if button is clicked), "keep")
 
 
 def show_error(parent: QWidget, title: str, text: str) -> None:

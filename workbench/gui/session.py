@@ -527,7 +527,9 @@ class Session(QObject):
             self._worker.send("pause")
 
     def resume(self) -> None:
-        if self._worker is not None and self._state == "paused":
+        """Resume a paused run; also one whose pause was sent and not yet acknowledged (the trainer
+        takes commands in order, and resuming a run that is not paused does nothing)."""
+        if self._worker is not None and self._state in ("paused", "running"):
             self._worker.send("resume")
 
     def toggle_pause(self) -> None:
