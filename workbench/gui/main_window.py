@@ -27,6 +27,7 @@ from workbench.gui.panels.data_panel import DataPanel
 from workbench.gui.panels.model_panel import ModelPanel
 from workbench.gui.panels.runs_panel import RunsPanel
 from workbench.gui.panels.training_panel import TrainingPanel
+from workbench.gui.plots.image_menu import install_plot_image_menu
 from workbench.gui.plots.live_curves import LiveCurves
 from workbench.gui.project import ProjectController
 from workbench.gui.runs import wiring as experiments
@@ -51,6 +52,7 @@ class MainWindow(QMainWindow):
         self._closed = False
         self.setWindowIcon(icon("app"))
         self.setAcceptDrops(True)
+        install_plot_image_menu(QApplication.instance())  # right-click on any plot: copy or save it
 
         self.project = ProjectController(self.session, self, self.settings)
         self.pages = PageHost(self)
