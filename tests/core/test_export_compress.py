@@ -176,3 +176,21 @@ def test_a_run_without_a_test_split_is_measured_on_validation(tmp_path, capsys):
     capsys.readouterr()  # the training's own output
     assert main(["compress", str(run_id), "--store", str(db), "-m", "fp16", "--json"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[0])["split"] == "validation"
+
+
+def test_a_variant_clearly_slower_than_the_original_says_so():
+    from pathlib import Path
+
+    from workbench.core.export.measure import Variant, note_slowdowns
+
+    def timed(name, b1, b64):
+        return Variant(name, Path(f"{name}.onnx"), latency_min_ms_b1=b1, latency_min_ms_b64=b64)
+
+    original, int8, fp16, pruned = (timed("original", 0.010, 0.20), timed("int8 (dynamic)", 0.012, 2.1),
+                                    timed("fp16 weights", 0.016, 0.21), timed("pruned 50% (masks)", 0.100, 0.19))
+    note_slowdowns([original, int8, fp16, pruned])
+    assert int8.notes == ["10.5× slower than the original at batch 64 on this CPU: int8 kernels cost more than "
+                          "they save on layers this small; fp16 weights or structured pruning are the faster "
+                          "choice here"]
+    assert pruned.notes == ["10.0× slower than the original at batch 1 on this CPU"]
+    assert fp16.notes == [] and original.notes == []  # 6 µs slower at batch 1: noise, not a finding

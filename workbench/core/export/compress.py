@@ -22,7 +22,7 @@ import torch
 
 from workbench.core.export.finetune import fine_tune
 from workbench.core.export.formats import write_predict_script, write_sidecar
-from workbench.core.export.measure import Variant, measure_variant, time_variants
+from workbench.core.export.measure import Variant, measure_variant, note_slowdowns, time_variants
 from workbench.core.export.onnx_io import headline_metric, save_onnx
 from workbench.core.export.prune import (
     CURVE_SPARSITIES,
@@ -200,6 +200,7 @@ def compress(restored, methods: Sequence[str], work_dir: str | Path, *, sparsity
         variants += _prune(work, sparsity, finetune_epochs)
     work.progress(f"timing {len(variants)} variants side by side")
     time_variants(variants, work.sample_rows, work.repeats)
+    note_slowdowns(variants)
     report = CompressionReport(variants, original.metric, split=work.split)
     if work.split != "test":
         report.messages.append(f"the run has no test split: the metric is measured on its {work.split} split")

@@ -9,13 +9,14 @@ import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from workbench.core.export.onnx_io import headline_metric, ort_predict, ort_session
 
-__all__ = ["Variant", "measure_variant", "time_variants", "onnx_nonzero_params", "LATENCY_REPEATS"]
+__all__ = ["Variant", "measure_variant", "time_variants", "note_slowdowns", "onnx_nonzero_params", "LATENCY_REPEATS",
+           "SLOWER_FACTOR", "SLOWER_MIN_MS"]
 
 LATENCY_REPEATS = 30  # timed runs per batch size (the median is reported); the issue asks for >= 20
 LATENCY_WARMUP = 5
@@ -46,6 +47,27 @@ class Variant:
                 "latency_ms_b1": self.latency_ms_b1, "latency_ms_b64": self.latency_ms_b64,
                 "latency_min_ms_b1": self.latency_min_ms_b1, "latency_min_ms_b64": self.latency_min_ms_b64,
                 "test_metric": self.test_metric, "metric": self.metric, "file": str(self.path), "notes": self.notes}
+
+
+SLOWER_FACTOR = 1.5  # a variant this many times slower than the original gets a note saying so
+SLOWER_MIN_MS = 0.02  # ... when it is also this much slower: a few microseconds either way is noise
+
+
+def note_slowdowns(variants: Sequence[Variant], factor: float = SLOWER_FACTOR) -> None:
+    """Note on each variant that is clearly slower than the first one (the original) on this CPU,
+    by the fastest rounds (steadier than medians on a busy machine): a smaller file is not always
+    a faster model, and the table should not leave that to be noticed."""
+    original = variants[0]
+    for variant in variants[1:]:
+        for batch in ("b64", "b1"):
+            mine = getattr(variant, f"latency_min_ms_{batch}")
+            base = getattr(original, f"latency_min_ms_{batch}")
+            if base > 0 and mine > factor * base and mine - base > SLOWER_MIN_MS:
+                why = (": int8 kernels cost more than they save on layers this small; fp16 weights or structured "
+                       "pruning are the faster choice here") if variant.name.startswith("int8") else ""
+                variant.notes.append(f"{mine / base:.1f}× slower than the original at batch {batch[1:]} on this "
+                                     f"CPU{why}")
+                break
 
 
 def onnx_nonzero_params(path: str | os.PathLike) -> int:
