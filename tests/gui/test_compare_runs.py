@@ -97,6 +97,7 @@ def test_compare_button_opens_the_named_diff(qtbot, make_session, tiny_spec, tmp
         store.log_event(a, "data", 0, 0, {"source": str(tmp_path / "d.csv"), "notes": []})
         b = add_run(store, tiny_spec.with_values({"optimizer.lr": 0.1, "data.source": str(tmp_path / "d.csv"),
                                                   "name": ""}), name="lr 0.1")
+        store.log_event(b, "lr_changed", 3, 120, {"lr": 0.003, "previous": 0.1})  # Live LR while it ran
     panel = RunsPanel(make_session())
     qtbot.addWidget(panel)
     panel.show()
@@ -107,5 +108,10 @@ def test_compare_button_opens_the_named_diff(qtbot, make_session, tiny_spec, tmp
     dialog = panel.compare_dialog
     assert isinstance(dialog, CompareDialog)
     assert dialog.diff.visible_labels() == ["Optimizer: lr"]
+    rows = {dialog.metrics.item(r, 0).text(): (dialog.metrics.item(r, 1).text(), dialog.metrics.item(r, 2).text())
+            for r in range(dialog.metrics.rowCount())}
+    columns = [dialog.metrics.horizontalHeaderItem(c).text().split()[0] for c in (1, 2)]
+    changed = dict(zip(columns, rows["learning rate changed live"]))
+    assert changed == {f"#{a}": "none", f"#{b}": "0.1 → 0.003 at step 120"}
     dialog.close()
     panel.shutdown()

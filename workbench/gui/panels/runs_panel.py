@@ -353,10 +353,12 @@ class RunsPanel(QWidget):
         if self.compare_dialog is not None:
             self.compare_dialog.close()
         try:
-            specs = tuple(spec_to_load(self._get_store(), r) for r in records)
+            store = self._get_store()
+            specs = tuple(spec_to_load(store, r) for r in records)
+            lr_changes = tuple(store.events(r.id, ["lr_changed"]) for r in records)
         except Exception:  # the store went away: compare the specs as written
-            specs = None
-        self.compare_dialog = CompareDialog(records[0], records[1], self, specs=specs)
+            specs, lr_changes = None, None
+        self.compare_dialog = CompareDialog(records[0], records[1], self, specs=specs, lr_changes=lr_changes)
         self.compare_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.compare_dialog.destroyed.connect(lambda *_: setattr(self, "compare_dialog", None))
         self.compare_dialog.show()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -42,11 +42,21 @@ def metric_name(key: str) -> tuple[int, str]:
     return list(SPLIT_WORDS).index(split), f"{SPLIT_WORDS[split]} {METRIC_WORDS.get(name, name)}"
 
 
-def metric_rows(a, b) -> list[tuple[str, str, str]]:
-    """Status, epochs, best validation value, then each final metric once, named as the app
-    names it, train / validation / test in that order."""
-    rows = [("status", a.status, b.status), ("epochs", str(a.epochs), str(b.epochs)),
-            ("best val", metric_text(a.best_val_metric, a.best_val), metric_text(b.best_val_metric, b.best_val))]
+def lr_changes_text(events: Sequence[dict]) -> str:
+    """A run's live learning-rate changes in words: "0.01 → 0.003 at step 120", "none"."""
+    changes = [f"{e['data'].get('previous', float('nan')):.3g} → {e['data'].get('lr', float('nan')):.3g} "
+               f"at step {e['step']}" for e in events]
+    return ", ".join(changes) if changes else "none"
+
+
+def metric_rows(a, b, lr_changes: tuple[Sequence[dict], Sequence[dict]] | None = None) -> list[tuple[str, str, str]]:
+    """Status, epochs, live learning-rate changes (when either run had one: its spec's lr no
+    longer tells the whole story), best validation value, then each final metric once, named as
+    the app names it, train / validation / test in that order."""
+    rows = [("status", a.status, b.status), ("epochs", str(a.epochs), str(b.epochs))]
+    if lr_changes is not None and any(lr_changes):
+        rows.append(("learning rate changed live", lr_changes_text(lr_changes[0]), lr_changes_text(lr_changes[1])))
+    rows.append(("best val", metric_text(a.best_val_metric, a.best_val), metric_text(b.best_val_metric, b.best_val)))
     named: dict[str, tuple[int, int, Any, Any]] = {}
     keys = list(dict.fromkeys([k for k in (*a.metrics, *b.metrics) if k != "best_epoch"]))
     for position, key in enumerate(keys):
@@ -63,9 +73,11 @@ def metric_rows(a, b) -> list[tuple[str, str, str]]:
 
 
 class CompareDialog(QDialog):
-    def __init__(self, a, b, parent: QWidget | None = None, specs: tuple | None = None):
+    def __init__(self, a, b, parent: QWidget | None = None, specs: tuple | None = None,
+                 lr_changes: tuple[Sequence[dict], Sequence[dict]] | None = None):
         """`specs`: the two runs' specs to compare (default their own; the runs panel passes them
-        with the data path each run found, so one file named two ways is no difference)."""
+        with the data path each run found, so one file named two ways is no difference).
+        `lr_changes`: each run's recorded "lr_changed" events (store.events)."""
         super().__init__(parent)
         self.setObjectName("compareDialog")
         self.setWindowTitle(f"Compare #{a.id} and #{b.id}")
@@ -78,7 +90,7 @@ class CompareDialog(QDialog):
         self.metrics.verticalHeader().hide()
         self.metrics.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.metrics.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        for row, values in enumerate(metric_rows(a, b)):
+        for row, values in enumerate(metric_rows(a, b, lr_changes)):
             self.metrics.insertRow(row)
             for col, text in enumerate(values):
                 item = QTableWidgetItem(text)
