@@ -356,3 +356,22 @@ def test_a_table_of_pixels_shows_its_samples_as_pictures(qtbot):
     sp5 = SplitPredictions("test", "classification", ["0", "1"], sp.y_true, sp.outputs, inputs=inputs[:, :5])
     view.set_predictions(sp5, None, [(f"f{k}", k, None) for k in range(5)])
     assert view.stack.currentWidget() is view.table and view.table_model.columnCount() == 6 + 5
+
+
+def test_gallery_captions_are_whole(qtbot):
+    """The walkthrough saw the gallery's captions cut."""
+    from workbench.core.evaluation import SplitPredictions
+    from workbench.gui.pages.evaluate.samples_view import SamplesView, gallery_captions
+
+    rng = np.random.default_rng(0)
+    names = ["circle", "rounded rectangle", "triangle"]
+    sp = SplitPredictions("test", "classification", names, np.array([0, 1, 2, 1]),
+                          rng.normal(size=(4, 3)).astype(np.float32),
+                          inputs=rng.random((4, 1, 12, 12)).astype(np.float32))
+    view = SamplesView()
+    qtbot.addWidget(view)
+    view.set_predictions(sp, None, [])
+    view.show_samples(None, None, "all", "All samples")
+    grid, metrics = view.gallery.gridSize(), view.gallery.fontMetrics()
+    assert all(metrics.horizontalAdvance(line) + 8 <= grid.width() for line in gallery_captions(names))
+    assert grid.height() >= 72 + 2 * metrics.lineSpacing()

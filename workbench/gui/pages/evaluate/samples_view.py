@@ -4,9 +4,11 @@ ordered by confidence or loss (most confidently wrong first finds mislabelled da
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QSize, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtGui import QColor, QFontMetrics, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -92,6 +94,22 @@ class SampleTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and col >= 3 and not isinstance(value, str):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+
+MAX_TILE_WIDTH = 240  # px: longer class names wrap (and are whole in the tooltip)
+
+
+def gallery_captions(class_names: Sequence[str], probability: float = 0.99) -> list[str]:
+    """The caption lines a tile can carry: 'predicted p' and '(true: name)' for every class."""
+    return [line for name in class_names for line in (f"{name} {probability:.2f}", f"(true: {name})")]
+
+
+def caption_grid(metrics: QFontMetrics, class_names: Sequence[str]) -> QSize:
+    """A gallery cell wide enough for the widest caption line (up to MAX_TILE_WIDTH) and high
+    enough for the picture and two lines: class names are never cut."""
+    widest = max((metrics.horizontalAdvance(line) for line in gallery_captions(class_names)), default=0)
+    width = min(max(TILE + 56, widest + 16), MAX_TILE_WIDTH)
+    return QSize(width, TILE + 2 * metrics.lineSpacing() + 16)
 
 
 class SampleGalleryModel(QAbstractListModel):
@@ -225,6 +243,7 @@ class SamplesView(QWidget):
         pictures = None if sp.inputs is None else sp.inputs if sp.inputs.ndim >= 3 else square_pixels(sp.inputs)
         self.stack.setCurrentWidget(self.gallery if pictures is not None else self.table)
         if pictures is not None:
+            self.gallery.setGridSize(caption_grid(self.gallery.fontMetrics(), sp.class_names))
             self.gallery_model.set_samples(sp, idx, self._predicted, pictures)
         else:
             self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the chosen order
