@@ -178,3 +178,17 @@ def test_window_shortcuts_work_from_every_control_of_every_page(qtbot, make_wind
                 missed.append(f"{key}: {type(widget).__name__} {widget.objectName()!r}")
     assert not missed, missed
     assert hits
+
+
+def test_status_messages_have_room_beside_the_progress_bar(qtbot, make_window):
+    """The walkthrough saw status messages cut off by a progress bar half the window wide."""
+    window = make_window()
+    bar = window.statusBar()
+    message = ("The data is 28×28 images: added a Flatten layer first so the model can take them "
+               "(Edit ▸ Undo takes it out)")
+    bar.showMessage(message)
+    room = window.progress.geometry().left()
+    assert room >= 0.6 * bar.width()
+    assert bar.fontMetrics().horizontalAdvance(message) + 24 <= room
+    window.progress.setFormat("Epoch 12/60 · batch 7/7 · 12,345 samples/s · ETA 0:42")
+    assert window.progress.fontMetrics().horizontalAdvance(window.progress.text()) + 16 <= window.progress.width()

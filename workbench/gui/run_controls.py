@@ -42,6 +42,9 @@ def rate(samples_per_s: float) -> str:
     return f"{samples_per_s:.0f} samples/s"
 
 
+PROGRESS_MIN_WIDTH, PROGRESS_MAX_WIDTH = 300, 440  # px: "Epoch 12/60 · 3,210 samples/s · ETA 0:42" fits
+
+
 class RunProgress(QProgressBar):
     """Epoch, batch, samples/s and ETA of the current run, in the status bar. While the run is
     paused it says so and gives no ETA; after it resumes, the ETA leaves the pause out."""
@@ -49,6 +52,9 @@ class RunProgress(QProgressBar):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("runProgress")
+        # beside it, the status bar's messages need the room: an expanding bar took half of it
+        self.setMaximumWidth(PROGRESS_MAX_WIDTH)
+        self.setMinimumWidth(PROGRESS_MIN_WIDTH)
         self.setRange(0, 1000)
         self.setValue(0)
         self.setTextVisible(True)
