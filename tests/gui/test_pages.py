@@ -84,3 +84,20 @@ def test_screenshot_script_renders_pages_at_the_sizes_asked(tmp_path):
         image = QImage(str(out / f"{key}-1366x768.png"))
         assert (image.width(), image.height()) == (1366, 768)
     assert "gave up" not in result.stderr
+
+
+def test_train_page_beside_another_puts_the_settings_under_the_curves(qtbot, make_window):
+    """At 1366 px with the Model page beside it, the Train page squeezed its curves to a third of
+    its width and cut its settings; now the settings go under the curves at full width."""
+    window = make_window()
+    window.show_page("train")
+    page = window.train_page
+    qtbot.waitUntil(lambda: not page.stacked and page.width() > 1000)
+    window.pages.show_beside("model")
+    qtbot.waitUntil(lambda: page.stacked)
+    settings = window.training_panel
+    assert settings.width() >= settings.minimumWidth() and settings.width() > 0.9 * page.width()
+    assert not settings.horizontalScrollBar().isVisible()
+    assert window.plots.width() > 0.9 * page.width() and window.plots.height() > 0.45 * page.height()
+    window.pages.close_beside()
+    qtbot.waitUntil(lambda: not page.stacked)
