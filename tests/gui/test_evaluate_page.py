@@ -375,3 +375,32 @@ def test_gallery_captions_are_whole(qtbot):
     grid, metrics = view.gallery.gridSize(), view.gallery.fontMetrics()
     assert all(metrics.horizontalAdvance(line) + 8 <= grid.width() for line in gallery_captions(names))
     assert grid.height() >= 72 + 2 * metrics.lineSpacing()
+
+
+def test_the_page_moves_on_to_a_newly_finished_run(qtbot, make_window, tiny_spec):
+    """The page opened on the newest run (nobody picked one): the next run, once trained, is shown."""
+    import os
+
+    from workbench.core.runs import RunStore
+
+    window = make_window(spec=tiny_spec.with_values({"train.epochs": 2, "train.checkpoint": True}))
+    session = window.session
+    wait_ready(qtbot, session)
+    ended = []
+    session.run_event.connect(lambda ev: type(ev).__name__ == "RunFinished" and ended.append(ev))
+    qtbot.mouseClick(window.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(ended) == 1)
+    window.show_page("evaluate")
+    page = window.evaluate_page
+    qtbot.waitUntil(lambda: page.loaded_data is not None and page.loaded_data.predictions is not None)
+    window.show_page("train")
+    qtbot.waitUntil(window.train_button.isEnabled)
+    qtbot.mouseClick(window.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(ended) == 2)
+    with RunStore(os.environ["WORKBENCH_STORE"]) as store:
+        newest = store.list_runs()[0]
+    assert newest.id == 2
+    window.show_page("evaluate")
+    qtbot.waitUntil(lambda: page.loaded_data is not None and page.loaded_data.predictions is not None
+                    and page.loaded_data.predictions.final
+                    and (page.loaded_data.source.run_id == 2 or page.loaded_data.source.folder == newest.run_dir))

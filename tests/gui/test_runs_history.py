@@ -95,6 +95,7 @@ def test_filter_rename_tags_notes_delete_undo(qtbot, make_panel, store, tiny_spe
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: store.get_run(a).name == "baseline")
     assert cell(panel, a, "Name") == "baseline"
+    assert f"#{a} baseline" in panel.details.title.text()  # the details pane says the new name too
 
     # tags and notes of the selected run are saved
     tags = panel.details.tags

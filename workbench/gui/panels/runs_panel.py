@@ -406,6 +406,7 @@ class RunsPanel(QWidget):
                                 on_error=lambda err, _d: self.show_message(f"Could not save: {err}"))
 
     def _rename(self, run_id: int, name: str) -> None:
+        self.details.renamed(self.model.record(run_id))
         self._write(lambda: self._get_store().rename(run_id, name))
 
     def _set_tags(self, run_id: int, tags: list) -> None:

@@ -105,13 +105,22 @@ class RunDetails(QWidget):
         self.notes.setPlainText(record.notes if record else "")
         self.notes.blockSignals(False)
         self.tags.setText(", ".join(record.tags) if record else "")
-        self.title.setText(f"<b>#{record.id} {record.name}</b> · {record.status}" if record else "Select a run")
+        self._show_title(record)
         self.parent_label.setText(f"#{record.parent_id}" if record and record.parent_id is not None else "—")
         self.result.setText(result_html(record.metrics) if record else "—")
         self.set_checkpoints(checkpoints or {})
         self.resume_button.setEnabled(bool(record) and record.status in ("stopped", "interrupted", "failed"))
         self.branch_button.setEnabled(bool(record) and record.status != "failed")
         self.load_button.setEnabled(bool(record))
+
+    def _show_title(self, record) -> None:
+        self.title.setText(f"<b>#{record.id} {html.escape(record.name)}</b> · {record.status}" if record
+                           else "Select a run")
+
+    def renamed(self, record) -> None:
+        """The run shown here was renamed (in the table): show its new name."""
+        if record is not None and record.id == self._run_id:
+            self._show_title(record)
 
     def set_checkpoints(self, found: dict[str, str]) -> None:
         if not found:

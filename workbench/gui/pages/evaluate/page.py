@@ -183,6 +183,7 @@ class EvaluatePage(QWidget):
         self.run_combo.blockSignals(False)
         if current is None and self.run_combo.count():
             self._run_chosen(0)
+            self._follow_live = True  # nobody chose a run: show the newest, and the next one when it starts
 
     def _find(self, source: EvalSource) -> int:
         for k in range(self.run_combo.count()):
