@@ -102,3 +102,29 @@ def test_closing_during_a_run_asks_once_and_pauses_the_run_meanwhile(qtbot, make
     timer.stop()
     assert len(asked) == 2, asked  # one question per close
     assert session.wait_runs_ended(30)
+
+
+def test_closing_never_waits_for_a_diagnostic_in_progress(qtbot, make_window):
+    """A diagnostic computing (a loss surface, the health of a long run) when the window closes:
+    the window goes at once; the computation's result is dropped."""
+    window = make_window()
+    wait_ready(qtbot, window.session)
+    started, release = threading.Event(), threading.Event()
+    later = threading.Timer(60, release.set)  # bounds the test if closing waits after all
+    later.start()
+    outcome = []
+
+    def computing():
+        started.set()
+        release.wait()
+        return "result"
+
+    window.diagnostics.background.submit(computing, on_done=outcome.append)
+    assert started.wait(30)
+    try:
+        assert window.close()
+        assert not release.is_set(), "closing waited for the computation"
+    finally:
+        release.set()
+        later.cancel()
+    assert not window.isVisible() and outcome == []

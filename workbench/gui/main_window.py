@@ -475,7 +475,7 @@ class MainWindow(QMainWindow):
             self.error_dialog.close()
         self.session.shutdown(5.0 if wait else None)
         experiments.shutdown(self, wait)
-        diagnostics.shutdown(self)
+        diagnostics.shutdown(self, wait)
         self.runs_panel.shutdown()
         self.training_panel.shutdown()
         if getattr(self, "export_page", None) is not None:

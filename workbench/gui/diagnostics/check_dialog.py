@@ -176,5 +176,5 @@ class CheckDialog(QDialog):
         self.task.cancel()
         super().done(code)
 
-    def shutdown(self) -> None:
-        self.task.shutdown()
+    def shutdown(self, wait: bool = True) -> None:
+        self.task.shutdown(wait)

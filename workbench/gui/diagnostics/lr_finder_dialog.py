@@ -278,5 +278,5 @@ class LRFinderDialog(QDialog):
         self.task.cancel()
         super().done(code)
 
-    def shutdown(self) -> None:
-        self.task.shutdown()
+    def shutdown(self, wait: bool = True) -> None:
+        self.task.shutdown(wait)

@@ -410,7 +410,7 @@ class RaceView(QWidget):
         self.start_marker.setBrush(pg.mkBrush(colors.foreground))
         self.min_marker.setPen(pg.mkPen(colors.role("overfit"), width=2))
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: bool = True) -> None:
         self.timer.stop()
-        self.task.shutdown()
+        self.task.shutdown(wait)
 

@@ -75,6 +75,8 @@ class DiagnosticTask(QObject):
         self._cancel.set()
         self.running = False
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: bool = True) -> None:
+        """Cancel; with `wait`, join the thread (a closing window does not: a computation between
+        two reports would hold it)."""
         self.cancel()
-        self._calls.shutdown(wait=True)
+        self._calls.shutdown(wait=wait)

@@ -212,11 +212,13 @@ class DiagnosticsWiring:
                                on_error=lambda err, _d: self.window.statusBar().showMessage(
                                    f"Your model's loss slice is not available: {err}", 8000))
 
-    def shutdown(self) -> None:
-        self.background.shutdown(wait=True)
+    def shutdown(self, wait: bool = False) -> None:
+        """Cancel every diagnostic; join their threads only with `wait` (tests): a closing window
+        never waits for a computation in progress (its result is dropped, the threads are daemons)."""
+        self.background.shutdown(wait=wait)
         for widget in (self.check_dialog, self.lr_dialog, self.race_view):
             if widget is not None:
-                widget.shutdown()
+                widget.shutdown(wait)
 
 
 def install(window) -> None:
@@ -224,7 +226,7 @@ def install(window) -> None:
     window.diagnostics = DiagnosticsWiring(window)
 
 
-def shutdown(window) -> None:
+def shutdown(window, wait: bool = False) -> None:
     wiring = getattr(window, "diagnostics", None)
     if wiring is not None:
-        wiring.shutdown()
+        wiring.shutdown(wait)
