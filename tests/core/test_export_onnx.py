@@ -188,7 +188,7 @@ def test_cli_export(runs, tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["status"] == "exported" and out["files"][0].endswith(".pt2")
     assert main(["export", "999", "--out", str(tmp_path), "--store", str(db)]) == 2
-    assert "There is no run #999" in capsys.readouterr().err
+    assert "No run 999" in capsys.readouterr().err
     (tmp_path / "file").write_text("x")
     assert main(["export", str(run_id), "--out", str(tmp_path / "file"), "--store", str(db)]) == 2
     assert "is a file; give a folder" in capsys.readouterr().err

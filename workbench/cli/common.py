@@ -109,14 +109,22 @@ def print_final_metrics(metrics: dict[str, float], out: TextIO) -> None:
 
 
 # ---- commands that read one recorded run ------------------------------------------------------
-def run_id_argument(text: str) -> int | str:
-    """A run id, or "latest" (the newest run)."""
+def run_reference(text: str) -> int | str | None:
+    """'12' or '#12' -> 12, 'latest' or 'last' -> "latest" (the newest run); None when `text` is
+    not a run reference. The one reading of a run on the command line (RUN arguments, --init-from)."""
+    text = text.strip()
     if text.lower() in ("latest", "last"):
         return "latest"
-    try:
-        return int(text.lstrip("#"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a run id (a number from `workbench runs`, or 'latest')") from None
+    digits = text[1:] if text.startswith("#") else text
+    return int(digits) if digits.isdigit() else None
+
+
+def run_id_argument(text: str) -> int | str:
+    """argparse type for RUN: a run id, or "latest" (the newest run)."""
+    run = run_reference(text)
+    if run is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a run id (a number from `workbench runs`, or 'latest')")
+    return run
 
 
 def resolve_run(store, run: int | str) -> int:

@@ -8,7 +8,7 @@ import argparse
 import sys
 import tempfile
 
-from workbench.cli.common import EXIT_OK, UsageError, emit_json, err, open_store
+from workbench.cli.common import EXIT_OK, UsageError, emit_json, err, open_store, run_id_argument
 from workbench.cli.export import restore_for_cli
 
 
@@ -77,7 +77,7 @@ def _cmd_compress(args: argparse.Namespace) -> int:
             emit_json({"curve_sparsity": s, "test_metric": value, "metric": report.metric})
         return EXIT_OK
     out = sys.stdout
-    out.write(f"Run {args.run} ({restored.name}): CPU latency is the median of repeated onnxruntime runs on one "
+    out.write(f"Run {restored.run_id} ({restored.name}): CPU latency is the median of repeated onnxruntime runs on one "
               "thread.\n\n")
     _print_table(report, out)
     if args.out:
@@ -97,7 +97,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "fp16: weights stored as float16. prune: global magnitude pruning (masks) and structured "
                     "pruning of whole neurons/channels.",
     )
-    p.add_argument("run", metavar="RUN", type=int, help="run id (`workbench runs` lists them)")
+    p.add_argument("run", metavar="RUN", type=run_id_argument, help="run id (`workbench runs` lists them), or 'latest'")
     p.add_argument("--method", "-m", action="append", metavar="M",
                    help="int8, fp16 or prune; repeat or separate with commas (default: all three)")
     p.add_argument("--sparsity", type=float, default=0.5, metavar="S",

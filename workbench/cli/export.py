@@ -7,7 +7,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from workbench.cli.common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, open_store
+from workbench.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    add_run_arguments,
+    emit_json,
+    open_store,
+    resolve_run,
+)
 
 FORMAT_HELP = {
     "onnx": "ONNX (dynamo exporter, dynamic batch) + model.json + predict.py, checked with onnxruntime",
@@ -17,12 +25,13 @@ FORMAT_HELP = {
 }
 
 
-def restore_for_cli(store, run_id: int, data: str | None):
-    """The run with its weights and data (runs.restore_run), or UsageError with its message."""
+def restore_for_cli(store, run: int | str, data: str | None):
+    """The run (an id or "latest") with its weights and data (runs.restore_run), or UsageError
+    with its message."""
     from workbench.core.runs import ExperimentError, restore_run
 
     try:
-        return restore_run(store, run_id, data_source=data)
+        return restore_run(store, resolve_run(store, run), data_source=data)
     except ExperimentError as exc:
         raise UsageError(str(exc)) from None
 
@@ -39,10 +48,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     ok = result.parity is None or result.parity.matches
     if args.json:
-        emit_json({"status": "exported" if ok else "mismatch", "run_id": args.run, **result.to_dict()})
+        emit_json({"status": "exported" if ok else "mismatch", "run_id": restored.run_id, **result.to_dict()})
     else:
         out = sys.stdout
-        out.write(f"Exported run {args.run} ({restored.name}) as {args.format}:\n")
+        out.write(f"Exported run {restored.run_id} ({restored.name}) as {args.format}:\n")
         for f in result.files:
             out.write(f"  {f}\n")
         for m in result.messages:
@@ -64,10 +73,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     + "; ".join(f"{k}: {v}" for k, v in FORMAT_HELP.items())
                     + ". Exit codes: 0 done, 1 the ONNX file does not match PyTorch, 2 bad input.",
     )
-    p.add_argument("run", metavar="RUN", type=int, help="run id (`workbench runs` lists them)")
+    add_run_arguments(p)
     p.add_argument("--format", "-f", choices=list(FORMAT_HELP), default="onnx", help="what to write (default onnx)")
     p.add_argument("--out", "-o", metavar="DIR", required=True, help="folder to write into (created if needed)")
     p.add_argument("--data", metavar="PATH", help="the run's data file, if it moved since the run")
-    p.add_argument("--store", metavar="DB", help="run store file (default: $WORKBENCH_STORE or the user data folder)")
     p.add_argument("--json", action="store_true", help="print one JSON object with the files and checks")
     p.set_defaults(func=_cmd_export)

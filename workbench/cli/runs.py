@@ -19,6 +19,8 @@ from workbench.cli.common import (
     json_safe,
     open_store,
     print_final_metrics,
+    resolve_run,
+    run_id_argument,
 )
 
 
@@ -71,10 +73,7 @@ def _cmd_runs_list(args: argparse.Namespace) -> int:
 def _cmd_runs_show(args: argparse.Namespace) -> int:
     store = open_store(args.store)
     with store:
-        try:
-            rec = store.get_run(args.id)
-        except KeyError:
-            raise UsageError(f"No run {args.id} in {store.path}; `workbench runs` lists them.") from None
+        rec = store.get_run(resolve_run(store, args.id))
         epochs = store.epochs(rec.id)
         artifacts = store.artifacts(rec.id)
         data_event = next((e["data"] for e in store.events(rec.id, kinds=("data",))), None)
@@ -171,5 +170,5 @@ def register(sub: argparse._SubParsersAction) -> None:
                          help="list runs (the default)")
     pl.set_defaults(func=_cmd_runs_list)
     ps = rsub.add_parser("show", parents=[_runs_options(top=False)], help="one run: spec, final metrics, files")
-    ps.add_argument("id", type=int, help="run id (see `workbench runs`)")
+    ps.add_argument("id", metavar="RUN", type=run_id_argument, help="run id (see `workbench runs`), or 'latest'")
     ps.set_defaults(func=_cmd_runs_show)

@@ -25,6 +25,8 @@ from workbench.cli.common import (
     open_store,
     plural,
     print_final_metrics,
+    resolve_run,
+    run_reference,
 )
 from workbench.cli.train_progress import Progress
 from workbench.core.locations import preset_path
@@ -40,11 +42,23 @@ def resolve_spec_argument(text: str) -> Path:
     return preset if preset is not None else path
 
 
+DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".npy", ".npz", ".parquet")
+
+
+def refuse_data_as_spec(text: str, path: Path) -> None:
+    """UsageError when SPEC names data (a table, arrays, an image folder): say how to train on it."""
+    if path.is_dir() or (path.is_file() and path.suffix.lower() in DATA_SUFFIXES):
+        preset = "shapes" if path.is_dir() else "iris"
+        raise UsageError(f"{text} is data, not an experiment spec. Train a preset (or your spec) on it with "
+                         f"--data: `workbench train {preset} --data {text}` (`workbench presets` lists the presets).")
+
+
 def load_train_spec(args: argparse.Namespace):
     """The spec with the command-line overrides applied, and the folder data paths resolve against."""
     from workbench.core.spec import SpecError, load_spec
 
     spec_path = resolve_spec_argument(args.spec)
+    refuse_data_as_spec(args.spec, spec_path)
     try:
         spec = load_spec(spec_path)
     except SpecError as exc:
@@ -121,14 +135,14 @@ def apply_init_from(spec, text: str, store):
     from workbench.core.spec import SpecError
 
     finetune = dict(spec.finetune.model_dump()) if spec.finetune is not None else {}
-    if text.strip().isdigit():
+    run = run_reference(text)
+    if run is not None and not Path(text).expanduser().is_file():
         try:
-            path = run_weights_path(store, int(text))
-        except ExperimentError as exc:
+            run_id = resolve_run(store, run)
+            path = run_weights_path(store, run_id)
+        except (ExperimentError, UsageError) as exc:
             raise UsageError(f"--init-from {text}: {exc}") from None
-        except KeyError:
-            raise UsageError(f"--init-from {text}: there is no run #{text} in {store.path}") from None
-        finetune.update(init_from=str(path.resolve()), init_run=int(text))
+        finetune.update(init_from=str(path.resolve()), init_run=run_id)
     else:
         path = Path(text).expanduser().resolve()
         if not path.is_file():
