@@ -12,7 +12,6 @@ from pathlib import Path
 from workbench.core.catalog import baseline_note
 from workbench.cli.common import (
     EXIT_OK,
-    UsageError,
     emit_json,
     fmt_duration,
     fmt_num,
