@@ -9,7 +9,7 @@ import os
 import time
 
 from workbench.gui.autosave import leftover_files
-from workbench.gui.project import app_data_dir
+from workbench.core.locations import user_data_dir
 
 
 def _edit_and_autosave(window, epochs):
@@ -40,7 +40,7 @@ def test_work_of_closed_windows_comes_back_one_per_new_window(qtbot, make_window
     _edit_and_autosave(second, 22)
     first.shutdown()  # both go without saving (a crash, a kill)
     second.shutdown()
-    assert len(leftover_files(app_data_dir())) == 2
+    assert len(leftover_files(user_data_dir())) == 2
     a = make_window(spec=None)
     assert a.project.restore_autosave() and a.session.spec.train.epochs == 22
     assert "1 more unsaved experiment" in a.statusBar().currentMessage()
@@ -52,7 +52,7 @@ def test_work_of_closed_windows_comes_back_one_per_new_window(qtbot, make_window
 
 
 def test_a_dead_processes_file_and_the_old_single_file_are_restored(qtbot, make_window, tiny_spec):
-    data = app_data_dir()
+    data = user_data_dir()
     (data / "autosave").mkdir(parents=True, exist_ok=True)
     payload = {"project": None, "saved_at": time.time() - 60,
                "spec": tiny_spec.with_values({"train.epochs": 33}).to_dict()}
@@ -76,3 +76,35 @@ def test_the_first_edit_after_opening_is_autosaved(qtbot, make_window, monkeypat
     window.session.edit({"train.epochs": 9})  # one edit, nothing else
     qtbot.waitUntil(lambda: window.project.autosave_path.exists(), timeout=5000)
     assert json.loads(window.project.autosave_path.read_text())["spec"]["train"]["epochs"] == 9
+
+
+def test_work_left_in_the_old_autosave_folder_comes_back(qtbot, make_window, tiny_spec, tmp_path, monkeypatch):
+    """Earlier versions autosaved into Qt's app data folder (~/.local/share/Workbench/workbench),
+    apart from the run store's folder: a new window finds that work too, and moves it into the one
+    data folder."""
+    from workbench.gui import project
+
+    old = tmp_path / "old-qt-location"
+    (old / "autosave").mkdir(parents=True)
+    payload = {"project": None, "saved_at": time.time() - 60,
+               "spec": tiny_spec.with_values({"train.epochs": 55}).to_dict()}
+    (old / "autosave" / "999999-1-1.json").write_text(json.dumps(payload))  # a window long gone
+    (old / "autosave.json").write_text(json.dumps({**payload, "saved_at": time.time() - 120,
+                                                   "spec": tiny_spec.with_values({"train.epochs": 66}).to_dict()}))
+    monkeypatch.setattr(project, "old_autosave_dir", lambda: old)
+    a = make_window(spec=None)
+    assert a.project.restore_autosave() and a.session.spec.train.epochs == 55
+    b = make_window(spec=None)
+    assert b.project.restore_autosave() and b.session.spec.train.epochs == 66
+    assert not old.exists()  # emptied, so one data folder is left
+    assert a.project.autosave_path.parent == user_data_dir() / "autosave"
+
+
+def test_one_data_folder_for_the_store_sweeps_cache_and_autosaves(monkeypatch, tmp_path):
+    from workbench.core.runs import default_store_path
+
+    monkeypatch.delenv("WORKBENCH_STORE")
+    monkeypatch.delenv("WORKBENCH_DATA_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    assert user_data_dir() == tmp_path / "share" / "workbench"
+    assert default_store_path() == user_data_dir() / "runs.db"

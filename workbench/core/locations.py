@@ -14,16 +14,21 @@ from importlib import resources
 from pathlib import Path
 
 __all__ = ["user_data_dir", "shipped_dir", "resources_dir", "sample_data_dir", "presets_dir", "preset_path",
-           "preset_names", "STORE_ENV", "SAMPLE_DATA_ENV"]
+           "preset_names", "STORE_ENV", "DATA_DIR_ENV", "SAMPLE_DATA_ENV"]
 
 STORE_ENV = "WORKBENCH_STORE"
+DATA_DIR_ENV = "WORKBENCH_DATA_DIR"
 SAMPLE_DATA_ENV = "WORKBENCH_SAMPLE_DATA"
 APP_NAME = "workbench"
 
 
 def user_data_dir() -> Path:
-    """The folder for the run store, sweeps and autosaves: the folder of $WORKBENCH_STORE when
-    that is set, else the platform's user data folder (~/.local/share/workbench on Linux)."""
+    """The one folder for the run store, sweeps, the data cache and the app's autosaves:
+    $WORKBENCH_DATA_DIR when set, else the folder of $WORKBENCH_STORE when that is set, else the
+    platform's user data folder (~/.local/share/workbench on Linux)."""
+    folder = os.environ.get(DATA_DIR_ENV)
+    if folder:
+        return Path(folder).expanduser()
     env = os.environ.get(STORE_ENV)
     if env:
         return Path(env).expanduser().resolve().parent

@@ -14,12 +14,13 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 from workbench.core.processes import proc_start_token, process_alive
 
-__all__ = ["AutosaveFile", "leftover_files"]
+__all__ = ["AutosaveFile", "leftover_files", "adopt_leftovers"]
 
 FOLDER = "autosave"
 LEGACY = "autosave.json"
@@ -59,6 +60,29 @@ def leftover_files(data_dir: Path) -> list[Path]:
     if legacy.is_file():
         found.append(legacy)
     return sorted((p for p in found if _is_left_over(p)), key=_saved_at, reverse=True)
+
+
+def adopt_leftovers(old_dir: Path, data_dir: Path) -> list[Path]:
+    """Move the left-over work in `old_dir` (where earlier versions kept autosaves: Qt's app data
+    folder) into `data_dir`'s autosave folder, so it is restored like any other; files of windows
+    still open there are left alone. Returns the new paths."""
+    if old_dir.resolve() == data_dir.resolve():
+        return []
+    moved = []
+    for path in leftover_files(old_dir):
+        target = data_dir / FOLDER / (path.name if path.name != LEGACY else f"old-autosave-{int(_saved_at(path))}.json")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.move(str(path), str(target))
+        except OSError:
+            continue  # unreadable or taken: it stays where it was
+        moved.append(target)
+    for folder in (old_dir / FOLDER, old_dir):
+        try:
+            folder.rmdir()  # only when empty
+        except OSError:
+            pass
+    return moved
 
 
 class AutosaveFile:

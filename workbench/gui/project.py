@@ -23,7 +23,8 @@ from PySide6.QtWidgets import QMenu, QWidget
 from workbench.core.spec import experiment_name
 from workbench.core.spec import SpecError, parse_spec
 from workbench.gui import prompts
-from workbench.gui.autosave import AutosaveFile, leftover_files
+from workbench.core.locations import user_data_dir
+from workbench.gui.autosave import AutosaveFile, adopt_leftovers, leftover_files
 from workbench.gui.session import Session
 from workbench.gui.wording import spec_error_text
 
@@ -37,11 +38,9 @@ def file_name(name: str) -> str:
     return safe or "experiment"
 
 
-def app_data_dir() -> Path:
-    """$WORKBENCH_DATA_DIR (tests) or Qt's AppDataLocation."""
-    env = os.environ.get("WORKBENCH_DATA_DIR")
-    if env:
-        return Path(env)
+def old_autosave_dir() -> Path:
+    """Where earlier versions kept autosaves (Qt's app data folder, e.g. ~/.local/share/Workbench/
+    workbench): their left-over work is moved into the one data folder (core.locations)."""
     return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
 
 
@@ -57,7 +56,8 @@ class ProjectController(QObject):
         self.recent_menu = QMenu("Open &Recent", window)
         self.recent_menu.setObjectName("recentMenu")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
-        self._autosave = AutosaveFile(app_data_dir())
+        adopt_leftovers(old_autosave_dir(), user_data_dir())
+        self._autosave = AutosaveFile(user_data_dir())
         self._autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_SECONDS * 1000)
         self._autosave_timer.timeout.connect(self.autosave)
         session.spec_changed.connect(self._spec_changed)
@@ -211,7 +211,7 @@ class ProjectController(QObject):
     def restore_autosave(self) -> bool:
         """Bring back the newest unsaved work a closed-by-accident window left (one per window:
         the rest waits for the next window), if it is newer than its project."""
-        for leftover in leftover_files(app_data_dir()):
+        for leftover in leftover_files(user_data_dir()):
             if not self._autosave.take_over(leftover):
                 continue  # another window starting at the same moment took it
             if self._restore_own_file():
@@ -244,7 +244,7 @@ class ProjectController(QObject):
                 self.add_recent(str(project_path))
         self.session.set_spec(spec, text="Restore unsaved changes")
         when = time.strftime("%H:%M", time.localtime(saved_at)) if saved_at else "the last session"
-        waiting = len(leftover_files(app_data_dir()))
+        waiting = len(leftover_files(user_data_dir()))
         more = (f"; {waiting} more unsaved experiment{'s' if waiting != 1 else ''} of other windows "
                 f"{'wait' if waiting != 1 else 'waits'} for the next window you open") if waiting else ""
         self.status.emit(f"Restored unsaved changes from {when}{more}")
