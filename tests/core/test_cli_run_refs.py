@@ -54,3 +54,24 @@ def test_a_data_file_where_a_spec_is_expected_gets_the_data_flag(tmp_path, capsy
     assert main(["train", str(table), "--store", str(tmp_path / "runs.db")]) == 2
     said = capsys.readouterr().err
     assert "is data, not an experiment spec" in said and f"--data {table}" in said
+
+
+def test_an_export_is_named_after_the_run_as_listed(tmp_path, capsys):
+    """`train spiral --data customers.csv` then `export latest`: named after the customers run,
+    not after the preset it started from (spiral-mlp.onnx)."""
+    from workbench.core.export import file_stem
+
+    table = tmp_path / "customers.csv"
+    rows = [f"{i % 7},{(i * 13) % 11},{'yes' if i % 2 else 'no'}" for i in range(60)]
+    table.write_text("age,visits,churned\n" + "\n".join(rows) + "\n")
+    db = str(tmp_path / "runs.db")
+    assert main(["train", "spiral", "--data", str(table), "--epochs", "1", "-q", "--store", db]) == 0
+    with RunStore(db) as s:
+        run = s.get_run(1)
+    assert run.name.startswith("customers.csv · ")
+    capsys.readouterr()
+    assert main(["export", "latest", "--format", "safetensors", "--out", str(tmp_path / "out"), "--store", db,
+                 "--json"]) == 0
+    files = json.loads(capsys.readouterr().out)["files"]
+    assert [f.rsplit("/", 1)[-1] for f in files][0] == f"{file_stem(run.name)}.safetensors"
+    assert file_stem(run.name).startswith("customers-csv-")
