@@ -46,3 +46,24 @@ def test_changing_the_data_lets_go_of_weights_that_no_longer_fit(qtbot, make_win
     qtbot.waitUntil(lambda: bool(started))
     assert not any("loaded" in note for note in started[0].notes)
     qtbot.waitUntil(lambda: session.state == "idle")
+
+
+def test_a_run_refused_by_its_weights_names_the_app_controls(qtbot, make_window, tmp_path):
+    """Weights that fit nothing and Train pressed anyway: the run fails saying what to do in the
+    app (Fine-tuning's Fresh start), not which spec field to edit."""
+    import torch
+    from safetensors.torch import save_file
+
+    window = make_window()
+    session = window.session
+    wait_ready(qtbot, session)
+    save_file({"0.weight": torch.zeros(5, 7)}, str(tmp_path / "other.safetensors"))
+    assert session.edit({"finetune": {"init_from": str(tmp_path / "other.safetensors")}}, text="Weights file") is None
+    wait_ready(qtbot, session)
+    window.train_action.trigger()
+    qtbot.waitUntil(lambda: window.error_dialog is not None and window.error_dialog.isVisible())
+    said = window.error_dialog.message_label.text()
+    assert "none of the layers of other.safetensors fit" in said and "Fresh start under Fine-tuning" in said
+    assert "finetune." not in said
+    qtbot.waitUntil(lambda: session.state == "idle")
+    window.error_dialog.close()

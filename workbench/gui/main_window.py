@@ -34,6 +34,7 @@ from workbench.gui.runs import wiring as experiments
 from workbench.gui.run_controls import LiveLrControl, RunProgress, clock
 from workbench.gui.session import Session
 from workbench.gui.theme import apply_theme, icon, is_dark
+from workbench.gui.wording import for_the_app
 
 SETTINGS_VERSION = 3  # bump when the layout changes so old saved states are not restored
 MAXIMISE_UP_TO = (1920, 1080)  # first launch: maximised on screens this size or smaller
@@ -284,9 +285,9 @@ class MainWindow(QMainWindow):
         elif isinstance(event, RunStopped):
             bar.showMessage(f"Stopped after {event.epochs} epochs{self._headline(event.metrics)}", 15000)
         elif isinstance(event, RunFailed):
-            bar.showMessage("The run failed: " + event.message.splitlines()[0] if event.message else "The run failed",
-                            15000)
-            self.show_run_error(event.message, event.details)
+            message = for_the_app(event.message)  # core names spec fields; the window names its controls
+            bar.showMessage("The run failed: " + message.splitlines()[0] if message else "The run failed", 15000)
+            self.show_run_error(message, event.details)
 
     @staticmethod
     def _headline(metrics: dict) -> str:
