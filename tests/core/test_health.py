@@ -201,6 +201,16 @@ def _sample(step, grads, total=None, dead=None, lr=0.01, epoch=1):
                         total_grad_norm=total if total is not None else math.sqrt(sum(g * g for g in grads)), lr=lr)
 
 
+def test_dead_units_alert_needs_most_of_a_layer_dead_for_a_while():
+    """The Spiral sample's default MLP has ~59 % of its second ReLU's units silent on every sampled
+    batch from the first step on and still learns to 100 %: no alert. Most of a layer dead is one."""
+    rules = HealthRules()
+    healthy = [a for s in range(1, 20) for a in rules.on_sample(_sample(s, [1.0, 1.0], dead=[0.09, 0.59]))]
+    assert healthy == []
+    dying = [a for s in range(20, 24) for a in rules.on_sample(_sample(s, [1.0, 1.0], dead=[0.1, 0.9]))]
+    assert [(a.kind, a.layer) for a in dying] == [("dead_units", "2 L")]
+
+
 def test_exploding_gradient_alert_on_spike_over_ten_times_median():
     rules = HealthRules()
     rng = random.Random(0)

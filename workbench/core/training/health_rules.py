@@ -28,7 +28,11 @@ EXPLODE_FACTOR = 10.0  # total gradient norm above this many times its running m
 EXPLODE_MIN_NORM = 10.0
 EXPLODE_MIN_SAMPLES = 5  # samples needed before a median means anything
 VANISH_RATIO = 1e-3  # first layer's gradient norm below this share of the last layer's
-DEAD_FRACTION = 0.5  # a ReLU layer with more than this share of units dead
+# A ReLU layer with more than this share of units dead. Dead is measured on a sample of 32 rows, so a
+# unit that fires only for a small region of the inputs counts as dead too: the Spiral sample's default
+# MLP shows 58-59 % in its second ReLU from the first step while it learns to 100 % accuracy. A dying
+# network (too high a learning rate) goes far beyond that.
+DEAD_FRACTION = 0.75
 PERSIST = 3  # samples in a row a vanishing / dead condition must hold
 PLATEAU_EPOCHS = 5
 PLATEAU_CHANGE = 0.01  # relative change of the training loss over PLATEAU_EPOCHS
