@@ -471,8 +471,9 @@ class LiveCurves(QWidget):
         metric = METRIC_LABELS[self.run.metric_key]
         # the numbers are the logged ones, never the smoothed curve's (which lag the real values)
         parts = [f"{X_AXES[self._x].split(' ')[0]} {fmt(x)}",
-                 f"loss: train {fmt(v['train_loss'])}, validation {fmt(v['val_loss'])}, "
-                 f"batches {fmt(v['batch_loss'])}",
+                 f"loss: train {fmt(v['train_loss'])}, validation {fmt(v['val_loss'])}"
+                 # only where batches were reported (not "batch –" beside every short-epoch run)
+                 + (f", batch {fmt(v['batch_loss'])}" if v["batch_loss"] is not None else ""),
                  f"{metric}: train {fmt(v['train_metric'])}, validation {fmt(v['val_metric'])}",
                  f"lr {fmt(v['lr'])}"]
         # a line breaks only between parts (no-break spaces inside them)
