@@ -161,7 +161,8 @@ def test_readout_gives_no_stale_batch_loss(curves):
     curves.flush()
     text = _text(curves)
     assert text.startswith("step 80") and "batch" not in text and "0.9" not in text
-    curves.show_crosshair(5)  # at the batch: its value
+    curves.show_crosshair(5.4)  # at the batch: its value; a step is whole wherever the pointer is
+    assert _text(curves).startswith("step 5 ")
     assert "batch 0.9" in _text(curves)
 
 

@@ -470,7 +470,8 @@ class LiveCurves(QWidget):
         v["batch_loss"] = self.series["batch_loss"].value_near(self._x, x, within=self._one_epoch())
         metric = METRIC_LABELS[self.run.metric_key]
         # the numbers are the logged ones, never the smoothed curve's (which lag the real values)
-        parts = [f"{X_AXES[self._x].split(' ')[0]} {fmt(x)}",
+        where = str(int(round(x))) if self._x == "step" else fmt(x)  # steps are whole: not "step 317.1"
+        parts = [f"{X_AXES[self._x].split(' ')[0]} {where}",
                  f"loss: train {fmt(v['train_loss'])}, validation {fmt(v['val_loss'])}"
                  # only where batches were reported (not "batch –" beside every short-epoch run)
                  + (f", batch {fmt(v['batch_loss'])}" if v["batch_loss"] is not None else ""),
