@@ -14,7 +14,8 @@ from PySide6.QtTest import QTest
 from workbench.core.training import (BatchProgress, EpochEnd, HealthAlert, LRChanged, RunFinished, RunStarted)
 from workbench.gui.plots.decimate import PeakPyramid
 from workbench.gui.plots.live_curves import LiveCurves
-from workbench.gui.plots.redraw import BASE_MS, MAX_MS
+from workbench.gui.plots.redraw import BASE_MS, LIVE_MS, MAX_MS
+from workbench.gui.plots.series import SYMBOLS_UP_TO
 from workbench.gui.plots.smoothing import Ema, debiased_ema, debiased_ema_reference
 
 SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
@@ -438,6 +439,47 @@ def test_redraw_backs_off_when_painting_is_slow_and_recovers(curves, qtbot):
     curves.handle_events(run_events(FALLING, FALLING))
     qtbot.waitUntil(lambda: curves.redraw_count >= 1, timeout=2000)
     qtbot.waitUntil(lambda: not sched.timer.isActive(), timeout=2000)
+
+
+def test_new_live_points_wait_for_the_live_frame_a_persons_change_does_not(curves):
+    """New points of a running training are drawn at most every LIVE_MS; a person's change
+    (here the smoothing slider) is drawn at the next tick. A fake clock: no timing involved."""
+    sched = curves._scheduler
+    now = [100.0]
+    sched.clock = lambda: now[0]
+    curves.handle_events(run_events(FALLING, FALLING))
+    sched._tick()  # the first frame of the run: nothing drawn yet, so at once
+    drawn = curves.redraw_count
+    assert drawn >= 1
+    curves.handle_event(epoch_end(9, 0.2, 0.25))
+    now[0] += 0.5 * LIVE_MS / 1e3
+    sched._tick()  # too soon for new points: re-armed for the rest of LIVE_MS
+    assert curves.redraw_count == drawn and sched.dirty and sched.timer.isActive()
+    assert sched.timer.remainingTime() <= LIVE_MS // 2 + 1
+    now[0] += 0.6 * LIVE_MS / 1e3
+    sched._tick()
+    assert curves.redraw_count == drawn + 1 and not sched.dirty
+    n = n_points(curves.series["train_loss"].curve)
+    curves.handle_event(epoch_end(10, 0.19, 0.24))
+    curves.set_smoothing(0.3)  # a person's change: no wait, and the new point comes with it
+    sched._tick()
+    assert curves.redraw_count == drawn + 2
+    assert n_points(curves.series["train_loss"].curve) == n + 1
+
+
+def test_dots_only_while_a_curve_is_short_every_point_kept(curves):
+    curves.set_smoothing(0.0)  # the curve is the logged values
+    curves.handle_event(started(epochs=200))
+    for e in range(1, SYMBOLS_UP_TO + 1):
+        curves.handle_event(epoch_end(e, 1 / e, 1.1 / e))
+    curves.flush()
+    series = curves.series["val_loss"]
+    assert series.curve.opts["symbol"] == "o"
+    curves.handle_event(epoch_end(SYMBOLS_UP_TO + 1, 0.01, 0.011))
+    curves.flush()
+    assert series.curve.opts["symbol"] is None  # a dense curve: the line alone
+    x, y = series.curve.getOriginalDataset()
+    assert len(x) == SYMBOLS_UP_TO + 1 and y[-1] == pytest.approx(0.011)
 
 
 def test_legend_lists_only_curves_with_data(curves, qtbot):

@@ -1,7 +1,8 @@
 """Live training curves: loss, the task metric and the learning rate of the current run.
 
 Events only append rows to numpy buffers (`LiveRun`) and ask for a frame; a `RedrawScheduler`
-(~30 Hz at most, idle when nothing changed, slower when drawing is slow) then hands the curves,
+(~12 Hz at most for new points, ~30 Hz for a person's changes, idle when nothing changed,
+slower when drawing is slow) then hands the curves,
 created once, what is visible, peak-decimated to about the plot's pixel width (`Series`). So
 the redraw rate never depends on the event rate, nor its cost on the number of points.
 """
@@ -214,7 +215,7 @@ class LiveCurves(QWidget):
         elif kind == "epoch" and getattr(self.metric_plot.getAxis("left"), "full_label", None) != \
                 METRIC_LABELS[self.run.metric_key]:
             self._set_metric_label()
-        self._scheduler.request()
+        self._scheduler.request(live=kind != "start")
 
     def reset(self) -> None:
         """Forget the live run (overlays stay)."""

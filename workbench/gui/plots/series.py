@@ -20,8 +20,10 @@ from .smoothing import Ema
 
 # Epoch-level curves show dots while they are short (a lone point is visible). Dots cost more
 # than the line (a scatter item: bounds, masks, pixmap fragments): past a few dozen they only
-# thicken it, and four dotted 200-point curves made the window's paint ~1.5x slower.
-SYMBOLS_UP_TO = 60
+# thicken it, and four dotted 200-point curves made the window's paint ~1.5x slower. Four
+# dotted curves of 30-60 points still doubled a live frame (paint ~12 ms against ~6 ms, redraw
+# ~3.4 ms against ~1.7 ms), while 30 points across a plot are far enough apart to read as points.
+SYMBOLS_UP_TO = 30
 # Qt's raster engine strokes a 2 px pen ~10x slower than a 1 px (cosmetic, unstroked) one: a
 # noisy curve of ~1600 min/max vertices took ~35 ms at 2 px and ~1 ms at 1 px
 # (benchmarks/plot_redraw.py). Long curves therefore draw at 1 px.
