@@ -482,6 +482,25 @@ def test_dots_only_while_a_curve_is_short_every_point_kept(curves):
     assert len(x) == SYMBOLS_UP_TO + 1 and y[-1] == pytest.approx(0.011)
 
 
+def test_a_frame_fits_the_y_range_before_its_paint_and_paints_once(curves, qtbot):
+    """pyqtgraph auto-ranges inside the paint, which marks everything dirty again and costs a
+    second full paint; the frame fits the ranges itself, so a new point is one paint."""
+    paints = []
+    curves._glw.on_paint = paints.append
+    curves.handle_events(run_events(FALLING, FALLING))
+    curves.flush()
+    qtbot.wait(200)  # the first frame's paints
+    paints.clear()
+    curves.handle_event(epoch_end(9, 5.0, 6.0))  # far above the view: y must grow
+    curves.flush()
+    y0, y1 = curves.loss_plot.vb.viewRange()[1]
+    assert y0 < min(FALLING) and y1 > 6.0  # fitted already, before any paint
+    qtbot.waitUntil(lambda: len(paints) >= 1)
+    n = len(paints)
+    qtbot.wait(200)  # (a second paint, if any, is queued at once)
+    assert len(paints) == n == 1  # (two before: the range changed inside the first)
+
+
 def test_legend_lists_only_curves_with_data(curves, qtbot):
     curves.flush()
     assert curves.legend_texts() == [] and not curves.loss_legend.isVisible()

@@ -9,6 +9,7 @@ the redraw rate never depends on the event rate, nor its cost on the number of p
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -342,6 +343,15 @@ class LiveCurves(QWidget):
         elif run.overfit is None:
             self.overfit_mark.hide()
         self.redraw_count += changed
+        # Fit the y ranges to the new data now rather than in the paint (pyqtgraph auto-ranges
+        # in prepareForPaint): a range that changes inside a paint marks the axes and curves
+        # dirty again, and Qt paints the whole view a second time right after. (A curve of
+        # nothing but nan, e.g. the validation loss without a validation split, is no range:
+        # numpy's "All-NaN slice" warning from pyqtgraph's bounds says nothing new.)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for plot in self.plots:
+                plot.vb.prepareForPaint()
         self.alert_markers.layout()  # (a new x range moves the tags closer or apart)
         self._sync_legend()
         if not self.crosshair.active:
