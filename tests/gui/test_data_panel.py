@@ -282,3 +282,25 @@ def test_a_table_sample_that_says_choose_another_target_shows_the_target_control
     choose(qtbot, panel.target_combo, "petal_width")
     wait_idle(qtbot, session)
     assert session.spec.data.target == "petal_width" and session.dataset.meta.task == "regression"
+
+
+def test_sample_thumbnails_load_off_the_gui_thread(qtbot):
+    """Loading a sample for its thumbnail takes up to ~200 ms (the shape images): on the GUI
+    thread it froze the window, a run's live plots included."""
+    import threading
+
+    from workbench.gui.widgets.sample_thumbnails import ThumbnailQueue, default_sample_loader
+
+    threads, shown = [], []
+
+    def loader(name):
+        threads.append(threading.current_thread())
+        return default_sample_loader(name)
+
+    queue = ThumbnailQueue(loader, size=23)  # (a size no other test has cached)
+    queue.ready.connect(lambda name, icon: shown.append((name, icon.isNull())))
+    queue.request(["circle", "xor"])
+    qtbot.waitUntil(lambda: len(shown) == 2)
+    assert shown == [("circle", False), ("xor", False)] and queue.pending() == []
+    assert threads and all(t is not threading.main_thread() for t in threads)
+    queue.shutdown()

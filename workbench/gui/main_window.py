@@ -479,6 +479,7 @@ class MainWindow(QMainWindow):
         diagnostics.shutdown(self, wait)
         self.runs_panel.shutdown()
         self.training_panel.shutdown()
+        self.data_panel.shutdown()
         if getattr(self, "export_page", None) is not None:
             self.export_page.shutdown()
         if self.evaluate_page is not None:

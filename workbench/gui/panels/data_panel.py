@@ -712,6 +712,10 @@ class DataPanel(QWidget):
     def thumbnails(self) -> ThumbnailQueue:
         return self._thumbs
 
+    def shutdown(self) -> None:
+        """End the thumbnails' loading thread (the window is closing)."""
+        self._thumbs.shutdown()
+
     def _thumbnail_ready(self, name: str, icon: QIcon) -> None:
         index = self.sample_combo.findData(name)
         if index >= 0:

@@ -11,9 +11,10 @@ import math
 from typing import Any, Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPen, QPixmap
 
+from workbench.gui.background import BackgroundCalls
 from workbench.gui.widgets.class_colors import class_color
 
 THUMB_SIZE = 40
@@ -211,19 +212,21 @@ def default_sample_loader(name: str) -> Any:
 
 
 class ThumbnailQueue(QObject):
-    """Renders sample thumbnails one per timer tick and reports each as it is ready."""
+    """Loads sample thumbnails one at a time on a background thread and reports each as it is
+    ready (the pixmap itself is drawn on the GUI thread). Loading a sample takes 20-50 ms, the
+    folder of shape images ~200 ms: on the GUI thread that froze the window in its first
+    seconds, a run's live plots included."""
 
     ready = Signal(str, QIcon)
 
     def __init__(self, loader: Callable[[str], Any] | None = None, size: int = THUMB_SIZE,
-                 interval_ms: int = 30, parent: QObject | None = None):
+                 parent: QObject | None = None):
         super().__init__(parent)
         self._loader = loader or default_sample_loader
         self._size = size
         self._pending: list[str] = []
-        self._timer = QTimer(self)
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self._tick)
+        self._loading: str | None = None  # the sample being loaded on the thread
+        self._calls = BackgroundCalls("thumbnails", self)
 
     def request(self, names: list[str]) -> None:
         for name in names:
@@ -232,24 +235,36 @@ class ThumbnailQueue(QObject):
                 self.ready.emit(name, QIcon(cached))
             elif name not in self._pending:
                 self._pending.append(name)
-        if self._pending and not self._timer.isActive():
-            self._timer.start()
+        self._load_next()
 
     def flush(self) -> None:
-        """Render everything pending now (tests; a person never waits for this)."""
+        """Render everything pending now, on this thread (tests; a person never waits for this)."""
         while self._pending:
-            self._tick()
+            name = self._pending.pop(0)
+            self._show(name, render_sample(name, self._loader, self._size))
 
     def pending(self) -> list[str]:
         return list(self._pending)
 
-    def _tick(self) -> None:
-        if not self._pending:
-            self._timer.stop()
+    def shutdown(self) -> None:
+        """Drop what is pending; the thread ends (after the sample it may be loading)."""
+        self._pending.clear()
+        self._calls.shutdown()
+
+    def _load_next(self) -> None:
+        if self._loading is not None or not self._pending:
             return
-        name = self._pending.pop(0)
-        pixmap = render_sample(name, self._loader, self._size)
+        name = self._loading = self._pending[0]  # pending until shown
+        self._calls.submit(self._loader, name, on_done=lambda dataset: self._loaded(name, dataset),
+                           on_error=lambda _error, _details: self._loaded(name, None))
+
+    def _loaded(self, name: str, dataset: Any) -> None:
+        self._loading = None
+        if name in self._pending:
+            self._pending.remove(name)
+            self._show(name, render_sample(name, lambda _name: dataset, self._size) if dataset is not None else None)
+        self._load_next()
+
+    def _show(self, name: str, pixmap: QPixmap | None) -> None:
         if pixmap is not None:
             self.ready.emit(name, QIcon(pixmap))
-        if not self._pending:
-            self._timer.stop()
