@@ -337,3 +337,23 @@ def test_store_pickles_as_its_path(store, spec):
     clone = pickle.loads(pickle.dumps(store))
     assert clone.path == store.path and clone.get_run(run_id).id == run_id
     clone.close()
+
+
+def test_a_new_store_opened_by_two_processes_at_once_waits_for_the_lock(tmp_path, monkeypatch):
+    """Switching a new file to WAL while another process does the same can report "database is
+    locked" at once instead of waiting on the busy timeout (a concurrent-writers test failed so):
+    opening tries again until the timeout."""
+    import sqlite3
+
+    real = RunStore._configure
+    calls = []
+
+    def locked_once(self, db):
+        calls.append(1)
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        real(self, db)
+
+    monkeypatch.setattr(RunStore, "_configure", locked_once)
+    with RunStore(tmp_path / "runs.db") as store:
+        assert store.list_runs() == [] and len(calls) == 2

@@ -86,18 +86,31 @@ class RunStore:
             )
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"Cannot open the run store {self.path}: {exc}") from None
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
         try:
-            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL survives a killed process
-            db.execute("PRAGMA foreign_keys = ON")
-            self._db = db
-            self._migrate()
-            self._wal_identity = self._wal_files()
+            while True:
+                try:
+                    self._configure(db)
+                    break
+                except sqlite3.OperationalError as exc:
+                    # Two processes making a new store at once: switching it to WAL (and the first
+                    # migration) can report "locked" at once instead of waiting on the busy handler
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
         except sqlite3.DatabaseError as exc:
             db.close()
             self._db = None
             raise StoreError(f"{self.path} is not a usable Workbench run store: {exc}") from None
+
+    def _configure(self, db: sqlite3.Connection) -> None:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL survives a killed process
+        db.execute("PRAGMA foreign_keys = ON")
+        self._db = db
+        self._migrate()
+        self._wal_identity = self._wal_files()
 
     def _migrate(self) -> None:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
