@@ -343,7 +343,7 @@ import sys
 from workbench.core.spec import parse_spec
 from workbench.core.sweep import run_sweep, TrialEpoch
 if __name__ == "__main__":
-    spec = parse_spec({"name": "fake delay=0.05", "train": {"epochs": 20},
+    spec = parse_spec({"name": "fake delay=0.05", "train": {"epochs": 60},
                        "model": {"layers": [{"type": "Linear", "out_features": "auto"}]}})
     for ev in run_sweep(spec, {"optimizer.lr": {"log_uniform": [0.001, 0.1]}}, strategy="random", n_trials=4,
                         parallel=2, store_path=sys.argv[1], study_name="k", train_target=sys.argv[2]):
@@ -358,10 +358,14 @@ def test_killing_the_sweep_leaves_store_and_study_readable(tmp_path):
     store = tmp_path / "runs.db"
     proc = subprocess.Popen([sys.executable, str(script), str(store), FAKE], stdout=subprocess.PIPE, text=True)
     try:
-        seen = 0
+        # both trials under way, each with an epoch recorded (one worker may start seconds after
+        # the other on a busy machine: four epochs of the first alone are not enough)
+        epochs_of: dict[str, int] = {}
         for line in proc.stdout:
-            seen += line.startswith("EPOCH")
-            if seen >= 4:
+            if line.startswith("EPOCH"):
+                trial = line.split()[1]
+                epochs_of[trial] = epochs_of.get(trial, 0) + 1
+            if len(epochs_of) >= 2 and min(epochs_of.values()) >= 2:
                 break
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
