@@ -660,3 +660,18 @@ def test_readout_gives_the_logged_last_values_not_the_smoothed_ones(curves):
     text = curves.readout.text().replace("\u00a0", " ")
     assert f"train {FALLING[-1]:.4g}," in text and f"validation {FALLING[-1] + 0.1:.4g}," in text
     assert "not the smoothed" in curves.readout.toolTip()
+
+
+def test_empty_plots_say_what_will_be_drawn_there(curves, qtbot):
+    """Before any run (and with no run overlaid) the plots carry words, not bare 0-1 axes."""
+    hint = curves.empty_hint
+    assert hint.isVisibleTo(curves) and "Press Train" in hint.text()
+    curves.handle_events(run_events([1.0, 0.5, 0.3], [1.1, 0.6, 0.4]))
+    curves.flush()
+    assert not hint.isVisibleTo(curves)
+    curves.reset()
+    curves.flush()
+    assert hint.isVisibleTo(curves)
+    curves.show_runs([("#1 spiral", [{"epoch": 1, "loss": 0.5, "val_loss": 0.6, "step": 10}], None)])
+    curves.flush()
+    assert not hint.isVisibleTo(curves)  # an overlaid run is something to look at

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QColor, QFontMetricsF
+from PySide6.QtGui import QColor, QFontMetricsF, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from workbench.core.training import Event
@@ -39,6 +39,8 @@ LEGEND_ALPHA = 170  # the legend's background: curves show through it
 # standardised units, while R², MAE and RMSE are in the target's own
 LOSS_STANDARDIZED = "loss (standardised target)"
 LEGEND_ROW_PX = 17  # height of one legend row (8 pt text)
+EMPTY_TEXT = ("Press Train (Ctrl+Enter): the loss, the accuracy (or R²) and the learning rate of the run "
+              "are drawn here as it learns. Runs picked on the Runs page are drawn here too.")
 # Panel labels: the full word where the panel is tall enough for it, else the short one.
 SHORT_LABELS = {"learning rate": "lr", "accuracy": "acc.", "loss": "loss", "R²": "R²",
                 LOSS_STANDARDIZED: "loss (std.)"}
@@ -52,7 +54,8 @@ class LiveCurves(QWidget):
     above its best (judged on smoothed curves, core.training.judge_overfitting), or None.
     """
 
-    def __init__(self, parent: QWidget | None = None, *, overfit_patience: int = 3):
+    def __init__(self, parent: QWidget | None = None, *, overfit_patience: int = 3, empty_text: str = EMPTY_TEXT):
+        """`empty_text`: what the plots say while they have nothing to draw."""
         super().__init__(parent)
         self.redraw_count = 0  # redraws that pushed data (tests and benchmarks read it)
         self.run = LiveRun(overfit_patience)
@@ -83,6 +86,16 @@ class LiveCurves(QWidget):
                                 "not the smoothed curves'")
 
         self._build_plots()
+        # nothing drawn yet: words over the empty axes, not bare 0-1 ranges that look like data
+        self.empty_hint = QLabel(empty_text, objectName="plotsEmptyHint", wordWrap=True)
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.empty_hint.setMaximumWidth(420)
+        self.empty_hint.setMargin(10)
+        self.empty_hint.setBackgroundRole(QPalette.ColorRole.Base)  # over the axis lines, as a card
+        self.empty_hint.setAutoFillBackground(True)
+        over = QVBoxLayout(self._glw.viewport())
+        over.addWidget(self.empty_hint, 0, Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -434,6 +447,7 @@ class LiveCurves(QWidget):
         for item, name in entries:
             legend.addItem(item, name)
         legend.setVisible(bool(entries))
+        self.empty_hint.setVisible(not entries)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)

@@ -219,7 +219,8 @@ class SweepPanel(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._table_selection_changed)
 
         # -- views ---------------------------------------------------------------------------------------------
-        self.curves = LiveCurves()
+        self.curves = LiveCurves(empty_text="Each trial's curves are drawn here while the sweep runs: New sweep… "
+                                            "chooses what to vary (Open sweep… shows a stored one).")
         self.curves.set_x_axis("epoch")
         self.parallel_coords = ParallelCoordinates(self.selection)
         self.scatter = ParamScatter(self.selection)
