@@ -317,3 +317,13 @@ def test_close_metrics_running_trial_and_colour_bar_read_right(qtbot):
     assert bar_axis.labelText == "colour: val_loss (lower is better)"
     bar_labels = [label for _, label in pc.colour_bar_ticks]
     assert len(bar_labels) >= 2 and len(set(bar_labels)) == len(bar_labels), bar_labels
+
+
+def test_parallel_coordinates_without_trials_say_so(qtbot):
+    """The empty Sweeps page showed one bare 'metric' axis from 0 to 1 and '0 trials'."""
+    pc = ParallelCoordinates(TrialSelection())
+    qtbot.addWidget(pc)
+    pc.set_data([], metric="val_loss")
+    assert pc.empty_hint.isVisibleTo(pc) and "Each trial" in pc.empty_hint.text()
+    pc.set_data(synthetic_trials(5), metric="val_loss")
+    assert not pc.empty_hint.isVisibleTo(pc)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPalette
+from PySide6.QtGui import QColor, QFontMetricsF
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from workbench.core.training import Event
@@ -24,6 +24,7 @@ from workbench.gui.wording import for_the_app
 from . import overlays as ov
 from .controls import X_AXES, ControlBar
 from .crosshair import Crosshair, fmt
+from .empty_hint import add_empty_hint
 from .live_data import LiveRun
 from .markers import AlertMarkers, LrMarkers, OverfitMark
 from .palette import PlotColors, style_axes
@@ -87,15 +88,7 @@ class LiveCurves(QWidget):
 
         self._build_plots()
         # nothing drawn yet: words over the empty axes, not bare 0-1 ranges that look like data
-        self.empty_hint = QLabel(empty_text, objectName="plotsEmptyHint", wordWrap=True)
-        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.empty_hint.setMaximumWidth(420)
-        self.empty_hint.setMargin(10)
-        self.empty_hint.setBackgroundRole(QPalette.ColorRole.Base)  # over the axis lines, as a card
-        self.empty_hint.setAutoFillBackground(True)
-        over = QVBoxLayout(self._glw.viewport())
-        over.addWidget(self.empty_hint, 0, Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint = add_empty_hint(self._glw, empty_text, "plotsEmptyHint")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)

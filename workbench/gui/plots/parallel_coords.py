@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
 from workbench.gui.selection import TrialSelection
 
+from .empty_hint import add_empty_hint
 from .palette import PlotColors
 from .trial_axes import (TrialDataView, AxisSpec, MetricScale, ScaledAxis, faint_color, fmt_value, infer_axes, is_ok,
                          metric_colormap, plain_numbers, value_ticks)
@@ -107,6 +108,8 @@ class ParallelCoordinates(TrialDataView, QWidget):
             z += 1
             self.plot.addItem(item)
 
+        self.empty_hint = add_empty_hint(self.view, "Each trial is drawn here as a line through its parameters "
+                                         "and its result once it is under way.", "parallelCoordinatesEmpty")
         self.status = QLabel()
         self.status.setObjectName("parallelCoordinatesStatus")
         layout = QVBoxLayout(self)
@@ -188,6 +191,7 @@ class ParallelCoordinates(TrialDataView, QWidget):
         self._shown = self._brush_mask()
         self._draw_all()
         self._update_status()
+        self.empty_hint.setVisible(not trials)
 
     def _update_status(self) -> None:
         trials = self._trials
