@@ -114,7 +114,7 @@ class Session(QObject):
         self._pool_lock = threading.Lock()
         self._run_factory = run_factory
         self._factory_options = _accepted_options(run_factory)
-        self._next_run = None  # core.experiments.BranchPlan for the next train()
+        self._next_run = None  # core.runs.BranchPlan for the next train()
         self.current_run_dir: Path | None = None  # checkpoint folder of the live (or last) run
         if store_path is None:
             from workbench.core.runs import default_store_path
@@ -518,7 +518,7 @@ class Session(QObject):
         return self._next_run
 
     def set_next_run(self, plan) -> None:
-        """Make the next Train continue a run (a core.experiments.BranchPlan), or None for a fresh run."""
+        """Make the next Train continue a run (a core.runs.BranchPlan), or None for a fresh run."""
         self._next_run = plan
         self.next_run_changed.emit(plan)
 

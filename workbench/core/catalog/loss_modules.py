@@ -1,7 +1,7 @@
-"""The loss wrapper modules built by the loss catalog (see catalog_losses.py for the conventions).
+"""The loss wrapper modules built by the loss catalog (see losses.py for the conventions).
 
-Kept apart from catalog_losses.py so that the loss palette can be imported without torch;
-catalog_losses (and catalog, for TaskLoss) re-export these names.
+Kept apart from losses.py so that the loss palette can be imported without torch; losses.py
+imports them when a loss is built.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ never open files (gui/file_dialogs.py); as a second guard every store operation 
 deleted file) when they are not.
 
 A run still marked "running" whose process is gone (same host) reads as "interrupted".
-The schema and its migrations are in runs_schema.py (an older file is upgraded in place when
-opened); RunRecord, the parsed row, is in run_record.py.
+The schema and its migrations are in schema.py (an older file is upgraded in place when
+opened); RunRecord, the parsed row, is in record.py.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ def _scale_scheduler(sched: Any, ratio: float) -> None:
         sched._last_lr = [v * ratio for v in sched._last_lr]
     for inner in getattr(sched, "_schedulers", None) or ():
         _scale_scheduler(inner, ratio)
-    for attr in ("warmup", "plateau"):  # catalog_schedules.WarmupThenPlateau
+    for attr in ("warmup", "plateau"):  # catalog.schedules.WarmupThenPlateau
         inner = getattr(sched, attr, None)
         if inner is not None and hasattr(inner, "step"):
             _scale_scheduler(inner, ratio)

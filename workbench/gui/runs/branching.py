@@ -1,4 +1,4 @@
-"""Branch and resume: both start a child run from a checkpoint of a parent (core.experiments).
+"""Branch and resume: both start a child run from a checkpoint of a parent (core.runs lineage).
 
 Branch… loads the parent's spec into the panels and makes the session's next Train continue from
 the parent's last checkpoint (the person edits lr, epochs… first). Branching from the live run

@@ -16,7 +16,7 @@ from workbench.core.runs import field_value
 # orange (validation) and green (learning rate), which viridis passes through.
 MAP_LO, MAP_SPAN = 0.05, 0.5
 
-# combo label -> field key (core.experiments.field_value); differing spec paths are added as-is
+# combo label -> field key (core.runs.field_value); differing spec paths are added as-is
 FIXED_CHOICES = {"Run": None, "Learning rate": "lr", "Batch size": "batch", "Optimizer": "optimizer",
                  "Seed": "seed", "Group": "group"}
 

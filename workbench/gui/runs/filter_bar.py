@@ -1,4 +1,4 @@
-"""The runs filter: one field for words and `key<value` terms (see core.experiments), with the
+"""The runs filter: one field for words and `key<value` terms (see core.runs.filter), with the
 reason shown when part of it is not understood."""
 
 from __future__ import annotations

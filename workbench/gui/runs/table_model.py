@@ -1,6 +1,6 @@
 """The runs table's model: RunRecords in a QAbstractTableModel, sorted in Python on precomputed
 keys (one key per row, not a Python call per comparison: 10 000 runs sort in tens of ms), and a
-proxy that only filters (by a core.experiments.RunFilter and the soft-deleted ids)."""
+proxy that only filters (by a core.runs.RunFilter and the soft-deleted ids)."""
 
 from __future__ import annotations
 
