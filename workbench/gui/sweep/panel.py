@@ -15,14 +15,13 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QSpinBox, QSplitter, QTableView, QTableWidget, QTableWidgetItem,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QSpinBox, QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from workbench.core.catalog import baseline_note
 from workbench.core.spec import ExperimentSpec, SpecError
 from workbench.core.sweep import (SweepFinished, SweepStarted, TrialEpoch, TrialFailed, TrialFinished, TrialStarted,
-                                  default_storage, list_sweeps, resolve_direction)
+                                  default_storage, resolve_direction)
 from workbench.core.execution import default_parallel
 from workbench.core.sweep import apply_params, best_of, trial_label
 from workbench.gui.plots.importance import ImportanceChart
@@ -35,6 +34,7 @@ from workbench.gui.selection import TrialSelection
 from workbench.gui.sweep.use_best import confirm_use_best
 
 from .config import SweepConfig
+from .picker import SweepPickerDialog
 from .runner import LoadedSweep, SweepRunner
 from .trial_table import ID_ROLE, TrialSortProxy, TrialTableModel, fmt_metric
 
@@ -69,58 +69,6 @@ def axes_for_space(space: dict[str, Any]) -> list[AxisSpec]:
         log = kind in ("log_uniform", "log_int") or bool(form.get("log"))
         axes.append(AxisSpec(path, "log" if log and lo > 0 else "linear", label, low=lo, high=hi))
     return axes
-
-
-class SweepPickerDialog(QDialog):
-    """The stored sweeps of a storage, newest first; `chosen` is the study name."""
-
-    def __init__(self, storage: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setWindowTitle("Open sweep")
-        self.setObjectName("sweepPicker")
-        self.chosen: str | None = None
-        self.table = QTableWidget(0, 4)
-        self.table.setObjectName("sweepList")
-        self.table.setHorizontalHeaderLabels(["sweep", "created", "trials", "best"])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        try:
-            sweeps = sorted(list_sweeps(storage), key=lambda s: -(s.get("created") or 0))
-        except Exception as exc:  # noqa: BLE001 - shown as a sentence
-            sweeps = []
-            self.message.setText(f"Could not read the sweeps in {storage}: {exc}")
-        if not sweeps and not self.message.text():
-            self.message.setText("No sweeps stored yet. Start one with Run ▸ Sweep….")
-        for s in sweeps:
-            r = self.table.rowCount()
-            self.table.insertRow(r)
-            created = time.strftime("%Y-%m-%d %H:%M", time.localtime(s["created"])) if s.get("created") else ""
-            best = f"{s.get('metric')} {fmt_metric(s.get('best_value'))}" if s.get("best_value") is not None else "–"
-            for c, text in enumerate([s["study"], created, str(s["n_trials"]), best]):
-                self.table.setItem(r, c, QTableWidgetItem(text))
-        if sweeps:
-            self.table.selectRow(0)
-        self.table.doubleClicked.connect(lambda _i: self.accept())
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        buttons.button(QDialogButtonBox.StandardButton.Open).setEnabled(bool(sweeps))
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.message)
-        layout.addWidget(buttons)
-        self.resize(560, 320)
-
-    def accept(self) -> None:
-        rows = self.table.selectionModel().selectedRows()
-        if rows:
-            self.chosen = self.table.item(rows[0].row(), 0).text()
-            super().accept()
 
 
 class SweepPanel(QWidget):
