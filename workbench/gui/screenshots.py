@@ -138,14 +138,21 @@ def write_sample_csv(path: Path, rows: int = 240, seed: int = 0) -> Path:
     return path
 
 
-def _run_sweep(scene: Scene) -> None:
+def _sweep_spec():
+    """The sweep's spec, read on the main thread: two threads importing pydantic at once met its
+    lazily loaded parts half-initialised ("cannot import name 'import_string' from partially
+    initialized module", 2 of ~10 runs, at start)."""
+    from workbench.core.locations import preset_path
+    from workbench.core.spec import load_spec
+
+    return load_spec(preset_path("spiral")).with_values({"train.epochs": 25, "data.n_samples": 300})
+
+
+def _run_sweep(scene: Scene, spec) -> None:
     """A small finished sweep on the spiral sample, in worker processes (a background thread)."""
     try:
-        from workbench.core.spec import load_spec
-        from workbench.core.locations import preset_path
         from workbench.core.sweep import SweepFinished, SweepStarted, run_sweep
 
-        spec = load_spec(preset_path("spiral")).with_values({"train.epochs": 25, "data.n_samples": 300})
         storage = f"sqlite:///{scene.folder / 'sweeps.db'}"
         for event in run_sweep(spec, SWEEP_SPACE, strategy="random", n_trials=8, parallel=1, seed=1,
                                store_path=str(scene.store_path), storage=storage):
@@ -246,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     scene = Scene(folder=folder, csv_path=write_sample_csv(folder / "penguins.csv"), store_path=folder / "runs.db")
     started = time.monotonic()
 
-    sweep = threading.Thread(target=_run_sweep, args=(scene,), name="screenshot-sweep", daemon=True)
+    sweep = threading.Thread(target=_run_sweep, args=(scene, None if args.no_sweep else _sweep_spec()),
+                             name="screenshot-sweep", daemon=True)
     if not args.no_sweep:
         sweep.start()  # its workers import torch while the window is built
 
