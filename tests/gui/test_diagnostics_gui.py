@@ -99,6 +99,24 @@ def test_lr_finder_range_opens_a_sweep_dialog_with_it(qtbot, make_window, monkey
 
 
 # ---- health view ----------------------------------------------------------------------------------
+def test_a_hidden_health_view_draws_when_shown_not_while_hidden(qtbot, monkeypatch):
+    """Behind the Train page it took ~5 ms of the GUI thread a few times a second (issue 8)."""
+    from workbench.gui.diagnostics.health_view import HealthView
+
+    view = HealthView()
+    qtbot.addWidget(view)
+    drawn = []
+    monkeypatch.setattr(view, "redraw", lambda: drawn.append(1))
+    view._timer.timeout.disconnect()
+    view._timer.timeout.connect(view.redraw)
+    view.handle_events([_started(), *(_sample(s) for s in range(1, 5))])
+    qtbot.wait(300)
+    assert drawn == [] and not view._timer.isActive()
+    view.resize(600, 300)
+    view.show()
+    qtbot.waitUntil(lambda: drawn == [1], timeout=2000)
+
+
 def test_health_view_strips_curve_and_alerts(qtbot):
     from workbench.gui.diagnostics.health_view import HealthView
 

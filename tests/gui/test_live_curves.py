@@ -14,7 +14,7 @@ from PySide6.QtTest import QTest
 from workbench.core.training import (BatchProgress, EpochEnd, HealthAlert, LRChanged, RunFinished, RunStarted)
 from workbench.gui.plots.decimate import PeakPyramid
 from workbench.gui.plots.live_curves import LiveCurves
-from workbench.gui.plots.redraw import BASE_MS, LIVE_MS, MAX_MS
+from workbench.gui.plots.redraw import BASE_MS, LIVE_MS, MAX_MS, SUBFRAME_MS
 from workbench.gui.plots.series import SYMBOLS_UP_TO
 from workbench.gui.plots.smoothing import Ema, debiased_ema, debiased_ema_reference
 
@@ -441,6 +441,28 @@ def test_redraw_backs_off_when_painting_is_slow_and_recovers(curves, qtbot):
     qtbot.waitUntil(lambda: not sched.timer.isActive(), timeout=2000)
 
 
+def whole_frame(sched) -> None:
+    """The scheduler's ticks of one frame (its parts come one tick each)."""
+    sched._tick()
+    while sched.mid_frame:
+        sched._tick()
+
+
+def test_a_live_frame_comes_one_panel_at_a_time(curves, qtbot):
+    """A frame's work is split by panel, the loop painting in between, so no one piece holds
+    the GUI thread for the whole frame (issue 8: timer lateness while a run trains)."""
+    sched = curves._scheduler
+    curves.handle_events(run_events(FALLING, FALLING))
+    sched._tick()
+    assert sched.mid_frame and sched.dirty and sched.timer.isActive()
+    assert sched.timer.remainingTime() <= SUBFRAME_MS
+    assert n_points(curves.series["train_loss"].curve) == len(FALLING)  # the loss panel first
+    assert n_points(curves.series["train_metric"].curve) == 0  # the metric panel next
+    qtbot.waitUntil(lambda: not sched.mid_frame, timeout=2000)
+    assert n_points(curves.series["train_metric"].curve) == len(FALLING)
+    assert curves.redraw_count == 1  # one frame, in parts
+
+
 def test_new_live_points_wait_for_the_live_frame_a_persons_change_does_not(curves):
     """New points of a running training are drawn at most every LIVE_MS; a person's change
     (here the smoothing slider) is drawn at the next tick. A fake clock: no timing involved."""
@@ -448,7 +470,7 @@ def test_new_live_points_wait_for_the_live_frame_a_persons_change_does_not(curve
     now = [100.0]
     sched.clock = lambda: now[0]
     curves.handle_events(run_events(FALLING, FALLING))
-    sched._tick()  # the first frame of the run: nothing drawn yet, so at once
+    whole_frame(sched)  # the first frame of the run: nothing drawn yet, so at once
     drawn = curves.redraw_count
     assert drawn >= 1
     curves.handle_event(epoch_end(9, 0.2, 0.25))
@@ -457,12 +479,12 @@ def test_new_live_points_wait_for_the_live_frame_a_persons_change_does_not(curve
     assert curves.redraw_count == drawn and sched.dirty and sched.timer.isActive()
     assert sched.timer.remainingTime() <= LIVE_MS // 2 + 1
     now[0] += 0.6 * LIVE_MS / 1e3
-    sched._tick()
+    whole_frame(sched)
     assert curves.redraw_count == drawn + 1 and not sched.dirty
     n = n_points(curves.series["train_loss"].curve)
     curves.handle_event(epoch_end(10, 0.19, 0.24))
     curves.set_smoothing(0.3)  # a person's change: no wait, and the new point comes with it
-    sched._tick()
+    whole_frame(sched)
     assert curves.redraw_count == drawn + 2
     assert n_points(curves.series["train_loss"].curve) == n + 1
 

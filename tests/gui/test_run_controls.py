@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from helpers import wait_ready
-from workbench.core.training import BatchProgress, Paused, Resumed, RunStarted
+from workbench.core.training import BatchProgress, Paused, Resumed, RunFinished, RunStarted
 from workbench.gui import run_controls
 from workbench.gui.run_controls import RunProgress
 
@@ -40,8 +40,30 @@ def test_paused_progress_shows_no_eta_and_the_pause_is_not_counted(qtbot, monkey
     clock[0] += 100.0  # a long pause
     bar.handle_event(Resumed(epoch=6, step=51))
     assert "ETA" not in bar.text()
+    clock[0] += 1.0  # (the bar shows progress at most every PROGRESS_EVERY_S)
     bar.handle_event(_batch(6, 10, elapsed=112.0))  # 12 s of training in 112 s of wall time
     assert bar.text().endswith("ETA 0:08")  # 12 s * 0.4 / 0.6, not 112 s * 0.4 / 0.6
+
+
+def test_a_burst_of_progress_repaints_the_bar_a_few_times_and_ends_on_the_latest(qtbot):
+    """QProgressBar.setValue repaints at once: hundreds of batches a second must not mean
+    hundreds of synchronous paints on the GUI thread."""
+    bar = RunProgress()
+    qtbot.addWidget(bar)
+    bar.show()
+    values = []
+    bar.valueChanged.connect(values.append)
+    bar.handle_event(_started())
+    for b in range(1, 11):
+        bar.handle_event(_batch(1, b, elapsed=0.01 * b))
+    assert len(values) <= 2  # the first at once; the rest wait
+    qtbot.waitUntil(lambda: "batch 10/10" in bar.text(), timeout=2000)
+    assert bar.value() == 100 and len(values) <= 3
+    bar.handle_event(_batch(2, 5, elapsed=0.15))
+    bar.handle_event(RunFinished(epochs=2, duration=0.2, metrics={}))  # shows at once, after that batch
+    assert bar.value() == 1000 and bar.text().startswith("Finished 2 epochs")
+    qtbot.wait(300)
+    assert bar.text().startswith("Finished")  # nothing pending overwrote it
 
 
 LONG = {"train.epochs": 400, "data.n_samples": 400}

@@ -224,7 +224,14 @@ class HealthView(QWidget):
 
     def _request(self) -> None:
         self._dirty = True
-        if not self._timer.isActive():
+        # Hidden (another page showing): drawn when shown. A redraw took ~5 ms of the GUI
+        # thread a few times a second while the Train page was in front.
+        if self.isVisible() and not self._timer.isActive():
+            self._timer.start()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._dirty and not self._timer.isActive():
             self._timer.start()
 
     # ---- drawing ----------------------------------------------------------------------------------

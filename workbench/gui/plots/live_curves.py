@@ -31,7 +31,7 @@ from .palette import PlotColors, style_axes
 from .readable_axis import ReadableAxis
 from .redraw import RedrawScheduler, TimedLayoutWidget
 from .series import Series
-from .view_range import XAxis, follow_x, lr_y_range
+from .view_range import SteppedViewBox, XAxis, follow_x, lr_y_range
 
 METRIC_LABELS = {"accuracy": "accuracy", "r2": "R²"}
 LEGEND_MAX_RUNS = 8  # overlay runs named in the legend; the rest are "… N more"
@@ -58,12 +58,16 @@ class LiveCurves(QWidget):
     def __init__(self, parent: QWidget | None = None, *, overfit_patience: int = 3, empty_text: str = EMPTY_TEXT):
         """`empty_text`: what the plots say while they have nothing to draw."""
         super().__init__(parent)
-        self.redraw_count = 0  # redraws that pushed data (tests and benchmarks read it)
+        self.redraw_count = 0  # frames that pushed data (tests and benchmarks read it)
+        self._frame_changed = False
         self.run = LiveRun(overfit_patience)
         self._x = "step"
         self._following = True
         self._lr_log = False
         self._overlays: list[ov.Overlay] = []
+        self._frame_plots: list[pg.PlotItem] = []  # panels still to draw in the current frame
+        self._frame_view: tuple[float, float] = (0.0, 1.0)
+        self._frame_pixels = 200
         self._scheduler = RedrawScheduler(self, self._redraw, self.isVisible)
 
         self.controls = ControlBar(self)
@@ -105,9 +109,10 @@ class LiveCurves(QWidget):
         self._glw.ci.setContentsMargins(2, 2, 8, 2)
         # loss and lr can be logarithmic; labels must stay readable on short panels and not run
         # into the next panel's
-        self.loss_plot = self._glw.addPlot(row=0, col=0, axisItems={
+        # y ranges that move in steps, not with every new point (view_range.SteppedViewBox)
+        self.loss_plot = self._glw.addPlot(row=0, col=0, viewBox=SteppedViewBox(), axisItems={
             "bottom": XAxis("bottom"), "left": ReadableAxis("left", clear_bottom=True)})
-        self.metric_plot = self._glw.addPlot(row=1, col=0, axisItems={
+        self.metric_plot = self._glw.addPlot(row=1, col=0, viewBox=SteppedViewBox(), axisItems={
             "bottom": XAxis("bottom"), "left": ReadableAxis("left", clear_bottom=True)})
         self.lr_plot = self._glw.addPlot(row=2, col=0, axisItems={"bottom": XAxis("bottom"),
                                                                   "left": ReadableAxis("left")})
@@ -123,7 +128,8 @@ class LiveCurves(QWidget):
             plot.enableAutoRange(x=False, y=plot is not self.lr_plot)
             plot.setAutoVisible(y=True)  # y fits what is visible when zoomed on x
             plot.getAxis("left").setWidth(58)  # aligned panels
-            plot.getAxis("left").enableAutoSIPrefix(False)  # no "accuracy (x0.001)"
+            for name in ("left", "top", "right"):  # no "accuracy (x0.001)"; and the hidden axes
+                plot.getAxis(name).enableAutoSIPrefix(False)  # would set their labels with every range
             plot.vb.sigRangeChangedManually.connect(self._on_manual_range)
             if plot is not self.lr_plot:
                 plot.setXLink(self.lr_plot)
@@ -214,6 +220,8 @@ class LiveCurves(QWidget):
             self._set_panel_label(self.loss_plot, LOSS_STANDARDIZED if self.run.standardized_target else "loss")
             if not self._following:
                 self.follow()
+        elif kind == "end":
+            self._refit_y()  # the finished run's picture: fitted tightly, without room to grow
         elif kind == "lr":
             self.lr_markers.add(*self.run.lr_mark, self._x)
         elif kind == "alert":
@@ -230,7 +238,12 @@ class LiveCurves(QWidget):
         self._forget_drawn()
         self._scheduler.request()
 
+    def _refit_y(self) -> None:
+        for plot in (self.loss_plot, self.metric_plot):
+            plot.vb.refit()
+
     def _forget_drawn(self) -> None:
+        self._refit_y()
         self.crosshair.hide()
         self._show_latest()  # at once: the next frame may be a while (hidden page, slow redraw)
         self._has_data.clear()
@@ -252,6 +265,7 @@ class LiveCurves(QWidget):
             ov.add_items(overlay, self.loss_plot, self.metric_plot, self.lr_plot)
             ov.refresh(overlay, self._x)
             self._overlays.append(overlay)
+        self._refit_y()
         self._sync_legend()
         self._scheduler.request()
 
@@ -259,6 +273,7 @@ class LiveCurves(QWidget):
         for overlay in self._overlays:
             ov.remove_items(overlay)
         self._overlays.clear()
+        self._refit_y()
         self._sync_legend()
         self._scheduler.request()
 
@@ -322,12 +337,30 @@ class LiveCurves(QWidget):
         self._scheduler.request()
 
     def flush(self) -> None:
-        """Redraw now (what the next frame would do)."""
+        """Redraw now (the whole of what the next frame would do)."""
         self._scheduler.dirty = False
-        self._redraw()
+        while self._redraw():
+            pass
 
     # -- redraw ----------------------------------------------------------------------------------
-    def _redraw(self) -> None:
+    def _redraw(self) -> bool:
+        """One part of a frame: the first part follows the x range and updates what belongs to
+        the whole view (markers, legend, readout); each part then hands one panel its new data
+        (a panel with nothing new is skipped). Returns whether a panel of this frame is still to
+        draw (the scheduler calls again shortly, after this part has been painted): a frame's
+        work comes in pieces of a third of the size."""
+        if not self._frame_plots:
+            self._start_frame()
+            self._frame_changed = False
+        while self._frame_plots:
+            if self._redraw_plot(self._frame_plots.pop(0)):
+                self._frame_changed = True
+                break
+        if not self._frame_plots:
+            self.redraw_count += self._frame_changed
+        return bool(self._frame_plots)
+
+    def _start_frame(self) -> None:
         run = self.run
         lr_log = run.lr_hi > 10 * run.lr_lo  # spans more than a decade
         if lr_log != self._lr_log:
@@ -336,32 +369,34 @@ class LiveCurves(QWidget):
             self.series["lr"].invalidate()
         if self._following:
             self._update_x_range()  # first: the curves draw what is in the new view
-        view = tuple(self.lr_plot.vb.viewRange()[0])
-        pixels = max(int(self.lr_plot.vb.width()), 200)
-        log_y = self.log_y
-        changed = False
-        for s in self.series.values():
-            log = (log_y and s.plot is self.loss_plot) or (lr_log and s.plot is self.lr_plot)
-            changed |= s.refresh(self._x, log, view, pixels)
+        self._frame_view = tuple(self.lr_plot.vb.viewRange()[0])
+        self._frame_pixels = max(int(self.lr_plot.vb.width()), 200)
+        self._frame_plots = list(self.plots)
         if run.overfit is not None and len(run.epochs):
             self.overfit_mark.show(run.overfit.since_epoch, run.overfit.best_epoch, run.epochs.column("epoch"),
                                    run.epochs.column(self._x))
         elif run.overfit is None:
             self.overfit_mark.hide()
-        self.redraw_count += changed
-        # Fit the y ranges to the new data now rather than in the paint (pyqtgraph auto-ranges
+        self.alert_markers.layout()  # (a new x range moves the tags closer or apart)
+        self._sync_legend()
+        if not self.crosshair.active:
+            self._show_latest()
+
+    def _redraw_plot(self, plot: pg.PlotItem) -> bool:
+        log = (self.log_y and plot is self.loss_plot) or (self._lr_log and plot is self.lr_plot)
+        changed = False
+        for s in self.series.values():
+            if s.plot is plot:
+                changed |= s.refresh(self._x, log, self._frame_view, self._frame_pixels)
+        # Fit the y range to the new data now rather than in the paint (pyqtgraph auto-ranges
         # in prepareForPaint): a range that changes inside a paint marks the axes and curves
         # dirty again, and Qt paints the whole view a second time right after. (A curve of
         # nothing but nan, e.g. the validation loss without a validation split, is no range:
         # numpy's "All-NaN slice" warning from pyqtgraph's bounds says nothing new.)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            for plot in self.plots:
-                plot.vb.prepareForPaint()
-        self.alert_markers.layout()  # (a new x range moves the tags closer or apart)
-        self._sync_legend()
-        if not self.crosshair.active:
-            self._show_latest()
+            plot.vb.prepareForPaint()
+        return changed
 
     # -- panel labels ------------------------------------------------------------------------------
     def _set_panel_label(self, plot: pg.PlotItem, text: str) -> None:
@@ -455,7 +490,7 @@ class LiveCurves(QWidget):
                 lo, hi = min(lo, o[0]), max(hi, o[1])
         if not np.isfinite(lo):
             lo, hi = 0.0, 1.0
-        new = follow_x(tuple(self.lr_plot.vb.viewRange()[0]), lo, hi)
+        new = follow_x(tuple(self.lr_plot.vb.viewRange()[0]), lo, hi, self.run.x_end(self._x) if r else None)
         if new is not None:
             self.lr_plot.setXRange(*new, padding=0)
         self._update_lr_range()

@@ -37,6 +37,7 @@ class LiveRun:
         self.metric_key = "accuracy"
         self.standardized_target = False  # the loss is in standardised units (RunStarted.target_scaler)
         self.steps_per_epoch = 0
+        self.planned_epochs = 0  # the run's last epoch (RunStarted.epochs)
         self.last_elapsed = 0.0
         self.live = False
         self.overfit = None  # core.training.Overfitting: since_epoch, best_epoch
@@ -61,6 +62,7 @@ class LiveRun:
             self.metric_key = "r2" if event.task == "regression" else "accuracy"
             self.standardized_target = bool(event.target_scaler)
             self.steps_per_epoch = event.steps_per_epoch
+            self.planned_epochs = event.epochs
             self.live = True
             return "start"
         if isinstance(event, LRChanged):
@@ -114,6 +116,17 @@ class LiveRun:
     def _note_lr(self, lr: float) -> None:
         if lr > 0:
             self.lr_lo, self.lr_hi = min(self.lr_lo, lr), max(self.lr_hi, lr)
+
+    def x_end(self, mode: str) -> float | None:
+        """Where the live run will end on the `mode` axis (its last epoch or step), or None when
+        that is not known (the time axis, a finished run)."""
+        if not self.live or self.planned_epochs <= 0:
+            return None
+        if mode == "epoch":
+            return float(self.planned_epochs)
+        if mode == "step" and self.steps_per_epoch:
+            return float(self.planned_epochs * self.steps_per_epoch)
+        return None
 
     def x_range(self, mode: str) -> tuple[float, float] | None:
         """Smallest and largest x of any row (x grows within a run), or None without rows."""

@@ -11,6 +11,11 @@ frame costs ~5-10 ms of the GUI thread (the axes' ticks, the curves, the dots), 
 second look as smooth for curves that grow by a point or two at a time, while leaving the
 event loop (and the core the training child shares with it) twice the room of 30 Hz. A
 person's own changes (zoom, smoothing, a new overlay) still draw at the next BASE_MS tick.
+
+A frame may come in parts: `redraw` returns True while part of it is still to draw (the live
+curves draw one panel per part), and the next part follows SUBFRAME_MS later. Between the parts
+the event loop paints what changed and runs whatever else is due, so no single piece of drawing
+holds the GUI thread for the whole frame's cost.
 """
 
 from __future__ import annotations
@@ -20,18 +25,21 @@ from collections.abc import Callable
 
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QGraphicsScene
 
 BASE_MS = 33  # ~30 Hz
 LIVE_MS = 80  # ~12 Hz while only new points of a running training wait to be drawn
 MAX_MS = 500
 BUDGET = 0.25  # largest share of the GUI thread the plot may take
 HALF_LIFE_S = 0.25  # of the cost estimate after a slow frame
+SUBFRAME_MS = 10  # from one part of a frame to the next
 
 
 class RedrawScheduler(QObject):
-    """`request()` after a change; `redraw` is called at the next frame (never re-entered)."""
+    """`request()` after a change; `redraw` is called at the next frame (never re-entered). A
+    `redraw` that returns True has more of the frame to draw: it is called again SUBFRAME_MS on."""
 
-    def __init__(self, parent: QObject, redraw: Callable[[], None],
+    def __init__(self, parent: QObject, redraw: Callable[[], bool | None],
                  can_draw: Callable[[], bool] = lambda: True):
         super().__init__(parent)
         self._redraw = redraw
@@ -39,6 +47,7 @@ class RedrawScheduler(QObject):
         self.dirty = False
         self.clock = time.perf_counter  # (tests substitute their own)
         self._urgent = False  # a change other than new live points waits to be drawn
+        self.mid_frame = False  # part of a frame drawn, the rest due SUBFRAME_MS on
         self._frame_at = -float("inf")  # when the last frame was drawn (clock seconds)
         self.cost_ms = 0.0  # decaying estimate of one frame's cost (redraw + paint)
         self.interval_ms = BASE_MS
@@ -83,10 +92,14 @@ class RedrawScheduler(QObject):
         t0 = time.perf_counter()
         self._frame_at = self.clock()
         self.dirty = False
-        self._redraw()
+        more = self.mid_frame = bool(self._redraw())
         self.dirty = self._urgent = False  # (range changes made by the redraw itself need no second frame)
         self._redraw_ms = (time.perf_counter() - t0) * 1e3
         self._note_cost(self._redraw_ms)
+        if more:  # the rest of this frame, after the loop has painted this part
+            self.dirty = self._urgent = True
+            self.timer.start(SUBFRAME_MS)
+            return
         self.timer.start(self.interval_ms)  # one more tick: stops there if nothing changed
 
     def _note_cost(self, ms: float) -> None:
@@ -100,6 +113,13 @@ class TimedLayoutWidget(pg.GraphicsLayoutWidget):
     """A GraphicsLayoutWidget that reports how long each paint took (`on_paint(ms)`)."""
 
     on_paint: Callable[[float], None] | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Every frame moves the curves' bounds: keeping Qt's BSP index of the items up to date
+        # cost more than it saved for a scene of a few dozen items (paint median ~10 % less
+        # without it, gui_latency.py)
+        self.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
 
     def paintEvent(self, ev) -> None:  # noqa: N802 (Qt name)
         t0 = time.perf_counter()
