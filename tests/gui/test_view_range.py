@@ -6,9 +6,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from test_live_curves import epoch_end, run_events, started
+from workbench.core.training import RunFinished
+from workbench.gui.plots.live_curves import LiveCurves
 from workbench.gui.plots.view_range import X_NICE, follow_x, nice_above, step_y
 
-from test_live_curves import STEPS, curves, epoch_end, run_events, started  # noqa: F401 (fixture)
+
+@pytest.fixture
+def curves(qtbot):
+    w = LiveCurves()
+    qtbot.addWidget(w)
+    w.resize(900, 640)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
 
 
 @pytest.mark.parametrize("value, nice", [(1.0, 1.0), (1.01, 1.2), (7.0, 8.0), (8.5, 10.0), (0.031, 0.04),
@@ -72,8 +83,6 @@ def test_follow_and_the_end_of_the_run_fit_y_tightly(curves, qtbot):
     curves.flush()
     lo, hi = curves.loss_plot.vb.viewRange()[1]
     assert -0.2 < lo < 0.35 and 1.0 < hi < 1.4  # fitted again, not kept at -5..5
-    from workbench.core.training import RunFinished
-
     curves.handle_event(RunFinished(epochs=10, metrics={}, duration=1.0))
     curves.flush()
     lo2, hi2 = curves.loss_plot.vb.viewRange()[1]
@@ -81,4 +90,3 @@ def test_follow_and_the_end_of_the_run_fit_y_tightly(curves, qtbot):
                            for k in ("batch_loss", "train_loss", "val_loss")])
     span = np.nanmax(data) - np.nanmin(data)
     assert lo2 >= np.nanmin(data) - 0.1 * span and hi2 <= np.nanmax(data) + 0.1 * span
-    assert STEPS  # (the scripted runs' steps per epoch)
