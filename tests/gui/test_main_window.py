@@ -258,8 +258,22 @@ def test_main_opens_the_window_and_quits_cleanly(qtbot, monkeypatch):
     shown = []
     real_create = app_module.create_window
 
+    order = []
+    import workbench.core.execution as execution
+
+    real_pool = execution.WarmPool
+
+    class RecordedPool(real_pool):
+        def __init__(self, *args, **kwargs):
+            order.append("spare spawned")
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(execution, "WarmPool", RecordedPool)
+
     def spy(project=None):
+        order.append("window")
         window = real_create(project)
+        QTimer.singleShot(300, window, lambda: order.append(isinstance(window.session.warm_pool(), RecordedPool)))
         shown.append(window)
         QTimer.singleShot(400, window, lambda: gc_state.append((gc.isenabled(), gc.get_freeze_count() > 0)))
         QTimer.singleShot(800, window, window.close)  # the person closes it
@@ -274,6 +288,8 @@ def test_main_opens_the_window_and_quits_cleanly(qtbot, monkeypatch):
     # while it ran, what the start left was frozen and garbage was collected on the GUI's timer;
     # afterwards the process is as before
     assert gc_state == [(False, True)] and gc.isenabled() == enabled and gc.get_freeze_count() == 0
+    # the spare training process was spawned before the window was built, and is the session's
+    assert order == ["spare spawned", "window", True]
     window = shown[0]
     assert window.session.spec.data.source == "sample:spiral"
     assert not window.isVisible() and window.session.state == "idle"

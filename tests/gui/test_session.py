@@ -262,3 +262,24 @@ def test_shutdown_during_a_run_joins_everything(qtbot, make_session, tiny_spec):
     session.shutdown()
     assert not worker.is_alive()
     assert session.state == "idle"
+
+
+class _FakePool:
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_pool_spawned_before_the_window_is_the_sessions_and_closes_with_it(make_session):
+    """app.main spawns the spare process before building the window (issue 8: first point
+    after the first click); the session takes it over as its warm pool."""
+    session = make_session()
+    pool = _FakePool()
+    session.adopt_pool(pool)
+    assert session.warm_pool() is pool and not pool.closed
+    session.shutdown()
+    assert pool.closed
+    late = _FakePool()
+    session.adopt_pool(late)  # after shutdown: not kept alive
+    assert late.closed

@@ -2,8 +2,8 @@
 
 `workbench` (and `python -m workbench`) end up in `main()`. The window shows with the spiral
 sample and a small model ready (or the project named on the command line, or unsaved work
-restored from the last session); the spare training process is spawned right after the
-window appears, so the first click on Train starts at once.
+restored from the last session); the spare training process is spawned first thing, so it has
+imported torch by the time Train can be clicked and the first click starts at once.
 
 Nothing before the window imports torch (seconds on a small machine): the spec, the catalog and
 the data loaders do without it. It is imported on a background thread once the window is up
@@ -34,6 +34,7 @@ import workbench
 
 ORGANIZATION = "Workbench"
 STOP_AT_EXIT_S = 5.0  # after the window closed during a run: the longest the process stays for it
+ENGINE_DELAY_MS = 1000  # the latest this process starts importing torch, after the window shows
 APPLICATION = "workbench"
 
 
@@ -132,20 +133,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Training children inherit this and leave one core to the window (core.batching.threads_for)
     os.environ.setdefault("WORKBENCH_GUI", "1")
     app = create_app([a for a in argv if a.startswith("-")])
+    # The spare training process first: it imports torch (1-2 s) on the other core while this
+    # one builds the window, and is ready by the time Train can first be clicked.
+    from workbench.core.execution import WarmPool
+
+    pool = WarmPool()
     # Show that something is happening while the window is built. Not offscreen (tests,
     # benchmarks): nobody sees it there, and Qt waits its full 1 s timeout for it to be exposed.
     splash = _splash() if QApplication.platformName() not in ("offscreen", "minimal") else None
     window = create_window(project)
+    window.session.adopt_pool(pool)
     window.show_first()
     if splash is not None:
         splash.finish(window)
     freeze_long_lived(window)
-    # torch is imported on a background thread (the summary asks for it once the data is shown;
-    # at the latest a second after the window) while the person looks at the window; then the
-    # spare child imports its own. One after the other: on two busy cores, importing both at once
-    # made each take twice as long (Train enabled ~2x later), and the child is not ready sooner.
-    QTimer.singleShot(1000, window, window.session.warm_engine)
-    window.session.engine_ready.connect(lambda: QTimer.singleShot(300, window, window.session.warm_pool))
+    # This process imports its own torch on a background thread (for the model summary, which
+    # asks for it once the data is shown; at the latest ENGINE_DELAY_MS after the window), while
+    # the person looks at the window and the spare finishes its import.
+    QTimer.singleShot(ENGINE_DELAY_MS, window, window.session.warm_engine)
     code = app.exec()
     release_long_lived(window)
     # The window is gone; a run it left stopping gets a moment to record itself as stopped

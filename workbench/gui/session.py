@@ -568,6 +568,15 @@ class Session(QObject):
                 self._pool = WarmPool()
             return self._pool
 
+    def adopt_pool(self, pool) -> None:
+        """Use `pool` (a WarmPool spawned before this session existed: app.main spawns it first
+        thing, so its child imports torch while the window is built) as `warm_pool()`."""
+        with self._pool_lock:
+            if self._pool is None and not self._closed:
+                self._pool = pool
+                return
+        pool.close()
+
     @Slot(list)
     def _on_events(self, events: list[Event]) -> None:
         for i, event in enumerate(events):
