@@ -90,3 +90,14 @@ def test_follow_and_the_end_of_the_run_fit_y_tightly(curves, qtbot):
                            for k in ("batch_loss", "train_loss", "val_loss")])
     span = np.nanmax(data) - np.nanmin(data)
     assert lo2 >= np.nanmin(data) - 0.1 * span and hi2 <= np.nanmax(data) + 0.1 * span
+    # and x ends at the last step, not at the round span it had grown to
+    last = curves.series["train_loss"].buffer.column("step")[-1]
+    assert last < curves.lr_plot.vb.viewRange()[0][1] <= last * 1.03
+
+
+def test_the_live_x_range_reaches_the_planned_end_and_no_further(curves):
+    curves.handle_event(started(epochs=97))
+    for e in range(1, 98):
+        curves.handle_event(epoch_end(e, 1.0 / e, 1.1 / e))
+        curves.flush()
+        assert curves.lr_plot.vb.viewRange()[0][1] <= 970 * 1.03  # 97 epochs of 10 steps

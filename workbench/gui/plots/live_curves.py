@@ -490,7 +490,10 @@ class LiveCurves(QWidget):
                 lo, hi = min(lo, o[0]), max(hi, o[1])
         if not np.isfinite(lo):
             lo, hi = 0.0, 1.0
-        new = follow_x(tuple(self.lr_plot.vb.viewRange()[0]), lo, hi, self.run.x_end(self._x) if r else None)
+        # a live run: room ahead in steps; a finished one (or overlays alone): fitted
+        live = r is not None and self.run.live
+        new = follow_x(tuple(self.lr_plot.vb.viewRange()[0]), lo, hi, self.run.x_end(self._x) if live else None,
+                       tight=not live)
         if new is not None:
             self.lr_plot.setXRange(*new, padding=0)
         self._update_lr_range()

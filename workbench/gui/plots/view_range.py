@@ -35,16 +35,20 @@ def nice_above(value: float) -> float:
 
 
 def follow_x(view: tuple[float, float], lo: float, hi: float,
-             end: float | None = None) -> tuple[float, float] | None:
+             end: float | None = None, *, tight: bool = False) -> tuple[float, float] | None:
     """The new x range that shows [lo, hi], or None when the current view still does.
 
     It grows in steps to a round span ahead of the data (`nice_above`), so a steady run moves
     the axis about ten times a decade, not with every frame. `end`: where the run will end
-    (its last step or epoch), if known: the view never reaches past it."""
+    (its last step or epoch), if known: the view never reaches past it. `tight`: nothing more
+    is coming (a finished run): the view ends at the data, with a margin."""
     if hi <= lo:
         hi = lo + 1.0
     (a, b), span = view, hi - lo
     pad = PAD * span
+    if tight:
+        fitted = (lo - pad, hi + pad)
+        return None if np.allclose(view, fitted, rtol=0, atol=1e-9 * span) else fitted
     if a <= lo - pad * 0.5 and hi <= b and a >= lo - 2 * pad and b - a <= X_LOOSE * span:
         return None
     right = lo + nice_above(span * (1 + X_HEADROOM))
