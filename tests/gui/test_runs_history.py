@@ -206,3 +206,34 @@ def test_k_seeds_make_a_group_with_bands_and_a_noise_sentence(qtbot, make_window
     window.show_page("runs")
     save_screenshot(window, "runs_seed_bands_window")
     save_screenshot(panel, "runs_seed_bands")
+
+
+def test_a_read_overtaken_by_another_is_read_again_not_planned_on_the_gui_thread(qtbot, make_panel, store, tiny_spec,
+                                                                                  monkeypatch):
+    """A run's start and end both read the history; when the second read's rows arrive first,
+    the first's plan is stale. Sorting and comparing 10 000 rows again on the GUI thread took up
+    to ~40 ms (issue 8): the panel reads once more instead."""
+    import threading
+
+    from workbench.gui.runs import table_model
+
+    add_run(store, tiny_spec, name="first")
+    panel = make_panel()
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 1)
+    on_gui_thread = []
+    real_plan = table_model.plan_update
+
+    def watched(old, new):
+        on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return real_plan(old, new)
+
+    monkeypatch.setattr(table_model, "plan_update", watched)
+    add_run(store, tiny_spec, name="second")
+    version, shown = panel.model.snapshot()
+    stale = (version, table_model.plan_update(shown, list(reversed(shown))))  # (a plan of that snapshot)
+    panel.model.set_records(list(shown), plan=(version, ("grow", (0, 0, []))))  # the rows moved on meanwhile
+    on_gui_thread.clear()
+    panel._show_records(list(shown), panel.model.sort_state, stale)  # the overtaken read arrives
+    assert on_gui_thread == []  # not planned here ...
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=30_000)  # ... but read again
+    assert True not in on_gui_thread

@@ -138,6 +138,11 @@ class RunTableModel(QAbstractTableModel):
         """(version, rows) for `plan_update` off the GUI thread."""
         return self._version, list(self._records)
 
+    def plan_holds(self, version: int, sorted_by: tuple[int, Qt.SortOrder] | None) -> bool:
+        """Whether records sorted by `sorted_by`, with a plan made from the `version` snapshot,
+        can be shown without sorting or planning again on the GUI thread."""
+        return version == self._version and (self._sort is None or sorted_by == self._sort)
+
     def set_records(self, records: Sequence, sorted_by: tuple[int, Qt.SortOrder] | None = None,
                     plan: tuple[int, tuple] | None = None) -> None:
         """Replace the rows. `sorted_by`: the order the records already are in (sorted off the
