@@ -48,3 +48,26 @@ def test_save_plot_image_writes_what_is_shown(qtbot, tmp_path):
     plot.plot(np.arange(10.0), np.arange(10.0) ** 2)
     written = image_menu.save_plot_image(plot, str(tmp_path / "curve.jpg"))
     assert written.endswith("curve.jpg") and QImage(written).width() == plot.grab().width()
+
+
+def test_the_crosshair_is_left_out_of_a_saved_image(qtbot, tmp_path):
+    """The walkthrough's saved loss curve had the crosshair line of the right-click in it."""
+    from PySide6.QtGui import QColor
+
+    from workbench.gui.plots.live_curves import LiveCurves
+
+    curves = LiveCurves()
+    qtbot.addWidget(curves)
+    curves.resize(600, 400)
+    curves.show()
+    qtbot.waitExposed(curves)
+    view = curves._glw
+    before = image_menu.grab_plot(view).toImage()
+    for line in curves.crosshair.lines:
+        line.setPen(QColor("#ff00ff"))
+    curves.show_crosshair(0.5)  # the mouse is over the plot
+    assert all(line.isVisible() for line in curves.crosshair.lines)
+    assert view.grab().toImage() != before  # (the line is drawn on screen)
+    written = image_menu.save_plot_image(view, str(tmp_path / "loss.png"))
+    assert QImage(written).convertToFormat(before.format()) == before  # not in the image
+    assert all(line.isVisible() for line in curves.crosshair.lines)  # and still on screen

@@ -11,6 +11,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QLabel
 
+from .image_menu import mark_transient
+
 
 def fmt(v: float | None) -> str:
     return "–" if v is None or not np.isfinite(v) else f"{v:.4g}"
@@ -29,6 +31,7 @@ class Crosshair:
             line = pg.InfiniteLine(angle=90, movable=False)
             line.setVisible(False)
             line.setZValue(10)
+            mark_transient(line)  # not in a copied or saved image
             plot.addItem(line, ignoreBounds=True)
             self.lines.append(line)
 

@@ -12,15 +12,38 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPoint, QSettings
-from PySide6.QtGui import QContextMenuEvent
-from PySide6.QtWidgets import QApplication, QMenu, QWidget
+from PySide6.QtGui import QContextMenuEvent, QPixmap
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QMenu, QWidget
 
 from workbench.gui.file_dialogs import save_file
 
-__all__ = ["PlotImageMenu", "install_plot_image_menu", "plot_menu", "save_plot_image"]
+__all__ = ["PlotImageMenu", "grab_plot", "install_plot_image_menu", "mark_transient", "plot_menu",
+           "save_plot_image"]
 
 SAVE_DIR_KEY = "plots/save_dir"
 IMAGE_FILTERS = "PNG image (*.png);;JPEG image (*.jpg *.jpeg)"
+TRANSIENT_KEY = 0x57B  # QGraphicsItem.data key: the item follows the mouse, not the data
+
+
+def mark_transient(item: QGraphicsItem) -> None:
+    """`item` is there for the mouse (a crosshair line): left out of copied and saved images."""
+    QGraphicsItem.setData(item, TRANSIENT_KEY, True)
+
+
+def grab_plot(view: QWidget) -> QPixmap:
+    """What `view` shows, without the items that only follow the mouse (`mark_transient`): the
+    crosshair was in the images of the plot a person right-clicked."""
+    scene = view.scene() if isinstance(view, pg.GraphicsView) else None
+    # (QGraphicsItem.data, not item.data: pyqtgraph's scatter items keep their points there)
+    hidden = [item for item in (scene.items() if scene else [])
+              if QGraphicsItem.data(item, TRANSIENT_KEY) and item.isVisible()]
+    for item in hidden:
+        item.setVisible(False)
+    try:
+        return view.grab()
+    finally:
+        for item in hidden:
+            item.setVisible(True)
 
 
 def save_plot_image(view: QWidget, path: str) -> str:
@@ -28,7 +51,7 @@ def save_plot_image(view: QWidget, path: str) -> str:
     target = Path(path)
     if target.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         target = target.with_suffix(".png")
-    if not view.grab().save(str(target)):
+    if not grab_plot(view).save(str(target)):
         raise OSError(f"could not write {target}")
     return str(target)
 
@@ -36,7 +59,7 @@ def save_plot_image(view: QWidget, path: str) -> str:
 def plot_menu(view: QWidget) -> QMenu:
     """The menu offered on `view`: copy it to the clipboard or save it to a file."""
     menu = QMenu(view)
-    menu.addAction("Copy image", lambda: QApplication.clipboard().setPixmap(view.grab()))
+    menu.addAction("Copy image", lambda: QApplication.clipboard().setPixmap(grab_plot(view)))
     menu.addAction("Save image…", lambda: _ask_and_save(view))
     return menu
 
