@@ -293,3 +293,19 @@ def test_main_opens_the_window_and_quits_cleanly(qtbot, monkeypatch):
     window = shown[0]
     assert window.session.spec.data.source == "sample:spiral"
     assert not window.isVisible() and window.session.state == "idle"
+
+
+def test_a_warning_of_the_core_shows_in_the_status_bar_from_any_thread(qtbot, make_window):
+    """The run store's 'lost its file locks; reconnected' went to a terminal nobody watches."""
+    import logging
+    import threading
+
+    window = make_window()
+    text = "The run store runs.db lost its file locks (...); reconnected. Every run recorded so far is kept."
+    worker = threading.Thread(target=lambda: logging.getLogger("workbench.core.runs.store").warning(text))
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == text)
+    window.shutdown()
+    logging.getLogger("workbench.core.runs.store").warning("after the window is gone")  # nothing breaks
+    assert window.statusBar().currentMessage() == text

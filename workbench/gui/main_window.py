@@ -22,6 +22,7 @@ from workbench.core.training import RunFailed, RunFinished, RunStarted, RunStopp
 from workbench.gui import prompts
 from workbench.gui.diagnostics import wiring as diagnostics
 from workbench.gui.error_dialog import RunErrorDialog
+from workbench.gui.log_messages import StatusLog
 from workbench.gui.pages import DataPage, ExportPage, ModelPage, PageHost, RunsPage, TrainPage
 from workbench.gui.panels.data_panel import DataPanel
 from workbench.gui.panels.model_panel import ModelPanel
@@ -84,6 +85,8 @@ class MainWindow(QMainWindow):
         self.runs_panel.evaluate_requested.connect(self.evaluate_run)
         self.project.status.connect(lambda text: self.statusBar().showMessage(text, 6000))
         s.notice.connect(lambda text: self.statusBar().showMessage(text, 12000))
+        self.status_log = StatusLog(self)  # the core's warnings (a store that reconnected, ...)
+        self.status_log.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.project.title_changed.connect(self.setWindowTitle)
         self.setWindowTitle(self.project.title())
         self._on_state(s.state)
@@ -470,6 +473,7 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self._closed = True
+        self.status_log.close()
         self.save_settings()
         self.project.flush_autosave()
         if self.error_dialog is not None:
