@@ -107,6 +107,7 @@ def test_resume_a_stopped_run_and_branch_from_a_paused_one(qtbot, make_window, s
     qtbot.mouseClick(panel.details.resume_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(epochs) >= 1, timeout=10000)
     assert epochs[0] == stopped.epochs + 1
+    assert panel.message.text().startswith(f"Resuming #{stopped.id} from epoch")
 
     # pause the resumed run, then Branch… from it: it is stopped at its last epoch and branched
     qtbot.mouseClick(window.pause_button, Qt.MouseButton.LeftButton)
@@ -122,3 +123,7 @@ def test_resume_a_stopped_run_and_branch_from_a_paused_one(qtbot, make_window, s
     assert session.next_run.parent_id == child.id and session.next_run.from_epoch == done.epochs
     qtbot.mouseClick(panel.cancel_branch_button, Qt.MouseButton.LeftButton)
     assert session.next_run is None
+    # "Resuming #N …" under the table goes when that run has ended (it stayed after it)
+    panel.show_message(f"Resuming #{child.id} from epoch 3 as a child run")
+    session.run_state_changed.emit("idle")
+    assert panel.message.text() == ""

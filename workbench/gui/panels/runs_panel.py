@@ -174,6 +174,7 @@ class RunsPanel(QWidget):
         self.cancel_branch_button.clicked.connect(self.branching.cancel_branch)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         session.next_run_changed.connect(self._next_run_changed)
+        session.run_state_changed.connect(self._run_state_changed)
         session.run_event.connect(self._on_run_event)
 
         self._refresh_timer = QTimer(self, singleShot=True, interval=150)
@@ -450,6 +451,10 @@ class RunsPanel(QWidget):
         menu.addSeparator()
         menu.addAction(self.delete_action)
         menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def _run_state_changed(self, state: str) -> None:
+        if state == "idle" and self.message.text().startswith("Resuming #"):
+            self.message.clear()  # the resumed run has ended: its progress is the status bar's now
 
     def _next_run_changed(self, plan) -> None:
         self.cancel_branch_button.setVisible(plan is not None)
