@@ -144,6 +144,22 @@ def in_process_runs():
 
 
 @pytest.fixture
+def make_curves(qtbot):
+    """make(width, height): a shown LiveCurves of that size (the Train page's curves alone)."""
+    from workbench.gui.plots.live_curves import LiveCurves
+
+    def make(width: int = 900, height: int = 640):
+        curves = LiveCurves()
+        qtbot.addWidget(curves)
+        curves.resize(width, height)
+        curves.show()
+        qtbot.waitExposed(curves)
+        return curves
+
+    return make
+
+
+@pytest.fixture
 def make_session(qtbot, tiny_spec, in_process_runs):
     """Session(spec, run_factory) that is shut down (threads joined) after the test."""
     from workbench.gui.session import Session

@@ -13,7 +13,6 @@ from PySide6.QtTest import QTest
 
 from workbench.core.training import (BatchProgress, EpochEnd, HealthAlert, LRChanged, RunFinished, RunStarted)
 from workbench.gui.plots.decimate import PeakPyramid
-from workbench.gui.plots.live_curves import LiveCurves
 from workbench.gui.plots.redraw import BASE_MS, LIVE_MS, MAX_MS, SUBFRAME_MS
 from workbench.gui.plots.series import SYMBOLS_UP_TO
 from workbench.gui.plots.smoothing import Ema, debiased_ema, debiased_ema_reference
@@ -56,13 +55,8 @@ def run_events(train, val, batches_per_epoch: int = 2, task: str = "classificati
 
 
 @pytest.fixture
-def curves(qtbot):
-    w = LiveCurves()
-    qtbot.addWidget(w)
-    w.resize(900, 640)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+def curves(make_curves):
+    return make_curves()
 
 
 def n_points(item) -> int:

@@ -13,7 +13,6 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtTest import QTest
 
 from workbench.core.training import LRChanged
-from workbench.gui.plots.live_curves import LiveCurves
 from workbench.gui.plots.lr_preview import LrPreview
 from workbench.gui.plots.readable_axis import linear_ticks, log_ticks, tick_text
 
@@ -45,13 +44,8 @@ def assert_readable(axis, at_least: int = 2) -> list[str]:
 
 
 @pytest.fixture
-def curves(qtbot):
-    w = LiveCurves()
-    qtbot.addWidget(w)
-    w.resize(560, 420)  # the centre of the window at 1366x768
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+def curves(make_curves):
+    return make_curves(560, 420)  # the centre of the window at 1366x768
 
 
 @pytest.fixture

@@ -8,18 +8,12 @@ import pytest
 
 from test_live_curves import epoch_end, run_events, started
 from workbench.core.training import RunFinished
-from workbench.gui.plots.live_curves import LiveCurves
 from workbench.gui.plots.view_range import X_NICE, follow_x, nice_above, step_y
 
 
 @pytest.fixture
-def curves(qtbot):
-    w = LiveCurves()
-    qtbot.addWidget(w)
-    w.resize(900, 640)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+def curves(make_curves):
+    return make_curves()
 
 
 @pytest.mark.parametrize("value, nice", [(1.0, 1.0), (1.01, 1.2), (7.0, 8.0), (8.5, 10.0), (0.031, 0.04),
