@@ -457,6 +457,22 @@ def test_a_live_frame_comes_one_panel_at_a_time(curves, qtbot):
     assert curves.redraw_count == 1  # one frame, in parts
 
 
+def test_what_comes_between_a_frames_parts_is_drawn_by_the_next_frame(curves, qtbot):
+    """The last epoch and the end of the run arriving while a frame is half drawn were dropped:
+    the loss panel kept 4 of 5 epochs for good (found in review)."""
+    sched = curves._scheduler
+    events = run_events(FALLING[:5], FALLING[:5])
+    curves.handle_events(events[:-1])  # up to the 4th epoch's end... and the 5th's batches
+    sched._tick()  # the loss panel's part of the frame
+    assert sched.mid_frame
+    curves.handle_event(events[-1])  # the 5th epoch
+    curves.handle_event(RunFinished(epochs=5, metrics={}, duration=1.0))
+    qtbot.waitUntil(lambda: not sched.mid_frame and not sched.dirty and not sched.timer.isActive(), timeout=5000)
+    assert n_points(curves.series["train_loss"].curve) == 5
+    last = curves.series["train_loss"].buffer.column("step")[-1]
+    assert curves.lr_plot.vb.viewRange()[0][1] <= last * 1.03  # the finished run's x range, fitted
+
+
 def test_new_live_points_wait_for_the_live_frame_a_persons_change_does_not(curves):
     """New points of a running training are drawn at most every LIVE_MS; a person's change
     (here the smoothing slider) is drawn at the next tick. A fake clock: no timing involved."""

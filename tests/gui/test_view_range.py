@@ -95,3 +95,12 @@ def test_the_live_x_range_reaches_the_planned_end_and_no_further(curves):
         curves.handle_event(epoch_end(e, 1.0 / e, 1.1 / e))
         curves.flush()
         assert curves.lr_plot.vb.viewRange()[0][1] <= 970 * 1.03  # 97 epochs of 10 steps
+
+
+def test_a_constant_curve_gets_a_range_of_its_own_size(curves):
+    """pyqtgraph widens a zero range by +-0.5 whatever the value (0.2 .. 1.2 here)."""
+    curves.handle_events(run_events([0.7] * 6, [0.7] * 6, batches_per_epoch=1))
+    curves.set_smoothing(0.0)
+    curves.flush()
+    lo, hi = curves.loss_plot.vb.viewRange()[1]  # train, validation and batch losses all 0.7
+    assert lo < 0.7 < hi and 0.03 < hi - lo < 0.2

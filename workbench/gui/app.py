@@ -148,9 +148,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Show that something is happening while the window is built. Not offscreen (tests,
     # benchmarks): nobody sees it there, and Qt waits its full 1 s timeout for it to be exposed.
     splash = _splash() if QApplication.platformName() not in ("offscreen", "minimal") else None
-    window = create_window(project)
-    window.session.adopt_pool(pool)
-    window.show_first()
+    try:
+        window = create_window(project)
+        window.session.adopt_pool(pool)
+        window.show_first()
+    except BaseException:
+        pool.close()  # (its child would only go at exit)
+        raise
     if splash is not None:
         splash.finish(window)
     freeze_long_lived(window)

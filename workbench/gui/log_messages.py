@@ -37,3 +37,5 @@ class _Forward(logging.Handler):
             self.target.message.emit(record.getMessage())
         except RuntimeError:  # the window is gone while a thread still logs
             pass
+        except Exception:  # (a bad format string: logging's own report, never the caller's error)
+            self.handleError(record)

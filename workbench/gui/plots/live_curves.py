@@ -337,8 +337,9 @@ class LiveCurves(QWidget):
         self._scheduler.request()
 
     def flush(self) -> None:
-        """Redraw now (the whole of what the next frame would do)."""
-        self._scheduler.dirty = False
+        """Redraw now: a whole frame (a frame drawn in parts meanwhile is started afresh)."""
+        self._frame_plots = []
+        self._scheduler.dirty = self._scheduler.mid_frame = False
         while self._redraw():
             pass
 

@@ -48,6 +48,10 @@ class RedrawScheduler(QObject):
         self.clock = time.perf_counter  # (tests substitute their own)
         self._urgent = False  # a change other than new live points waits to be drawn
         self.mid_frame = False  # part of a frame drawn, the rest due SUBFRAME_MS on
+        self._in_redraw = False
+        self._again: bool | None = None  # requested during a frame's parts: None, or whether urgent
+        self._parts_ms = 0.0  # the redraw time of the current frame's parts so far
+        self._redraw_done_at = -float("inf")
         self._frame_at = -float("inf")  # when the last frame was drawn (clock seconds)
         self.cost_ms = 0.0  # decaying estimate of one frame's cost (redraw + paint)
         self.interval_ms = BASE_MS
@@ -64,6 +68,10 @@ class RedrawScheduler(QObject):
         every LIVE_MS), else drawn at the next tick."""
         self.dirty = True
         self._urgent |= not live
+        if self.mid_frame and not self._in_redraw:
+            # The frame under way took its x range and what to draw at its start: a change that
+            # comes between its parts is drawn by another frame after it, not dropped.
+            self._again = bool(self._again) or not live
         if not self._can_draw():
             return
         if not self.timer.isActive():
@@ -77,8 +85,11 @@ class RedrawScheduler(QObject):
             self.timer.start(self.interval_ms)
 
     def painted(self, ms: float) -> None:
-        """The view took `ms` to paint: with the redraw before it, one frame's cost."""
-        self._note_cost(self._redraw_ms + ms)
+        """The view took `ms` to paint: with the redraw before it (all of a frame's parts when it
+        came in parts), one frame's cost."""
+        # (a redraw long before this paint changed nothing on screen: not part of its frame)
+        recent = time.perf_counter() - self._redraw_done_at < 0.1
+        self._note_cost((self._redraw_ms if recent else 0.0) + ms)
         self._redraw_ms = 0.0
 
     def _tick(self) -> None:
@@ -92,14 +103,22 @@ class RedrawScheduler(QObject):
         t0 = time.perf_counter()
         self._frame_at = self.clock()
         self.dirty = False
-        more = self.mid_frame = bool(self._redraw())
+        self._in_redraw = True
+        try:
+            more = self.mid_frame = bool(self._redraw())
+        finally:
+            self._in_redraw = False
         self.dirty = self._urgent = False  # (range changes made by the redraw itself need no second frame)
-        self._redraw_ms = (time.perf_counter() - t0) * 1e3
-        self._note_cost(self._redraw_ms)
+        self._parts_ms += (time.perf_counter() - t0) * 1e3
         if more:  # the rest of this frame, after the loop has painted this part
             self.dirty = self._urgent = True
             self.timer.start(SUBFRAME_MS)
             return
+        self._redraw_ms, self._parts_ms = self._parts_ms, 0.0
+        self._redraw_done_at = time.perf_counter()
+        self._note_cost(self._redraw_ms)
+        if self._again is not None:  # asked for while the parts were drawn
+            self.dirty, self._urgent, self._again = True, self._again, None
         self.timer.start(self.interval_ms)  # one more tick: stops there if nothing changed
 
     def _note_cost(self, ms: float) -> None:

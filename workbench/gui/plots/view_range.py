@@ -9,6 +9,8 @@ run moves its axes a few times, not 12 times a second.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pyqtgraph as pg
 
@@ -67,8 +69,8 @@ def step_y(view: tuple[float, float], lo: float, hi: float, *, pad: float = 0.0,
     fitted. `floor_zero`: data that are never negative get no room below 0."""
     a, b = view
     span = hi - lo
-    if not span > 0:  # one value (or a constant curve): pyqtgraph widens a zero range itself
-        return None if a <= lo <= b else (lo - pad, hi + pad)
+    if not span > 0:  # one value, or a constant curve (`pad` then gives the range its height)
+        return None if a <= lo - pad and hi + pad <= b else (lo - pad, hi + pad)
     fitted = (lo - pad, hi + pad)
     if a <= lo and hi <= b:
         return None if b - a <= Y_LOOSE * (fitted[1] - fitted[0]) else fitted
@@ -111,11 +113,15 @@ class SteppedViewBox(pg.ViewBox):
         try:
             x_view = list(self.viewRange()[0]) if self.state["autoVisibleOnly"][1] else None
             fraction = 1.0 if y_auto is True else float(y_auto)
-            bounds = self.childrenBounds(frac=[1.0, fraction], orthoRange=[None, x_view])[1]
+            with warnings.catch_warnings():  # (a curve of nothing but nan: numpy's "All-NaN slice")
+                warnings.simplefilter("ignore", RuntimeWarning)
+                bounds = self.childrenBounds(frac=[1.0, fraction], orthoRange=[None, x_view])[1]
             if bounds is None or not (np.isfinite(bounds[0]) and np.isfinite(bounds[1])):
                 return
             lo, hi = float(bounds[0]), float(bounds[1])
-            pad = (hi - lo) * self.suggestPadding(1)
+            # a constant curve has no span to pad: +-5 % of its value (pyqtgraph widens a zero
+            # range by +-0.5 whatever the value: a flat loss of 0.001 in a view 1000 times its size)
+            pad = (hi - lo) * self.suggestPadding(1) if hi > lo else (0.05 * abs(hi) or 0.5)
             if self._refit:
                 new = (lo - pad, hi + pad)
             else:
