@@ -285,5 +285,18 @@ def test_alert_numbers_are_plain_where_they_fit():
                                      lr=5e-4))
     got = [a for e in range(1, 10) for a in rules.on_epoch(e, e * 10, {"loss": 0.69}, lr=5e-4)]
     assert [a.kind for a in got] == ["plateau"]
-    assert "(0.0005; each step moves the weights by 5e-6 of their size" in got[0].message
+    assert "at a learning rate of 0.0005; each step moves the weights by 5e-6 of their size" in got[0].message
     assert "e-0" not in got[0].message
+
+
+def test_a_plateau_at_a_normal_learning_rate_blames_the_updates_not_the_rate():
+    """The walkthrough's lr 0.1 run was told its learning rate was "tiny"."""
+    rules = HealthRules()
+    for s in range(1, 6):
+        rules.on_sample(HealthSample(epoch=1, step=s, layers=["1 L"], grad_norm=[1e-4], update_ratio=[1e-7],
+                                     act_mean=[0.0], act_std=[1.0], dead_fraction=[math.nan], total_grad_norm=1e-4,
+                                     lr=0.1))
+    got = [a for e in range(1, 10) for a in rules.on_epoch(e, e * 10, {"loss": 0.69}, lr=0.1)]
+    assert [a.kind for a in got] == ["plateau"]
+    assert "the updates are tiny at a learning rate of 0.1" in got[0].message
+    assert "learning rate is tiny" not in got[0].message

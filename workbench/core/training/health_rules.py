@@ -237,9 +237,12 @@ class HealthRules:
         return [HealthAlert(
             kind="plateau", epoch=epoch, step=step, value=ratio if math.isfinite(ratio) else 0.0,
             suggested_lr=suggested,
+            # (a learning rate of 0.1 whose steps barely move the weights is not "tiny" itself)
             message=(f"Loss plateau: the training loss moved less than {PLATEAU_CHANGE:.0%} in "
-                     f"{PLATEAU_EPOCHS} epochs ({_fmt(a)} → {_fmt(b)}) and the learning rate is tiny "
-                     f"({_fmt(lr)}{moves}). Raise it, to about {_fmt(suggested)}, or run Find LR."),
+                     f"{PLATEAU_EPOCHS} epochs ({_fmt(a)} → {_fmt(b)}) and "
+                     + (f"the learning rate is tiny ({_fmt(lr)}{moves})" if tiny_lr else
+                        f"the updates are tiny at a learning rate of {_fmt(lr)}{moves}")
+                     + f". Raise it, to about {_fmt(suggested)}, or run Find LR."),
         )]
 
     def _overfitting(self, epoch: int, step: int) -> list[HealthAlert]:
