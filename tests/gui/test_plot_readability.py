@@ -119,6 +119,9 @@ def test_tick_choice_rules():
     within = [tick_text(10 ** v) for v in log_ticks(math.log10(0.0011), math.log10(0.009), 4)]
     assert within == ["0.002", "0.005"]
     assert tick_text(0.2 + 1e-12, 0.1) == "0.2" and tick_text(1e-18, 0.1) == "0"
+    # steps on the Diagnose page's axes read as on the Train page's: "2000", not "2e3"
+    assert [tick_text(v, 1000.0) for v in (1000.0, 2000.0, 15000.0)] == ["1000", "2000", "15000"]
+    assert tick_text(2.5e6) == "2.5e6" and tick_text(1500.5) == "1.5e3"
 
 
 # ---- item 4: the readout under the plots -------------------------------------------------------

@@ -66,12 +66,14 @@ class ReadableAxis(PlainAxis):
 
 
 def tick_text(value: float, step: float | None = None) -> str:
-    """'0.0003', '0.01', '1e-5', '250'; with the step of a linear axis, no more digits than it
+    """'0.0003', '0.01', '1e-5', '250', '2000'; with the step of a linear axis, no more digits than it
     needs ('0.2' not '0.2000000001'), and '0' for a value that is zero up to rounding."""
     if step and abs(value) < step * 1e-6:
         return "0"
     if value == 0:
         return "0"
+    if 1000 <= abs(value) < 1e6 and float(value).is_integer():
+        return f"{value:.0f}"  # a step or a count: "2000", as the x axes write it, not "2e3"
     text = f"{value:.3g}"
     if "e" in text:  # 1e-5 rather than 1e-05
         mantissa, exponent = text.split("e")
