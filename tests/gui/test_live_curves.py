@@ -457,6 +457,25 @@ def test_a_live_frame_comes_one_panel_at_a_time(curves, qtbot):
     assert curves.redraw_count == 1  # one frame, in parts
 
 
+def test_batch_losses_epochs_apart_are_not_joined_by_a_line(curves):
+    """Fast epochs report no batch loss; a line from one reported batch to the next, thousands of
+    steps on, read as data in the walkthrough (a straight line far from the curve)."""
+    curves.set_smoothing(0.0)
+    curves.handle_events([started(epochs=40), batch(1, 5, 0.9), batch(1, 10, 0.8), batch(2, 5, 0.7),
+                          batch(30, 5, 0.05), batch(30, 10, 0.04)])
+    curves.flush()
+    x, y = curves.series["batch_loss"].curve.getOriginalDataset()
+    assert list(x[:3]) == [5, 10, 15] and list(y[:3]) == pytest.approx([0.9, 0.8, 0.7])
+    assert 15 < x[3] < 295 and np.isnan(y[3])  # a gap: the line breaks there
+    assert list(x[4:]) == [295, 300] and list(y[4:]) == pytest.approx([0.05, 0.04])
+    assert curves.series["batch_loss"].curve.opts["connect"] == "finite"
+    # a fast run that reports every few epochs, evenly, keeps its sampled line
+    curves.handle_events([started(epochs=40)] + [batch(e, 5, 1.0 / e) for e in range(1, 40, 4)])
+    curves.flush()
+    _, y = curves.series["batch_loss"].curve.getOriginalDataset()
+    assert len(y) == 10 and np.isfinite(y[1:]).all()
+
+
 def test_what_comes_between_a_frames_parts_is_drawn_by_the_next_frame(curves, qtbot):
     """The last epoch and the end of the run arriving while a frame is half drawn were dropped:
     the loss panel kept 4 of 5 epochs for good (found in review)."""

@@ -6,6 +6,8 @@ few microseconds whatever the batch rate; the plot reads the buffers on its own 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from workbench.core.training import (BatchProgress, EpochEnd, Event, HealthAlert, LRChanged, Overfitting,
@@ -15,7 +17,13 @@ from .buffers import RowBuffer
 
 X_MODES = ("step", "epoch", "time")
 ALERT_WORDS = {"exploding": "exploding gradients", "vanishing": "vanishing gradients", "dead_units": "dead units",
-               "plateau": "plateau, tiny lr", "divergence": "diverged"}
+               "plateau": "loss plateau", "divergence": "diverged"}
+
+
+# batch losses further apart than this many epochs, and this many times the gap before, are not
+# joined by a line
+BATCH_GAP_EPOCHS = 2
+BATCH_GAP_FACTOR = 4
 
 
 class LiveRun:
@@ -37,6 +45,7 @@ class LiveRun:
         self.metric_key = "accuracy"
         self.standardized_target = False  # the loss is in standardised units (RunStarted.target_scaler)
         self.steps_per_epoch = 0
+        self._batch_gap = 0  # steps between the last two batch losses
         self.planned_epochs = 0  # the run's last epoch (RunStarted.epochs)
         self.last_elapsed = 0.0
         self.live = False
@@ -48,6 +57,7 @@ class LiveRun:
         None for events the plot does not show. For "lr", `lr_mark` holds (coords, text)."""
         if isinstance(event, BatchProgress):
             epoch_x = event.epoch - 1 + event.batch / max(event.batches, 1)
+            self._break_batch_line(event.step, epoch_x, event.elapsed)
             self.batches.append((event.step, epoch_x, event.elapsed, event.loss))
             self.lrs.append((event.step, epoch_x, event.elapsed, event.lr))
             self._note_lr(event.lr)
@@ -112,6 +122,20 @@ class LiveRun:
         """The first epoch of a sustained validation-loss rise (smoothed curves), as first found or
         as the run's overfitting alert says; None before."""
         return self.overfit.since_epoch if self.overfit is not None else None
+
+    def _break_batch_line(self, step: int, epoch_x: float, elapsed: float) -> None:
+        """Batch losses come only from epochs long enough to report inside them (the child
+        reports every ~0.1 s): after epochs without any, the next one starts a new line rather
+        than joining one thousands of steps back with a straight line that reads as data."""
+        if not len(self.batches) or not self.steps_per_epoch:
+            return
+        b = self.batches
+        last_step, last_epoch, last_time = b.last("step"), b.last("epoch"), b.last("time")
+        gap, usual = step - last_step, self._batch_gap
+        # (a fast run reports every few epochs, evenly: that sampled line is kept)
+        if gap > BATCH_GAP_EPOCHS * self.steps_per_epoch and 0 < usual * BATCH_GAP_FACTOR < gap:
+            b.append(((last_step + step) / 2, (last_epoch + epoch_x) / 2, (last_time + elapsed) / 2, math.nan))
+        self._batch_gap = gap
 
     def _note_lr(self, lr: float) -> None:
         if lr > 0:
