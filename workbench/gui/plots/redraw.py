@@ -49,7 +49,7 @@ class RedrawScheduler(QObject):
         self._urgent = False  # a change other than new live points waits to be drawn
         self.mid_frame = False  # part of a frame drawn, the rest due SUBFRAME_MS on
         self._in_redraw = False
-        self._again: bool | None = None  # requested during a frame's parts: None, or whether urgent
+        self._again = False  # something was requested while a frame's parts were drawn
         self._parts_ms = 0.0  # the redraw time of the current frame's parts so far
         self._redraw_done_at = -float("inf")
         self._frame_at = -float("inf")  # when the last frame was drawn (clock seconds)
@@ -71,7 +71,9 @@ class RedrawScheduler(QObject):
         if self.mid_frame and not self._in_redraw:
             # The frame under way took its x range and what to draw at its start: a change that
             # comes between its parts is drawn by another frame after it, not dropped.
-            self._again = bool(self._again) or not live
+            # (at the live pace: a person's change then waits at most LIVE_MS, and the range
+            # changes of the parts' own paints do not turn every frame into two)
+            self._again = True
         if not self._can_draw():
             return
         if not self.timer.isActive():
@@ -117,8 +119,8 @@ class RedrawScheduler(QObject):
         self._redraw_ms, self._parts_ms = self._parts_ms, 0.0
         self._redraw_done_at = time.perf_counter()
         self._note_cost(self._redraw_ms)
-        if self._again is not None:  # asked for while the parts were drawn
-            self.dirty, self._urgent, self._again = True, self._again, None
+        if self._again:  # asked for while the parts were drawn
+            self.dirty, self._again = True, False
         self.timer.start(self.interval_ms)  # one more tick: stops there if nothing changed
 
     def _note_cost(self, ms: float) -> None:
